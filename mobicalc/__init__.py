@@ -1,0 +1,1 @@
+"""mobicalc: exact MACs and parameters of MobileNet-style networks."""

@@ -1,0 +1,291 @@
+"""From table rows to concrete layers: channels, shapes, strides, padding.
+
+This is the one place that decides what the real network looks like at a given
+width, resolution and class count. The cost formulas and the TensorFlow builder
+both read the layers it produces, so they cannot disagree on the network.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import NamedTuple
+
+from mobicalc.architecture import Architecture, Padding, Row
+from mobicalc.rounding import KERAS, POLICIES, Count, scale_channels
+
+
+class NetworkError(ValueError):
+    """Settings the network cannot take (no channels left, no pixels left)."""
+
+
+class Shape(NamedTuple):
+    height: int
+    width: int
+    channels: Count
+
+    def __str__(self) -> str:
+        return f"{self.height}x{self.width}x{self.channels}"
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One layer of the concrete network; the unit every count is made of.
+
+    ``kind`` is one of conv, depthwise, pointwise, dense, pool, add. ``pair``
+    names the depthwise layer a pointwise layer completes (depthwise separable
+    convolution); ``shortcut`` names the layer whose output an add layer adds.
+    ``"input"`` names the network input.
+    """
+
+    name: str
+    kind: str
+    input: Shape
+    output: Shape
+    kernel: int = 1
+    stride: int = 1
+    padding: Padding = "same"
+    bias: bool = False
+    batch_norm: bool = False
+    activation: str | None = None
+    pair: str | None = None
+    shortcut: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The knobs every model command takes."""
+
+    alpha: Fraction = Fraction(1)
+    resolution: int | None = None
+    classes: int | None = None
+    include_top: bool = True
+    rounding: str = KERAS
+
+    def __post_init__(self) -> None:
+        if self.rounding not in POLICIES:
+            raise NetworkError(f"unknown rounding {self.rounding!r}; expected one of: {', '.join(POLICIES)}")
+        if self.alpha <= 0:
+            raise NetworkError(f"alpha must be positive, got {self.alpha}")
+
+
+def output_size(size: int, kernel: int, stride: int, padding: Padding) -> int:
+    """Spatial output size of a convolution, as TensorFlow computes it."""
+    if padding == "same":
+        return -(-size // stride)
+    before, after = (0, 0) if padding == "valid" else padding
+    return (size + before + after - kernel) // stride + 1
+
+
+@dataclass
+class _Walk:
+    """The state of one pass over the rows: where we are and what we are called."""
+
+    architecture: Architecture
+    settings: Settings
+    shape: Shape
+    last: str = "input"
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def number(self, operator: str) -> int:
+        self.counters[operator] = self.counters.get(operator, 0) + 1
+        return self.counters[operator]
+
+    def channels(self, row: Row, name: str) -> Count:
+        rule = row.rounding or self.architecture.rounding
+        if self.settings.rounding != KERAS:
+            rule = self.settings.rounding
+        alpha = {
+            "scaled": self.settings.alpha,
+            "grow-only": max(self.settings.alpha, Fraction(1)),
+        }.get(row.width)
+        count = row.c if alpha is None else scale_channels(row.c, alpha, rule)
+        if count <= 0:
+            raise NetworkError(
+                f"layer {name}: alpha {float(self.settings.alpha):g} leaves {count} channels "
+                f"({row.c} x alpha, rounded by {rule!r}); use a larger --alpha"
+            )
+        return count
+
+    def add(self, name: str, kind: str, channels: Count, **options) -> Layer:
+        kernel, stride = options.get("kernel", 1), options.get("stride", 1)
+        padding = options.get("padding", "same")
+        height = output_size(self.shape.height, kernel, stride, padding)
+        width = output_size(self.shape.width, kernel, stride, padding)
+        if height < 1 or width < 1:
+            resolution = self.settings.resolution or self.architecture.resolution
+            raise NetworkError(
+                f"layer {name}: a {self.shape.height}x{self.shape.width} input with {kernel}x{kernel} "
+                f"kernel, stride {stride} and padding {padding!r} leaves no pixels; "
+                f"resolution {resolution} is too small for {self.architecture.name}"
+            )
+        return self.push(Layer(name, kind, self.shape, Shape(height, width, channels), **options))
+
+    def push(self, layer: Layer) -> Layer:
+        self.shape, self.last = layer.output, layer.name
+        return layer
+
+
+def _conv(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+    name = f"conv{walk.number('conv')}"
+    kind = "pointwise" if row.kernel == 1 else "conv"
+    yield walk.add(
+        name,
+        kind,
+        walk.channels(row, name),
+        kernel=row.kernel,
+        stride=stride,
+        padding=padding,
+        bias=row.bias,
+        batch_norm=row.batch_norm,
+        activation="relu6",
+    )
+
+
+def _depthwise(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+    name = f"depthwise{walk.number('depthwise')}"
+    yield walk.add(
+        name,
+        "depthwise",
+        walk.shape.channels,
+        kernel=row.kernel,
+        stride=stride,
+        padding=padding,
+        bias=row.bias,
+        batch_norm=row.batch_norm,
+        activation="relu6",
+    )
+
+
+def _pointwise(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+    name = f"pointwise{walk.number('pointwise')}"
+    yield walk.add(
+        name,
+        "pointwise",
+        walk.channels(row, name),
+        bias=row.bias,
+        batch_norm=row.batch_norm,
+        activation="relu6",
+    )
+
+
+def _separable(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+    """Depthwise k x k, then pointwise 1x1 (MobileNetV1, paper Figure 3)."""
+    block = f"block{walk.number('block')}"
+    depthwise = walk.add(
+        f"{block}_depthwise",
+        "depthwise",
+        walk.shape.channels,
+        kernel=row.kernel,
+        stride=stride,
+        padding=padding,
+        batch_norm=True,
+        activation="relu6",
+    )
+    yield depthwise
+    name = f"{block}_pointwise"
+    yield walk.add(
+        name,
+        "pointwise",
+        walk.channels(row, name),
+        batch_norm=True,
+        activation="relu6",
+        pair=depthwise.name,
+    )
+
+
+def _bottleneck(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+    """Inverted residual with linear bottleneck (MobileNetV2, paper Table 1)."""
+    block = f"block{walk.number('block')}"
+    shortcut, block_input = walk.last, walk.shape
+    if row.t != 1:
+        yield walk.add(
+            f"{block}_expand",
+            "pointwise",
+            row.t * walk.shape.channels,
+            batch_norm=True,
+            activation="relu6",
+        )
+    depthwise = walk.add(
+        f"{block}_depthwise",
+        "depthwise",
+        walk.shape.channels,
+        kernel=row.kernel,
+        stride=stride,
+        padding=padding,
+        batch_norm=True,
+        activation="relu6",
+    )
+    yield depthwise
+    name = f"{block}_project"
+    project = walk.add(
+        name,
+        "pointwise",
+        walk.channels(row, name),
+        batch_norm=True,
+        pair=depthwise.name,
+    )
+    yield project
+    if stride == 1 and project.output == block_input:
+        yield walk.add(f"{block}_add", "add", project.output.channels, shortcut=shortcut)
+
+
+def _pool(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+    """Global average pooling: every pixel of each channel to one value."""
+    name = f"pool{walk.number('pool')}"
+    shape = walk.shape
+    yield walk.push(
+        Layer(
+            name,
+            "pool",
+            shape,
+            Shape(1, 1, shape.channels),
+            kernel=shape.height,
+            padding="valid",
+        )
+    )
+
+
+def _classifier(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+    if walk.shape.height != 1 or walk.shape.width != 1:
+        raise NetworkError(
+            "layer classifier: needs a 1x1 input (put a pool row before it), "
+            f"got {walk.shape.height}x{walk.shape.width}"
+        )
+    classes = walk.settings.classes or walk.architecture.classes
+    yield walk.add("classifier", "dense", classes, bias=row.bias, activation="softmax")
+
+
+OPERATORS: dict[str, Callable[[_Walk, Row, int, Padding], Iterator[Layer]]] = {
+    "conv": _conv,
+    "depthwise": _depthwise,
+    "pointwise": _pointwise,
+    "separable": _separable,
+    "bottleneck": _bottleneck,
+    "pool": _pool,
+    "classifier": _classifier,
+}
+"""How each table operator becomes layers; a new operator is one function here."""
+
+TOP = ("pool", "classifier")
+
+
+def build_layers(architecture: Architecture, settings: Settings | None = None) -> tuple[Layer, ...]:
+    """The concrete layers of ``architecture`` under ``settings``, in order."""
+    settings = settings or Settings()
+    resolution = settings.resolution or architecture.resolution
+    walk = _Walk(
+        architecture,
+        settings,
+        Shape(resolution, resolution, architecture.input_channels),
+    )
+    rows = list(architecture.rows)
+    if not settings.include_top:
+        while rows and rows[-1].operator in TOP:
+            rows.pop()
+    layers: list[Layer] = []
+    for row in rows:
+        # Stride and padding apply to the first repeat; the others keep the size.
+        layers.extend(OPERATORS[row.operator](walk, row, row.s, row.padding))
+        for _ in range(row.n - 1):
+            layers.extend(OPERATORS[row.operator](walk, row, 1, "same"))
+    return tuple(layers)

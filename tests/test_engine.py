@@ -1,0 +1,230 @@
+"""Whole-network counts against hand calculations and the published tables.
+
+The hand calculations below walk the papers' tables directly with the formulas
+of test_costs.py; they share no code with the engine.
+"""
+
+import math
+from fractions import Fraction
+
+import pytest
+
+from mobicalc.engine import compare_layer, network_cost
+from mobicalc.network import Settings
+
+# MobileNetV1 paper, Table 1: (output channels, stride) of the 13 depthwise
+# separable blocks, last stride 1 (the printed s2 is a misprint).
+V1_BLOCKS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), *[(512, 1)] * 5, (1024, 2), (1024, 1)]
+
+# MobileNetV2 paper, Table 2: (t, c, n, s).
+V2_ROWS = [
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+]
+
+
+def v1_by_hand(alpha: float = 1.0, resolution: int = 224, classes: int = 1000) -> tuple[int, int]:
+    """MobileNetV1 as keras.applications builds it; params include batch-norm (4 per channel)."""
+    size = math.ceil(resolution / 2)  # 3x3 conv, stride 2, "same"
+    channels = int(32 * alpha)
+    macs = 3 * 3 * 3 * channels * size * size
+    params = 3 * 3 * 3 * channels + 4 * channels
+    for width, stride in V1_BLOCKS:
+        if stride == 2:
+            size //= 2  # pad bottom/right by 1, then "valid": floor(size / 2)
+        out = int(width * alpha)
+        macs += 3 * 3 * channels * size * size + channels * out * size * size
+        params += 3 * 3 * channels + 4 * channels + channels * out + 4 * out
+        channels = out
+    macs += channels * classes
+    params += channels * classes + classes
+    return macs, params
+
+
+def v2_by_hand(resolution: int = 224, classes: int = 1000) -> tuple[int, int]:
+    """MobileNetV2 at alpha 1 (no rounding needed): expand, depthwise, project, then 1x1 to 1280."""
+    size = math.ceil(resolution / 2)
+    channels = 32
+    macs = 3 * 3 * 3 * 32 * size * size
+    params = 3 * 3 * 3 * 32 + 4 * 32
+    for t, c, n, s in V2_ROWS:
+        for repeat in range(n):
+            hidden = t * channels
+            if t != 1:
+                macs += channels * hidden * size * size
+                params += channels * hidden + 4 * hidden
+            size = math.ceil(size / (s if repeat == 0 else 1))
+            macs += 3 * 3 * hidden * size * size + hidden * c * size * size
+            params += 3 * 3 * hidden + 4 * hidden + hidden * c + 4 * c
+            channels = c
+    macs += channels * 1280 * size * size + 1280 * classes
+    params += channels * 1280 + 4 * 1280 + 1280 * classes + classes
+    return macs, params
+
+
+@pytest.mark.parametrize(
+    ("model", "alpha", "macs", "params"),
+    [
+        # What TensorFlow counts for keras.applications (model.count_params(), and
+        # the graph's Conv2D/DepthwiseConv2dNative/MatMul flops / 2); see test_tensorflow_bridge.py.
+        ("v1", "1", 568_740_352, 4_253_864),
+        ("v1", "0.5", 149_497_088, 1_342_536),
+        ("v2", "1", 300_774_272, 3_538_984),
+        ("v2", "1.4", 582_195_824, 6_156_712),
+    ],
+)
+def test_published_totals(model, alpha, macs, params):
+    network = network_cost(model, Settings(alpha=Fraction(alpha)))
+    assert (network.macs, network.params) == (macs, params)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.75, 0.6, 0.5, 0.25, 1.3])
+@pytest.mark.parametrize("resolution", [224, 192, 225, 97, 33])
+def test_v1_matches_hand_calculation(alpha, resolution):
+    network = network_cost("v1", Settings(alpha=Fraction(str(alpha)), resolution=resolution))
+    assert (network.macs, network.params) == v1_by_hand(alpha, resolution)
+
+
+@pytest.mark.parametrize("resolution", [224, 160, 225, 97, 33, 1])
+@pytest.mark.parametrize("classes", [1000, 10])
+def test_v2_matches_hand_calculation(resolution, classes):
+    network = network_cost("v2", Settings(resolution=resolution, classes=classes))
+    assert (network.macs, network.params) == v2_by_hand(resolution, classes)
+
+
+@pytest.mark.parametrize(
+    ("alpha", "resolution", "millions"),
+    # MobileNetV1 paper, Table 6 (width multiplier) and Table 7 (resolution): mult-adds.
+    [("1", 224, 569), ("0.75", 224, 325), ("0.5", 224, 149), ("0.25", 224, 41), ("1", 192, 418),
+     ("1", 160, 290), ("1", 128, 186)],
+)  # fmt: skip
+def test_v1_paper_tables_6_and_7(alpha, resolution, millions):
+    network = network_cost("v1", Settings(alpha=Fraction(alpha), resolution=resolution))
+    # The paper prints whole millions, not always rounded the same way (290.7M is "290").
+    assert abs(network.macs / 1e6 - millions) < 1
+
+
+def test_v1_paper_table_2_resources_per_layer_type():
+    """Paper Table 2; params there are kernel weights only. Its 1.19% for the
+    full 3x3 conv is a misprint of 1.91% (the column must add to 100%)."""
+    network = network_cost("v1")
+    breakdown = network.breakdown()
+    weights = sum(cost.weights for cost in breakdown.values())
+
+    def shares(kind):
+        cost = breakdown[kind]
+        return round(100 * cost.macs / network.macs, 2), round(100 * cost.weights / weights, 2)
+
+    assert shares("pointwise") == (94.86, 74.59)
+    assert shares("depthwise") == (3.06, 1.06)
+    assert shares("conv") == (1.91, 0.02)
+    assert shares("dense") == (0.18, 24.33)
+
+
+def test_v1_standard_counterpart_is_paper_conv_mobilenet():
+    """Paper Table 4: Conv MobileNet, every separable block one full 3x3 conv: 4866M, 29.3M."""
+    network = network_cost("v1")
+    macs = 3 * 3 * 3 * 32 * 112 * 112 + 1024 * 1000
+    weights = 3 * 3 * 3 * 32 + 1024 * 1000
+    batch_norm = 4 * 32
+    channels, size = 32, 112
+    for width, stride in V1_BLOCKS:
+        size //= stride
+        macs += 3 * 3 * channels * width * size * size
+        weights += 3 * 3 * channels * width
+        batch_norm += 4 * width
+        channels = width
+    assert network.standard.macs == macs
+    assert network.standard.params == weights + batch_norm + 1000
+    # The paper's figures, to their printed precision (its 4866M leaves out the classifier's 1.0M).
+    assert abs(network.standard.macs / 1e6 - 4866) < 2
+    assert round(network.standard.weights / 1e6, 1) == 29.3
+    assert network.standard.macs / network.macs == pytest.approx(4866 / 569, rel=0.01)
+
+
+def test_totals_are_sums_of_rows():
+    network = network_cost("v2", Settings(alpha=Fraction("0.75")))
+    assert network.macs == sum(record.cost.macs for record in network.records)
+    assert network.params == sum(record.cost.params for record in network.records)
+    assert sum(cost.macs for cost in network.breakdown().values()) == network.macs
+
+
+def test_v2_blocks_add_residuals_where_shapes_match():
+    # Paper Table 2: repeats after the first of each row keep their shape:
+    # 24 x1, 32 x2, 64 x3, 96 x2, 160 x2, 320 x0 -> 10 residual adds.
+    adds = [record.layer for record in network_cost("v2").records if record.layer.kind == "add"]
+    assert len(adds) == 1 + 2 + 3 + 2 + 2
+
+
+def test_no_top_drops_pool_and_classifier():
+    with_top, without = network_cost("v1"), network_cost("v1", Settings(include_top=False))
+    assert [r.layer.kind for r in with_top.records][-2:] == ["pool", "dense"]
+    assert without.records[-1].layer.name == "block13_pointwise"
+    assert with_top.params - without.params == 1024 * 1000 + 1000
+    assert without.classes is None
+
+
+def test_exact_rounding_keeps_real_valued_channels():
+    # alpha 0.6 x 32 = 19.2 channels: the first conv costs 3*3*3*19.2*112*112 exactly.
+    network = network_cost("v1", Settings(alpha=Fraction("0.6"), rounding="exact"))
+    first = network.records[0]
+    assert first.layer.output.channels == Fraction(96, 5)
+    assert first.cost.macs == Fraction(3 * 3 * 3 * 96 * 112 * 112, 5)
+
+
+def test_exact_rounding_pointwise_costs_scale_with_alpha_squared():
+    full = network_cost("v1", Settings(rounding="exact"))
+    scaled = network_cost("v1", Settings(alpha=Fraction("0.6"), rounding="exact"))
+    for a, b in zip(full.records, scaled.records, strict=True):
+        if a.layer.kind == "pointwise":
+            assert b.cost.macs == a.cost.macs * Fraction("0.6") ** 2
+        if a.layer.kind == "depthwise":
+            assert b.cost.macs == a.cost.macs * Fraction("0.6")
+
+
+def test_divisible_by_8_policy_applies_to_every_layer():
+    network = network_cost("v1", Settings(alpha=Fraction("0.6"), rounding="divisible-by-8"))
+    channels = {
+        record.layer.output.channels for record in network.records if record.layer.kind == "pointwise"
+    }
+    # 64 x 0.6 = 38.4 -> 40; 128 x 0.6 = 76.8 -> 80; 256 -> 153.6 -> 152; 512 -> 307.2 -> 304; 1024 -> 614.4 -> 616
+    assert channels == {40, 80, 152, 304, 616}
+
+
+class TestPaperTable3:
+    """MobileNetV1 paper, Table 3: one 14x14x512 -> 14x14x512 layer, Dk = 3."""
+
+    def test_standard_vs_separable(self):
+        layer = compare_layer(N=512, dk=3, M=512, dp=14)
+        assert layer.standard.macs == 3 * 3 * 512 * 512 * 14 * 14  # 462M
+        assert layer.standard.params == 3 * 3 * 512 * 512  # 2.36M
+        assert layer.separable.macs == 3 * 3 * 512 * 14 * 14 + 512 * 512 * 14 * 14  # 52.3M
+        assert layer.separable.params == 3 * 3 * 512 + 512 * 512  # 0.27M
+        assert (round(layer.standard.macs / 1e6), round(layer.separable.macs / 1e6, 1)) == (462, 52.3)
+        assert (round(layer.standard.params / 1e6, 2), round(layer.separable.params / 1e6, 2)) == (2.36, 0.27)
+
+    def test_width_multiplier(self):
+        layer = compare_layer(N=512, dk=3, M=512, dp=14, alpha=Fraction("0.75"))
+        assert layer.separable.macs == 3 * 3 * 384 * 14 * 14 + 384 * 384 * 14 * 14
+        assert (round(layer.separable.macs / 1e6, 1), round(layer.separable.params / 1e6, 2)) == (29.6, 0.15)
+
+    def test_resolution_multiplier_rounds_dp(self):
+        layer = compare_layer(N=512, dk=3, M=512, dp=14, alpha=Fraction("0.75"), rho=Fraction("0.714"))
+        assert layer.dp == 10  # 14 x 0.714 = 9.996
+        assert layer.separable.macs == 3 * 3 * 384 * 10 * 10 + 384 * 384 * 10 * 10
+        assert round(layer.separable.macs / 1e6, 1) == 15.1
+
+
+@pytest.mark.parametrize(("N", "dk"), [(512, 3), (32, 3), (1024, 5), (7, 1)])
+def test_ratio_is_one_over_n_plus_one_over_dk_squared(N, dk):
+    layer = compare_layer(N=N, dk=dk, dp=7)
+    assert layer.ratio == Fraction(1, N) + Fraction(1, dk * dk) == layer.closed_form
+
+
+def test_ratio_for_512_and_3_is_0_113():
+    assert round(float(compare_layer(N=512, dk=3).ratio), 3) == 0.113

@@ -1,0 +1,98 @@
+"""Shapes, padding and channel counts of the concrete network."""
+
+from fractions import Fraction
+
+import pytest
+
+from mobicalc.architecture import load
+from mobicalc.network import NetworkError, Settings, build_layers, output_size
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "padding", "expected"),
+    [
+        (224, 3, 2, "same", 112),  # ceil(224 / 2)
+        (225, 3, 2, "same", 113),  # ceil(225 / 2)
+        (225, 3, 1, "same", 225),
+        (225, 3, 2, "valid", 112),  # (225 - 3) // 2 + 1
+        (225, 3, 2, (0, 1), 112),  # keras MobileNet: (225 + 1 - 3) // 2 + 1 = floor(225 / 2)
+        (224, 3, 2, (0, 1), 112),
+        (7, 3, 2, (1, 1), 4),  # keras MobileNetV2 at odd sizes: (7 + 2 - 3) // 2 + 1
+        (1, 3, 2, (0, 1), 0),  # nothing left
+    ],
+)
+def test_output_size(size, kernel, stride, padding, expected):
+    assert output_size(size, kernel, stride, padding) == expected
+
+
+def spatial(model, resolution):
+    layers = build_layers(load(model), Settings(resolution=resolution, include_top=False))
+    return [layer.output.height for layer in layers if layer.kind == "depthwise"]
+
+
+def test_v1_spatial_sizes_follow_paper_table_1():
+    # Table 1 input sizes: 112 (x2 blocks), 56 (x2), 28 (x2), 14 (x6), 7 (x2, the last stride is 1).
+    assert spatial("v1", 224) == [112, 56, 56, 28, 28, 14, 14, 14, 14, 14, 14, 7, 7]
+
+
+def test_v1_at_odd_resolution_floors_like_keras():
+    # 225 -> conv "same" 113 -> depthwise pads bottom/right then "valid": 56, 28, 14, 7.
+    assert spatial("v1", 225) == [113, 56, 56, 28, 28, 14, 14, 14, 14, 14, 14, 7, 7]
+
+
+def test_v2_at_odd_resolution_ceils_like_keras():
+    # 225 -> 113 -> 57 -> 29 -> 15 -> 8: MobileNetV2's correct_pad matches "same".
+    sizes = spatial("v2", 225)
+    assert sizes[0] == 113 and sizes[-1] == 8
+    assert sorted(set(sizes), reverse=True) == [113, 57, 29, 15, 8]
+
+
+def test_v2_channels_at_alpha_0_35_follow_keras_rules():
+    layers = build_layers(load("v2"), Settings(alpha=Fraction("0.35")))
+    by_name = {layer.name: layer.output.channels for layer in layers}
+    assert by_name["conv1"] == 16  # make_divisible(32 x 0.35 = 11.2) = 16
+    assert by_name["block1_project"] == 8  # make_divisible(int(16 x 0.35) = 5) = 8
+    assert by_name["block17_project"] == 112  # make_divisible(int(320 x 0.35) = 112)
+    assert by_name["conv2"] == 1280  # the last conv never shrinks
+
+
+def test_v2_last_conv_grows_with_alpha_above_1():
+    layers = build_layers(load("v2"), Settings(alpha=Fraction("1.4")))
+    assert next(layer for layer in layers if layer.name == "conv2").output.channels == 1792  # 1280 x 1.4
+
+
+def test_separable_pairs_are_linked():
+    layers = build_layers(load("v1"))
+    pointwise = [layer for layer in layers if layer.kind == "pointwise"]
+    assert all(layer.pair == layer.name.replace("pointwise", "depthwise") for layer in pointwise)
+
+
+def test_residual_add_names_its_shortcut():
+    layers = build_layers(load("v2"))
+    add = next(layer for layer in layers if layer.kind == "add")
+    assert add.name == "block3_add"
+    assert add.shortcut == "block2_project"
+
+
+def test_resolution_too_small_is_an_error_naming_the_layer():
+    with pytest.raises(NetworkError, match=r"layer block\d+_depthwise: .* resolution 16 is too small"):
+        build_layers(load("v1"), Settings(resolution=16))
+
+
+def test_smallest_v1_resolution():
+    # 31 -> 16 -> 8 -> 4 -> 2 -> 1; 30 -> 15 -> 7 -> 3 -> 1 -> 0.
+    build_layers(load("v1"), Settings(resolution=31))
+    with pytest.raises(NetworkError):
+        build_layers(load("v1"), Settings(resolution=30))
+
+
+def test_alpha_too_small_leaves_no_channels():
+    with pytest.raises(NetworkError, match=r"layer conv1: alpha 0\.01 leaves 0 channels"):
+        build_layers(load("v1"), Settings(alpha=Fraction("0.01")))
+
+
+def test_settings_reject_unknown_rounding_and_bad_alpha():
+    with pytest.raises(NetworkError, match="unknown rounding"):
+        Settings(rounding="ceil")
+    with pytest.raises(NetworkError, match="alpha must be positive"):
+        Settings(alpha=Fraction(0))
