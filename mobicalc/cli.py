@@ -1,0 +1,228 @@
+"""The command line: parse, call the engine, render. Nothing else happens here."""
+
+import math
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import click
+
+from mobicalc.architecture import BUILTIN, ArchitectureError, load
+from mobicalc.engine import NetworkCost, compare_layer, network_cost
+from mobicalc.network import NetworkError, Settings
+from mobicalc.present import FORMATS, Sheet, render_csv, render_json, render_markdown, rich_tables
+from mobicalc.reports import ratio_document, ratio_sheets, table_document, table_sheets
+from mobicalc.rounding import DESCRIPTIONS, KERAS, POLICIES
+
+CONVENTIONS = """\b
+Counting conventions:
+  MACs    multiply-accumulates of conv, depthwise, pointwise and dense
+          layers (the papers' "mult-adds"); pooling, adds, batch-norm
+          and activations are not MACs.
+  FLOPs   2 x MACs.
+  params  every weight Keras counts (model.count_params()): kernels,
+          biases and batch-norm, split into trainable and non-trainable
+          as in model.summary().
+All counts are exact: integers, or exact decimals under --rounding exact."""
+
+
+class PositiveNumber(click.ParamType):
+    """A positive, finite real number, kept exact: '0.6' is 3/5, not 0.59999..."""
+
+    name = "number"
+
+    def __init__(self, maximum: Fraction | None = None) -> None:
+        self.maximum = maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
+        if isinstance(value, Fraction):
+            return value
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or number <= 0:
+            self.fail(f"{value!r} must be a positive finite number", param, ctx)
+        exact = Fraction(str(value).strip())
+        if self.maximum is not None and exact > self.maximum:
+            self.fail(f"{value} is out of range: at most {self.maximum}", param, ctx)
+        return exact
+
+
+ALPHA = PositiveNumber(maximum=Fraction(100))
+COUNT = click.IntRange(min=1)
+
+
+def format_option(command: Callable) -> Callable:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="table: Rich table (plain text when piped); json: the stable contract of docs/json.md; "
+        "csv: one row per layer; markdown: for docs and PRs.",
+    )(command)
+
+
+def rounding_option(command: Callable) -> Callable:
+    choices = "; ".join(f"{name}: {text}" for name, text in DESCRIPTIONS.items())
+    return click.option(
+        "--rounding",
+        type=click.Choice(POLICIES),
+        default=KERAS,
+        show_default=True,
+        help=f"How alpha x channels becomes a channel count. {choices}.",
+    )(command)
+
+
+def model_options(command: Callable) -> Callable:
+    """The knobs every command that takes a whole model shares."""
+    options = [
+        click.argument("model", required=False, type=click.Choice(BUILTIN)),
+        click.option(
+            "--arch",
+            type=click.Path(dir_okay=False),
+            help="Your own architecture table (TOML, the format of docs/tables.md) instead of v1/v2.",
+        ),
+        click.option(
+            "--alpha",
+            type=ALPHA,
+            default="1",
+            show_default=True,
+            help="Width multiplier: any positive real; scales every layer's channels.",
+        ),
+        click.option(
+            "--resolution",
+            type=COUNT,
+            help="Input size in pixels (any size the network's strides leave at least 1 pixel; "
+            "default: the table's, 224).",
+        ),
+        click.option("--classes", type=COUNT, help="Classifier outputs (default: the table's, 1000)."),
+        click.option(
+            "--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False."
+        ),
+        rounding_option,
+        format_option,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def build_network(
+    model: str | None,
+    arch: str | None,
+    alpha: Fraction,
+    resolution: int | None,
+    classes: int | None,
+    no_top: bool,
+    rounding: str,
+) -> NetworkCost:
+    """The engine's answer for the model options, with errors as usage errors."""
+    if (model is None) == (arch is None):
+        raise click.UsageError("give a model (v1 or v2) or --arch FILE, not both and not neither")
+    try:
+        architecture = load(model or arch)
+    except ArchitectureError as error:
+        raise click.BadParameter(str(error), param_hint="'--arch'") from None
+    settings = Settings(
+        alpha=alpha, resolution=resolution, classes=classes, include_top=not no_top, rounding=rounding
+    )
+    try:
+        return network_cost(architecture, settings)
+    except NetworkError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def emit(sheets: list[Sheet], document: dict[str, Any], output_format: str) -> None:
+    """Print a result in the chosen format; the Rich path is the only one that loads Rich."""
+    if output_format == "json":
+        click.echo(render_json(document), nl=False)
+    elif output_format == "csv":
+        click.echo(render_csv(sheets[0]), nl=False)
+    elif output_format == "markdown":
+        click.echo(render_markdown(sheets), nl=False)
+    else:
+        from rich.console import Console
+
+        console = Console()
+        if not console.is_terminal:
+            # Piped: plain text (Rich's default there), and no wrapping at 80 columns.
+            console = Console(width=max(console.width, 250))
+        with console.capture() as captured:
+            for renderable in rich_tables(sheets):
+                console.print(renderable)
+        # Tables pad every line to their width; trailing blanks only get in the way.
+        click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=CONVENTIONS
+)
+@click.version_option(package_name="mobicalc")
+def main() -> None:
+    """Exact MACs and parameters of MobileNet-style networks, standard vs depthwise separable.
+
+    \b
+    Examples:
+      mobicalc ratio --N 512 --dk 3                  one layer: separable costs 0.113 of standard
+      mobicalc ratio --M 512 --N 512 --dk 3 --dp 14  the MobileNetV1 paper's Table 3
+      mobicalc table v1 --alpha 0.5                  MobileNetV1 0.5, layer by layer
+      mobicalc table v2 --format json                totals for a CI pipeline
+      mobicalc table --arch my_net.toml              your own architecture table
+    """
+
+
+@main.command()
+@click.option("--N", "--n", "N", type=COUNT, required=True, help="Output channels N.")
+@click.option("--dk", type=COUNT, required=True, help="Kernel size Dk (Dk x Dk).")
+@click.option("--M", "--m", "M", type=COUNT, help="Input channels M.  [default: N]")
+@click.option(
+    "--dp", type=COUNT, default=1, help="Output spatial size Dp (Dp x Dp).  [default: 1, per pixel]"
+)
+@click.option("--alpha", type=ALPHA, default="1", show_default=True, help="Width multiplier on M and N.")
+@click.option(
+    "--rho",
+    type=PositiveNumber(maximum=Fraction(100)),
+    default="1",
+    show_default=True,
+    help="Resolution multiplier on Dp, rounded to the nearest integer (paper Table 3: 14 x 0.714 -> 10).",
+)
+@rounding_option
+@format_option
+def ratio(
+    N: int, dk: int, M: int | None, dp: int, alpha: Fraction, rho: Fraction, rounding: str, output_format: str
+) -> None:
+    """Standard convolution vs depthwise separable convolution for one layer.
+
+    \b
+    A standard Dk x Dk convolution from M to N channels on a Dp x Dp output
+    costs Dk·Dk·M·N·Dp·Dp MACs. The depthwise separable version, a Dk x Dk
+    depthwise convolution (Dk·Dk·M·Dp·Dp) then a 1x1 pointwise convolution
+    (M·N·Dp·Dp), costs 1/N + 1/Dk² as much. Params are kernel weights only,
+    as in the MobileNet paper's Table 3; under --rounding keras, alpha x M
+    and alpha x N are rounded down as MobileNetV1 does.
+    """
+    try:
+        comparison = compare_layer(N=N, dk=dk, M=M, dp=dp, alpha=alpha, rho=rho, rounding=rounding)
+    except NetworkError as error:
+        raise click.UsageError(str(error)) from None
+    inputs = {"alpha": alpha, "rho": rho, "rounding": rounding}
+    emit(ratio_sheets(comparison), ratio_document(comparison, inputs), output_format)
+
+
+@main.command(epilog=CONVENTIONS)
+@model_options
+def table(output_format: str, **options: Any) -> None:
+    """A whole network, layer by layer, beside its standard-convolution counterpart.
+
+    MODEL is v1 (MobileNetV1, Howard et al. 2017, Table 1) or v2
+    (MobileNetV2, Sandler et al. 2018, Table 2); or give --arch FILE. By
+    default the channels, padding and shapes are exactly those of
+    tf.keras.applications.MobileNet / MobileNetV2 with the same settings.
+    The "standard" columns cost each depthwise + pointwise pair as one
+    full convolution (the paper's "Conv MobileNet", Table 4).
+    """
+    network = build_network(**options)
+    emit(table_sheets(network), table_document(network), output_format)

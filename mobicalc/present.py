@@ -1,0 +1,182 @@
+"""Presentation: engine results as sheets, and sheets as Rich, Markdown, CSV or JSON.
+
+Each command turns its result into a few ``Sheet``s (rows of raw values) and a
+JSON document; the renderers below know nothing about MobileNets. Numbers stay
+exact until here: counts print in full with thousands separators, and the
+exact-rounding fractions print as their exact decimal expansion.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    style: str = "text"
+    """text, count (exact number), share (a fraction of a whole), ratio."""
+
+
+@dataclass
+class Sheet:
+    title: str
+    columns: list[Column]
+    rows: list[list[Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def exact_decimal(value: int | Fraction) -> str:
+    """All the digits of a count: 1234567 -> '1234567', 1234567/4 -> '308641.75'."""
+    if isinstance(value, int) or value.denominator == 1:
+        return str(int(value))
+    for digits in range(1, 64):
+        scaled = value * 10**digits
+        if scaled.denominator == 1:
+            sign = "-" if scaled < 0 else ""
+            text = str(abs(scaled.numerator)).rjust(digits + 1, "0")
+            return f"{sign}{text[:-digits]}.{text[-digits:]}"
+    return repr(float(value))  # not a finite decimal (alpha given as a true fraction)
+
+
+def grouped(value: int | Fraction) -> str:
+    """Exact count with thousands separators: 568740352 -> '568,740,352'."""
+    whole, _, decimals = exact_decimal(value).partition(".")
+    text = f"{int(whole):,}"
+    return f"{text}.{decimals}" if decimals else text
+
+
+def human(value: int | Fraction) -> str:
+    """Short form for reading, never for computing: 568740352 -> '568.7M'."""
+    for limit, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(value) >= limit:
+            return f"{float(value) / limit:.4g}{suffix}"
+    return exact_decimal(value) if isinstance(value, int) else f"{float(value):.4g}"
+
+
+def percent(share: Fraction) -> str:
+    return f"{float(share) * 100:.2f}%"
+
+
+def share(part: int | Fraction, whole: int | Fraction) -> Fraction:
+    return Fraction(part) / Fraction(whole) if whole else Fraction(0)
+
+
+def _cell(value: Any, column: Column) -> str:
+    if value is None:
+        return ""
+    if column.style == "count":
+        return grouped(value)
+    if column.style == "share":
+        return percent(value)
+    if column.style == "ratio":
+        return f"{float(value):.4f}"
+    return str(value)
+
+
+def _csv_cell(value: Any, column: Column) -> str:
+    if value is None:
+        return ""
+    if column.style == "count":
+        return exact_decimal(value)
+    if column.style in ("share", "ratio"):
+        return repr(float(value))
+    return str(value)
+
+
+def render_markdown(sheets: Iterable[Sheet]) -> str:
+    parts = []
+    for sheet in sheets:
+        lines = [f"### {sheet.title}", ""]
+        lines.append("| " + " | ".join(column.header for column in sheet.columns) + " |")
+        lines.append(
+            "| " + " | ".join("---:" if column.style != "text" else "---" for column in sheet.columns) + " |"
+        )
+        for row in sheet.rows:
+            cells = (
+                _cell(value, column).replace("|", "\\|")
+                for value, column in zip(row, sheet.columns, strict=True)
+            )
+            lines.append("| " + " | ".join(cells) + " |")
+        if sheet.notes:
+            lines.append("")
+            lines.extend(sheet.notes)
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def render_csv(sheet: Sheet) -> str:
+    """One sheet (the layers, or the parts of a comparison) as CSV, raw exact values."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(column.header for column in sheet.columns)
+    for row in sheet.rows:
+        writer.writerow(_csv_cell(value, column) for value, column in zip(row, sheet.columns, strict=True))
+    return buffer.getvalue()
+
+
+def render_json(document: Any) -> str:
+    """JSON with exact numbers: ints as ints, exact-rounding fractions as exact decimals."""
+
+    def encode(value: Any, depth: int) -> str:
+        pad, inner = "  " * depth, "  " * (depth + 1)
+        if isinstance(value, dict):
+            if not value:
+                return "{}"
+            items = (
+                f"{inner}{json.dumps(str(key))}: {encode(item, depth + 1)}" for key, item in value.items()
+            )
+            return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+        if isinstance(value, list | tuple):
+            if not value:
+                return "[]"
+            if all(not isinstance(item, dict | list | tuple) for item in value):
+                return "[" + ", ".join(encode(item, depth + 1) for item in value) + "]"
+            return "[\n" + ",\n".join(f"{inner}{encode(item, depth + 1)}" for item in value) + f"\n{pad}]"
+        if isinstance(value, Fraction):
+            return exact_decimal(value)
+        return json.dumps(value)
+
+    return encode(document, 0) + "\n"
+
+
+def _bar(value: Fraction, largest: Fraction, width: int = 10) -> str:
+    """A bar as long as ``value`` is next to the largest value in its column."""
+    eighths = round(float(share(value, largest)) * width * 8)
+    return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
+
+
+def rich_tables(sheets: Iterable[Sheet]) -> list[Any]:
+    """Sheets as Rich renderables; Rich is imported only when a table is drawn."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    renderables: list[Any] = []
+    for sheet in sheets:
+        largest = {
+            index: max((row[index] for row in sheet.rows if row[index] is not None), default=0)
+            for index, column in enumerate(sheet.columns)
+            if column.style == "share"
+        }
+        table = Table(title=sheet.title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+        for column in sheet.columns:
+            table.add_column(column.header, justify="left" if column.style == "text" else "right")
+        for row in sheet.rows:
+            cells = []
+            for index, (value, column) in enumerate(zip(row, sheet.columns, strict=True)):
+                text = _cell(value, column)
+                if column.style == "share" and value is not None:
+                    text = f"{text} {_bar(value, largest[index]):<10}"
+                cells.append(text)
+            table.add_row(*cells)
+        renderables.append(table)
+        renderables.extend(Text(note) for note in sheet.notes)
+        renderables.append(Text(""))
+    return renderables

@@ -1,0 +1,216 @@
+"""The CLI, through CliRunner and through the installed entry point."""
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from mobicalc.cli import main
+
+
+def run(*args: str, code: int = 0):
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == code, result.output
+    return result
+
+
+def run_json(*args: str) -> dict:
+    return json.loads(run(*args, "--format", "json").output)
+
+
+class TestRatio:
+    def test_512_and_3_shows_0_113(self):
+        output = run("ratio", "--N", "512", "--dk", "3").output
+        assert "= 0.113" in output
+        assert any(line.startswith("closed form 1/N + 1/Dk² = 1/512 + 1/9") for line in output.splitlines())
+
+    def test_paper_table_3_rows(self):
+        # MobileNetV1 paper, Table 3 (14x14x512 -> 14x14x512, Dk = 3).
+        data = run_json("ratio", "--M", "512", "--N", "512", "--dk", "3", "--dp", "14")
+        assert data["standard"]["macs"] == 3 * 3 * 512 * 512 * 14 * 14  # 462M
+        assert data["separable"]["macs"] == 3 * 3 * 512 * 14 * 14 + 512 * 512 * 14 * 14  # 52.3M
+        assert data["standard"]["params"] == 3 * 3 * 512 * 512  # 2.36M
+        assert data["separable"]["params"] == 3 * 3 * 512 + 512 * 512  # 0.27M
+        assert data["ratio"] == pytest.approx(1 / 512 + 1 / 9)
+        assert data["ratio_exact"] == "521/4608"  # (9 + 512) / (512 * 9)
+        scaled = run_json(
+            "ratio",
+            "--M",
+            "512",
+            "--N",
+            "512",
+            "--dk",
+            "3",
+            "--dp",
+            "14",
+            "--alpha",
+            "0.75",
+            "--rho",
+            "0.714",
+        )
+        assert scaled["inputs"]["dp"] == 10
+        assert round(scaled["separable"]["macs"] / 1e6, 1) == 15.1
+
+    def test_formulas_with_numbers_in_table_output(self):
+        output = run("ratio", "--M", "512", "--N", "512", "--dk", "3", "--dp", "14").output
+        assert "3·3·512·512·14·14" in output
+        assert "462,422,016" in output
+
+    def test_lowercase_aliases(self):
+        assert run_json("ratio", "--n", "64", "--dk", "3", "--m", "32")["inputs"]["M"] == 32
+
+    @pytest.mark.parametrize("output_format", ["csv", "markdown"])
+    def test_other_formats(self, output_format):
+        output = run("ratio", "--N", "512", "--dk", "3", "--format", output_format).output
+        assert "266752" in output.replace(",", "")
+
+
+class TestTable:
+    @pytest.mark.parametrize(
+        ("args", "macs", "params"),
+        [
+            # What TensorFlow counts for keras.applications (see test_tensorflow_bridge.py).
+            (["v1"], 568_740_352, 4_253_864),
+            (["v1", "--alpha", "0.5"], 149_497_088, 1_342_536),
+            (["v2"], 300_774_272, 3_538_984),
+            (["v2", "--alpha", "1.4"], 582_195_824, 6_156_712),
+        ],
+    )
+    def test_json_totals(self, args, macs, params):
+        data = run_json("table", *args)
+        assert data["totals"]["macs"] == macs
+        assert data["totals"]["flops"] == 2 * macs
+        assert data["totals"]["params"] == params
+        assert data["totals"]["trainable_params"] + data["totals"]["non_trainable_params"] == params
+        assert sum(layer["macs"] for layer in data["layers"]) == macs
+
+    def test_json_contract_keys(self):
+        data = run_json("table", "v1")
+        assert set(data) >= {"model", "totals", "standard", "breakdown", "layers"}
+        assert set(data["standard"]) >= {"macs", "params"}
+        layer = data["layers"][0]
+        assert layer["name"] == "conv1"
+        assert layer["input"] == [224, 224, 3] and layer["output"] == [112, 112, 32]
+        assert {"kind", "kernel", "stride", "macs", "params", "weights", "standard"} <= set(layer)
+        # BN of 32 channels: trainable gamma, beta; non-trainable mean, variance.
+        assert layer["non_trainable_params"] == 64
+
+    def test_v1_non_trainable_params_are_batch_norm_statistics(self):
+        # 2 per channel of every batch-norm: 32 + 13 depthwise + 13 pointwise layers.
+        depthwise = 32 + 64 + 128 + 128 + 256 + 256 + 512 * 6 + 1024
+        pointwise = 64 + 128 + 128 + 256 + 256 + 512 * 6 + 1024 * 2
+        assert run_json("table", "v1")["totals"]["non_trainable_params"] == 2 * (32 + depthwise + pointwise)
+
+    def test_rich_table_piped_is_plain_text(self):
+        output = run("table", "v1", "--alpha", "0.5").output
+        assert "\x1b[" not in output
+        assert "block13_pointwise" in output
+        assert "149,497,088" in output
+        assert all(line == line.rstrip() for line in output.splitlines())
+
+    def test_csv_is_one_row_per_layer(self):
+        rows = list(csv.DictReader(io.StringIO(run("table", "v2", "--format", "csv").output)))
+        assert len(rows) == len(run_json("table", "v2")["layers"])
+        assert sum(int(row["MACs"]) for row in rows) == 300_774_272
+
+    def test_markdown(self):
+        output = run("table", "v1", "--format", "markdown").output
+        assert output.startswith("### MobileNetV1")
+        assert "| 1 | conv1 | conv |" in output
+
+    def test_user_table(self, tmp_path):
+        path = tmp_path / "net.toml"
+        path.write_text(
+            'layers = [{ operator = "conv", kernel = 1, c = 8 }, { operator = "pool" }, { operator = "classifier" }]'
+        )
+        data = run_json("table", "--arch", str(path), "--resolution", "10", "--classes", "5")
+        assert data["totals"]["macs"] == 3 * 8 * 10 * 10 + 8 * 5
+
+    def test_odd_resolution_and_no_top(self):
+        data = run_json("table", "v1", "--resolution", "225", "--no-top")
+        assert data["layers"][-1]["output"] == [7, 7, 1024]
+        assert data["model"]["classes"] is None
+
+    def test_exact_rounding_prints_exact_decimals(self):
+        data = run_json("table", "v1", "--alpha", "0.6", "--rounding", "exact")
+        assert data["layers"][0]["output"][2] == 19.2
+        assert data["layers"][0]["macs"] == 3 * 3 * 3 * 19.2 * 112 * 112
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["table"], "give a model (v1 or v2) or --arch FILE"),
+        (["table", "v3"], "'v3' is not one of 'v1', 'v2'"),
+        (["table", "v1", "--arch", "x.toml"], "not both"),
+        (["table", "v1", "--alpha", "0"], "must be a positive finite number"),
+        (["table", "v1", "--alpha", "nan"], "must be a positive finite number"),
+        (["table", "v1", "--alpha", "inf"], "must be a positive finite number"),
+        (["table", "v1", "--alpha", "abc"], "is not a number"),
+        (["table", "v1", "--alpha", "0.001"], "leaves 0 channels"),
+        (["table", "v1", "--resolution", "16"], "too small for MobileNetV1"),
+        (["table", "v1", "--resolution", "12.5"], "is not a valid integer"),
+        (["table", "v1", "--classes", "0"], "0 is not in the range x>=1"),
+        (["table", "v1", "--format", "yaml"], "'yaml' is not one of"),
+        (["table", "v1", "--rounding", "up"], "'up' is not one of"),
+        (["table", "--arch", "missing.toml"], "missing.toml: no such file"),
+        (["ratio", "--dk", "3"], "Missing option '--N'"),
+        (["ratio", "--N", "-1", "--dk", "3"], "-1 is not in the range x>=1"),
+        (["ratio", "--N", "512", "--dk", "3", "--rho", "0.01"], "rho x Dp is 0"),
+    ],
+)
+def test_bad_input_is_a_one_line_usage_error(args, message):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_help_teaches_the_conventions():
+    output = run("--help").output
+    assert "mobicalc ratio --N 512 --dk 3" in output
+    assert "FLOPs   2 x MACs" in output
+    assert "count_params()" in output
+    table_help = run("table", "--help").output
+    for option in ("--alpha", "--resolution", "--classes", "--no-top", "--rounding", "--format", "--arch"):
+        assert option in table_help
+
+
+def installed(command: str) -> list[str]:
+    path = shutil.which(command)
+    if path is None:
+        pytest.skip(f"{command} is not installed (pip install -e .)")
+    return [path]
+
+
+@pytest.mark.parametrize("entry", [["mobicalc"], [sys.executable, "-m", "mobicalc"]])
+def test_installed_entry_point(entry):
+    command = installed(entry[0]) if entry == ["mobicalc"] else entry
+    result = subprocess.run(
+        [*command, "table", "v2", "--format", "json"], capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout)["totals"]["macs"] == 300_774_272
+    bad = subprocess.run([*command, "ratio", "--N", "0", "--dk", "3"], capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr
+    assert "Usage:" in bad.stderr
+
+
+def test_plain_commands_do_not_import_tensorflow():
+    code = (
+        "import sys; from mobicalc.cli import main\n"
+        "try: main(['table', 'v1'])\n"
+        "except SystemExit: pass\n"
+        "try: main(['ratio', '--N', '512', '--dk', '3'])\n"
+        "except SystemExit: pass\n"
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules)\n"
+        "print('heavy:', heavy)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
+    assert "heavy: []" in result.stdout, result.stdout + result.stderr

@@ -1,0 +1,64 @@
+"""Renderers: exact numbers in every format."""
+
+import csv
+import io
+import json
+from fractions import Fraction
+
+import pytest
+
+from mobicalc.present import (
+    Column,
+    Sheet,
+    exact_decimal,
+    grouped,
+    human,
+    render_csv,
+    render_json,
+    render_markdown,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(568740352, "568740352"), (Fraction(1234567, 4), "308641.75"), (Fraction(-1, 8), "-0.125"),
+     (Fraction(96, 5), "19.2"), (Fraction(1, 400), "0.0025"), (Fraction(10, 1), "10")],
+)  # fmt: skip
+def test_exact_decimal(value, text):
+    assert exact_decimal(value) == text
+
+
+def test_grouped_and_human():
+    assert grouped(568740352) == "568,740,352"
+    assert grouped(Fraction(1234567, 4)) == "308,641.75"
+    assert human(568740352) == "568.7M"
+    assert human(4253864) == "4.254M"
+    assert human(10**12 + 1) == "1T"
+    assert human(999) == "999"
+
+
+SHEET = Sheet(
+    "demo",
+    [Column("name"), Column("MACs", "count"), Column("share", "share")],
+    rows=[["a|b", 1234567, Fraction(1, 4)], ["c", Fraction(5, 2), Fraction(3, 4)]],
+    notes=["a note"],
+)
+
+
+def test_csv_keeps_raw_exact_values():
+    rows = list(csv.reader(io.StringIO(render_csv(SHEET))))
+    assert rows == [["name", "MACs", "share"], ["a|b", "1234567", "0.25"], ["c", "2.5", "0.75"]]
+
+
+def test_markdown_table_escapes_pipes_and_groups_digits():
+    text = render_markdown([SHEET])
+    assert "| a\\|b | 1,234,567 | 25.00% |" in text
+    assert "| --- | ---: | ---: |" in text
+    assert "a note" in text
+
+
+def test_json_is_valid_and_exact():
+    document = {"macs": 10**15 + 1, "fraction": Fraction(1, 8), "nested": [{"x": [1, 2]}], "empty": {}}
+    text = render_json(document)
+    assert json.loads(text) == {"macs": 10**15 + 1, "fraction": 0.125, "nested": [{"x": [1, 2]}], "empty": {}}
+    assert '"fraction": 0.125' in text
