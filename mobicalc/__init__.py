@@ -1,1 +1,39 @@
-"""mobicalc: exact MACs and parameters of MobileNet-style networks."""
+"""mobicalc: exact MACs and parameters of MobileNet-style networks.
+
+The Python API, for tests and notebooks in other projects::
+
+    import mobicalc
+    network = mobicalc.cost("v2", alpha=0.75)
+    network.macs, network.params          # exact ints, the same numbers as the CLI
+    network.totals.trainable_params
+    [record.layer.name for record in network.records]
+"""
+
+from fractions import Fraction
+from pathlib import Path
+
+from mobicalc.engine import LayerComparison, NetworkCost, compare_layer, network_cost
+from mobicalc.network import Settings
+from mobicalc.rounding import KERAS
+
+__all__ = ["LayerComparison", "NetworkCost", "compare_layer", "cost"]
+
+
+def cost(
+    model: str | Path = "v1",
+    *,
+    alpha: float | str | Fraction = 1,
+    resolution: int | None = None,
+    classes: int | None = None,
+    include_top: bool = True,
+    rounding: str = KERAS,
+) -> NetworkCost:
+    """Cost a built-in table (``"v1"``, ``"v2"``) or a table file, as ``mobicalc table`` does.
+
+    ``alpha`` is taken as written: 0.75 means exactly 3/4, as on the command line.
+    """
+    exact_alpha = alpha if isinstance(alpha, Fraction) else Fraction(str(alpha))
+    settings = Settings(
+        alpha=exact_alpha, resolution=resolution, classes=classes, include_top=include_top, rounding=rounding
+    )
+    return network_cost(model, settings)

@@ -11,7 +11,14 @@ from mobicalc.architecture import BUILTIN, ArchitectureError, load
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
 from mobicalc.network import NetworkError, Settings
 from mobicalc.present import FORMATS, Sheet, render_csv, render_json, render_markdown, rich_tables
-from mobicalc.reports import ratio_document, ratio_sheets, table_document, table_sheets
+from mobicalc.reports import (
+    budget_document,
+    budget_sheets,
+    ratio_document,
+    ratio_sheets,
+    table_document,
+    table_sheets,
+)
 from mobicalc.rounding import DESCRIPTIONS, KERAS, POLICIES
 
 CONVENTIONS = """\b
@@ -47,6 +54,25 @@ class PositiveNumber(click.ParamType):
         if self.maximum is not None and exact > self.maximum:
             self.fail(f"{value} is out of range: at most {self.maximum}", param, ctx)
         return exact
+
+
+SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+class Budget(click.ParamType):
+    """A count with an optional K/M/G/T suffix (powers of 1000): 300M, 4.3M, 4253864."""
+
+    name = "count"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
+        text = str(value).strip().replace("_", "")
+        suffix = text[-1:].upper() if text[-1:].isalpha() else ""
+        number = text[: len(text) - len(suffix)]
+        if suffix not in SUFFIXES or not number.replace(".", "", 1).isdigit():
+            self.fail(
+                f"{value!r} is not a count: use digits with an optional K, M, G or T (300M, 4.3M)", param, ctx
+            )
+        return Fraction(number) * SUFFIXES[suffix]
 
 
 ALPHA = PositiveNumber(maximum=Fraction(100))
@@ -226,3 +252,34 @@ def table(output_format: str, **options: Any) -> None:
     """
     network = build_network(**options)
     emit(table_sheets(network), table_document(network), output_format)
+
+
+@main.command()
+@model_options
+@click.option("--max-macs", type=Budget(), help="MAC budget, e.g. 300M (K, M, G, T are powers of 1000).")
+@click.option("--max-flops", type=Budget(), help="FLOP budget (FLOPs = 2 x MACs), e.g. 600M.")
+@click.option("--max-params", type=Budget(), help="Parameter budget, e.g. 4.3M.")
+def check(
+    output_format: str,
+    max_macs: Fraction | None,
+    max_flops: Fraction | None,
+    max_params: Fraction | None,
+    **options: Any,
+) -> None:
+    """Assert a model's budget in CI: exit 0 within budget, 1 over it.
+
+    \b
+    Example:
+      mobicalc check v2 --alpha 0.75 --max-macs 300M --max-params 4.3M
+    Budgets are inclusive: a model exactly at its budget passes. Usage
+    errors exit 2.
+    """
+    budgets = {"macs": max_macs, "flops": max_flops, "params": max_params}
+    budgets = {metric: limit for metric, limit in budgets.items() if limit is not None}
+    if not budgets:
+        raise click.UsageError("give at least one budget: --max-macs, --max-flops or --max-params")
+    network = build_network(**options)
+    document = budget_document(network, budgets)
+    emit(budget_sheets(network, budgets), document, output_format)
+    if not document["ok"]:
+        raise SystemExit(1)

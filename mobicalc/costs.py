@@ -7,16 +7,16 @@ work, not MACs. Parameters are every weight Keras counts: kernels, biases and
 batch-norm (gamma and beta trainable, moving mean and variance not).
 """
 
+import operator
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 from mobicalc.network import Layer
 from mobicalc.rounding import Count
 
 
-@dataclass(frozen=True, slots=True)
-class Cost:
-    """What one layer, or a sum of layers, costs."""
+class Cost(NamedTuple):
+    """What one layer, or a sum of layers, costs. ``+`` adds field by field."""
 
     macs: Count = 0
     weights: Count = 0
@@ -40,8 +40,8 @@ class Cost:
     def params(self) -> Count:
         return self.trainable_params + self.non_trainable_params
 
-    def __add__(self, other: "Cost") -> "Cost":
-        return Cost(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+    def __add__(self, other: "Cost") -> "Cost":  # type: ignore[override]
+        return Cost(*map(operator.add, self, other))
 
 
 def _pixels(layer: Layer) -> int:

@@ -6,10 +6,11 @@ records, never kept separately.
 """
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from mobicalc.architecture import Architecture, load
 from mobicalc.costs import Cost, layer_cost
@@ -19,8 +20,7 @@ from mobicalc.rounding import KERAS, Count, scale_channels
 KINDS = ("conv", "depthwise", "pointwise", "dense", "pool", "add")
 
 
-@dataclass(frozen=True, slots=True)
-class LayerRecord:
+class LayerRecord(NamedTuple):
     """One layer, what it costs, and what it would cost as a standard convolution.
 
     In a depthwise separable pair the depthwise record carries the whole pair's
@@ -86,8 +86,7 @@ def standard_counterparts(layers: tuple[Layer, ...]) -> list[Layer | None]:
         elif layer.kind == "depthwise":
             pointwise = partner.get(layer.name, layer)
             counterparts.append(
-                replace(
-                    layer,
+                layer._replace(
                     kind="conv",
                     output=layer.output._replace(channels=pointwise.output.channels),
                     bias=pointwise.bias,

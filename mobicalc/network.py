@@ -27,8 +27,7 @@ class Shape(NamedTuple):
         return f"{self.height}x{self.width}x{self.channels}"
 
 
-@dataclass(frozen=True, slots=True)
-class Layer:
+class Layer(NamedTuple):
     """One layer of the concrete network; the unit every count is made of.
 
     ``kind`` is one of conv, depthwise, pointwise, dense, pool, add. ``pair``
@@ -66,6 +65,10 @@ class Settings:
             raise NetworkError(f"unknown rounding {self.rounding!r}; expected one of: {', '.join(POLICIES)}")
         if self.alpha <= 0:
             raise NetworkError(f"alpha must be positive, got {self.alpha}")
+        for name in ("resolution", "classes"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise NetworkError(f"{name} must be a positive integer, got {value!r}")
 
 
 def output_size(size: int, kernel: int, stride: int, padding: Padding) -> int:

@@ -21,7 +21,7 @@ FORMATS = ("table", "json", "csv", "markdown")
 class Column:
     header: str
     style: str = "text"
-    """text, count (exact number), share (a fraction of a whole), ratio."""
+    """text, count (exact number), share (of a whole, drawn with a bar), percent, ratio."""
 
 
 @dataclass
@@ -73,7 +73,7 @@ def _cell(value: Any, column: Column) -> str:
         return ""
     if column.style == "count":
         return grouped(value)
-    if column.style == "share":
+    if column.style in ("share", "percent"):
         return percent(value)
     if column.style == "ratio":
         return f"{float(value):.4f}"
@@ -85,7 +85,7 @@ def _csv_cell(value: Any, column: Column) -> str:
         return ""
     if column.style == "count":
         return exact_decimal(value)
-    if column.style in ("share", "ratio"):
+    if column.style in ("share", "percent", "ratio"):
         return repr(float(value))
     return str(value)
 
@@ -165,7 +165,9 @@ def rich_tables(sheets: Iterable[Sheet]) -> list[Any]:
             for index, column in enumerate(sheet.columns)
             if column.style == "share"
         }
-        table = Table(title=sheet.title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+        # The title goes above the table, not in it, so that it never wraps to the table's width.
+        renderables.append(Text(sheet.title, style="bold"))
+        table = Table(box=box.SIMPLE_HEAD)
         for column in sheet.columns:
             table.add_column(column.header, justify="left" if column.style == "text" else "right")
         for row in sheet.rows:

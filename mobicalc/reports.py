@@ -1,11 +1,13 @@
 """What each command shows: engine results as sheets (for table, Markdown, CSV)
 and as JSON documents (the stable contract described in docs/json.md)."""
 
+from fractions import Fraction
 from typing import Any
 
 from mobicalc.costs import Cost
 from mobicalc.engine import LayerComparison, NetworkCost
 from mobicalc.present import Column, Sheet, exact_decimal, grouped, human, percent, share
+from mobicalc.rounding import exact_count
 
 CONVENTIONS = {
     "macs": "multiply-accumulates of conv, depthwise, pointwise and dense layers (the papers' mult-adds)",
@@ -244,4 +246,51 @@ def ratio_sheets(comparison: LayerComparison) -> list[Sheet]:
     ]
     if comparison.dp == 1:
         sheet.notes.append("Dp = 1: MACs are per output pixel; give --dp for a whole layer.")
+    return [sheet]
+
+
+def _budget_rows(network: NetworkCost, budgets: dict[str, Fraction]) -> list[dict[str, Any]]:
+    totals = network.totals
+    values = {"macs": totals.macs, "flops": totals.flops, "params": totals.params}
+    return [
+        {
+            "metric": metric,
+            "value": values[metric],
+            "budget": exact_count(limit),
+            "ok": values[metric] <= limit,
+        }
+        for metric, limit in budgets.items()
+    ]
+
+
+def budget_document(network: NetworkCost, budgets: dict[str, Fraction]) -> dict[str, Any]:
+    checks = _budget_rows(network, budgets)
+    return {
+        "model": describe(network),
+        "ok": all(check["ok"] for check in checks),
+        "checks": checks,
+        "totals": _counts(network.totals),
+    }
+
+
+def budget_sheets(network: NetworkCost, budgets: dict[str, Fraction]) -> list[Sheet]:
+    checks = _budget_rows(network, budgets)
+    sheet = Sheet(
+        f"Budget: {title(network)}",
+        [Column("metric"), Column("value", "count"), Column("budget", "count"), Column("use", "percent"),
+         Column("verdict")],
+    )  # fmt: skip
+    for check in checks:
+        verdict = "within budget" if check["ok"] else "OVER BUDGET"
+        sheet.rows.append(
+            [
+                check["metric"],
+                check["value"],
+                check["budget"],
+                share(check["value"], check["budget"]),
+                verdict,
+            ]
+        )
+    over = [check["metric"] for check in checks if not check["ok"]]
+    sheet.notes.append(f"over budget: {', '.join(over)}" if over else "all within budget")
     return [sheet]

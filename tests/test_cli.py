@@ -214,3 +214,41 @@ def test_plain_commands_do_not_import_tensorflow():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
     assert "heavy: []" in result.stdout, result.stdout + result.stderr
+
+
+class TestCheck:
+    def test_within_budget_exits_0(self):
+        result = run("check", "v2", "--alpha", "0.75", "--max-macs", "300M", "--max-params", "4.3M")
+        assert "within budget" in result.output
+
+    def test_over_budget_exits_1_and_says_which(self):
+        result = run("check", "v1", "--max-macs", "500M", "--max-params", "5M", code=1)
+        assert "OVER BUDGET" in result.output
+        assert "over budget: macs" in result.output
+
+    def test_budget_is_inclusive_and_exact(self):
+        # MobileNetV1 1.0-224: 568,740,352 MACs (what TensorFlow counts).
+        run("check", "v1", "--max-macs", "568740352")
+        run("check", "v1", "--max-macs", "568740351", code=1)
+        run("check", "v1", "--max-flops", "1137480704")  # 2 x MACs
+        run("check", "v1", "--max-flops", "1.137480703G", code=1)
+
+    def test_json_for_pipelines(self):
+        result = run("check", "v1", "--max-params", "4.3M", "--max-macs", "0.5G", "--format", "json", code=1)
+        data = json.loads(result.output)
+        assert data["ok"] is False
+        assert {c["metric"]: (c["budget"], c["ok"]) for c in data["checks"]} == {
+            "params": (4_300_000, True),
+            "macs": (500_000_000, False),
+        }
+
+    @pytest.mark.parametrize("budget", ["5x", "M", "-3M", "1.2.3", "", "3MM"])
+    def test_bad_budget_is_a_usage_error(self, budget):
+        result = CliRunner().invoke(main, ["check", "v1", "--max-macs", budget])
+        assert result.exit_code == 2
+        assert "is not a count" in result.output
+
+    def test_a_budget_is_required(self):
+        result = CliRunner().invoke(main, ["check", "v1"])
+        assert result.exit_code == 2
+        assert "give at least one budget" in result.output
