@@ -158,7 +158,7 @@ def build_network(
     try:
         return network_cost(architecture, settings)
     except NetworkError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(f"{arch}: {error}" if arch else str(error)) from None
 
 
 def emit(sheets: list[Sheet], document: dict[str, Any], output_format: str) -> None:

@@ -143,35 +143,6 @@ class TestTable:
         assert data["layers"][0]["macs"] == 3 * 3 * 3 * 19.2 * 112 * 112
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["table"], "give a model (v1 or v2) or --arch FILE"),
-        (["table", "v3"], "'v3' is not one of 'v1', 'v2'"),
-        (["table", "v1", "--arch", "x.toml"], "not both"),
-        (["table", "v1", "--alpha", "0"], "must be a positive finite number"),
-        (["table", "v1", "--alpha", "nan"], "must be a positive finite number"),
-        (["table", "v1", "--alpha", "inf"], "must be a positive finite number"),
-        (["table", "v1", "--alpha", "abc"], "is not a number"),
-        (["table", "v1", "--alpha", "0.001"], "leaves 0 channels"),
-        (["table", "v1", "--resolution", "16"], "too small for MobileNetV1"),
-        (["table", "v1", "--resolution", "12.5"], "is not a valid integer"),
-        (["table", "v1", "--classes", "0"], "0 is not in the range x>=1"),
-        (["table", "v1", "--format", "yaml"], "'yaml' is not one of"),
-        (["table", "v1", "--rounding", "up"], "'up' is not one of"),
-        (["table", "--arch", "missing.toml"], "missing.toml: no such file"),
-        (["ratio", "--dk", "3"], "Missing option '--N'"),
-        (["ratio", "--N", "-1", "--dk", "3"], "-1 is not in the range x>=1"),
-        (["ratio", "--N", "512", "--dk", "3", "--rho", "0.01"], "rho x Dp is 0"),
-    ],
-)
-def test_bad_input_is_a_one_line_usage_error(args, message):
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 2, result.output
-    assert message in result.output
-    assert "Traceback" not in result.output
-
-
 def test_help_teaches_the_conventions():
     output = run("--help").output
     assert "mobicalc ratio --N 512 --dk 3" in output

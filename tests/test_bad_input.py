@@ -1,0 +1,115 @@
+"""Bad input: a one-line message naming what was wrong, a non-zero exit, never a traceback."""
+
+import pytest
+from click.testing import CliRunner
+
+from mobicalc.cli import main
+
+RATIO = ["ratio", "--N", "512", "--dk", "3"]
+
+
+def invoke(args):
+    result = CliRunner().invoke(main, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # ratio: every number validated at the edge
+        (["ratio", "--dk", "3"], "Missing option '--N'"),
+        (["ratio", "--N", "512"], "Missing option '--dk'"),
+        (["ratio", "--N", "0", "--dk", "3"], "'--N' / '--n': 0 is not in the range x>=1"),
+        (["ratio", "--N", "-1", "--dk", "3"], "-1 is not in the range x>=1"),
+        (["ratio", "--N", "1.5", "--dk", "3"], "'1.5' is not a valid integer"),
+        (["ratio", "--N", "512", "--dk", "0"], "'--dk': 0 is not in the range x>=1"),
+        (["ratio", "--N", "512", "--dk", "three"], "'three' is not a valid integer"),
+        ([*RATIO, "--M", "0"], "'--M' / '--m': 0 is not in the range x>=1"),
+        ([*RATIO, "--dp", "-14"], "'--dp': -14 is not in the range x>=1"),
+        ([*RATIO, "--alpha", "0"], "'--alpha': '0' must be a positive finite number"),
+        ([*RATIO, "--alpha", "-0.5"], "'-0.5' must be a positive finite number"),
+        ([*RATIO, "--alpha", "nan"], "'nan' must be a positive finite number"),
+        ([*RATIO, "--alpha", "1e400"], "'1e400' must be a positive finite number"),
+        ([*RATIO, "--alpha", "1000"], "out of range: at most 100"),
+        ([*RATIO, "--alpha", "0.001"], "alpha x M is 0"),  # int(512 x 0.001) = 0 channels
+        ([*RATIO, "--rho", "inf"], "'--rho': 'inf' must be a positive finite number"),
+        ([*RATIO, "--rho", "0.01"], "rho x Dp is 0"),  # Dp 1 x 0.01 rounds to 0
+        ([*RATIO, "--rounding", "ceil"], "'ceil' is not one of"),
+        ([*RATIO, "--format", "xml"], "'xml' is not one of 'table', 'json', 'csv', 'markdown'"),
+        ([*RATIO, "--colour"], "No such option '--colour'"),
+        # table: models, knobs, and networks the knobs break
+        (["table"], "give a model (v1 or v2) or --arch FILE"),
+        (["table", "v3"], "'v3' is not one of 'v1', 'v2'"),
+        (["table", "v1", "--arch", "x.toml"], "not both"),
+        (["table", "v1", "--alpha", "abc"], "'abc' is not a number"),
+        (["table", "v1", "--alpha", "inf"], "must be a positive finite number"),
+        (["table", "v1", "--alpha", "0.001"], "layer conv1: alpha 0.001 leaves 0 channels"),
+        (["table", "v2", "--alpha", "0.0001", "--rounding", "int"], "leaves 0 channels"),
+        (["table", "v1", "--resolution", "16"], "resolution 16 is too small for MobileNetV1"),
+        (["table", "v1", "--resolution", "30"], "resolution 30 is too small"),
+        (["table", "v1", "--resolution", "0"], "'--resolution': 0 is not in the range x>=1"),
+        (["table", "v1", "--resolution", "12.5"], "'12.5' is not a valid integer"),
+        (["table", "v1", "--classes", "0"], "'--classes': 0 is not in the range x>=1"),
+        (["table", "v1", "--classes", "ten"], "'ten' is not a valid integer"),
+        (["table", "v1", "--format", "yaml"], "'yaml' is not one of"),
+        (["table", "v1", "--rounding", "up"], "'up' is not one of"),
+        # check: budgets
+        (["check", "v1"], "give at least one budget"),
+        (["check", "v1", "--max-macs", "lots"], "'lots' is not a count"),
+        (["check", "v1", "--max-params", "-4M"], "'-4M' is not a count"),
+        (["check", "v1", "--max-flops", "1.2.3G"], "'1.2.3G' is not a count"),
+        (["check", "--max-macs", "1M"], "give a model (v1 or v2) or --arch FILE"),
+        # commands
+        (["tabel", "v1"], "No such command 'tabel'"),
+    ],
+)
+def test_usage_errors_exit_2(args, message):
+    result = invoke(args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("layers = [", "invalid TOML"),
+        ("layers = []", "needs a non-empty 'layers' list"),
+        ("layers = [{ operator = 'transformer' }]", "layer 1: field 'operator' is 'transformer'"),
+        ("layers = [{ operator = 'conv', s = 2 }]", "layer 1 (conv): missing field 'c'"),
+        ("layers = [{ operator = 'conv', c = -8 }]", "layer 1 (conv): field 'c' must be a positive integer, got -8"),
+        ("layers = [{ operator = 'pool' }, { operator = 'separable', c = 0 }]", "layer 2 (separable): field 'c'"),
+        ("layers = [{ operator = 'bottleneck', c = 8 }]", "layer 1 (bottleneck): missing field 't'"),
+        ("layers = [{ operator = 'pool', c = 8 }]", "layer 1 (pool): field 'c' does not apply"),
+        # Shapes that collapse: a 7x7 kernel, no padding, on a 4x4 input.
+        ("resolution = 4\nlayers = [{ operator = 'conv', c = 8, kernel = 7, padding = 'valid' }]",
+         "layer conv1: a 4x4 input with 7x7 kernel, stride 1 and padding 'valid' leaves no pixels"),
+        ("layers = [{ operator = 'conv', c = 8 }, { operator = 'classifier' }]", "classifier: needs a 1x1 input"),
+    ],
+)  # fmt: skip
+def test_bad_architecture_files(tmp_path, content, message):
+    path = tmp_path / "net.toml"
+    if content is not None:
+        path.write_text(content)
+    result = invoke(["table", "--arch", str(path)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "net.toml" in result.output
+
+
+def test_arch_directory_and_unreadable(tmp_path):
+    assert "is a directory" in invoke(["table", "--arch", str(tmp_path)]).output
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00\x01")
+    result = invoke(["table", "--arch", str(binary)])
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
+
+
+def test_errors_are_one_line():
+    result = invoke(["table", "v1", "--resolution", "16"])
+    error_lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(error_lines) == 1
+    assert result.output.rstrip().splitlines()[-1] == error_lines[0]
