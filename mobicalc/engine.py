@@ -44,12 +44,12 @@ class NetworkCost:
 
     @cached_property
     def totals(self) -> Cost:
-        return sum((record.cost for record in self.records), Cost())
+        return Cost(*map(sum, zip(*(record.cost for record in self.records), strict=True)))
 
     @cached_property
     def standard(self) -> Cost:
         """The same network with every separable pair made one standard convolution."""
-        return sum((record.standard for record in self.records), Cost())
+        return Cost(*map(sum, zip(*(record.standard for record in self.records), strict=True)))
 
     @property
     def macs(self) -> Count:
@@ -104,11 +104,12 @@ def network_cost(architecture: Architecture | str | Path, settings: Settings | N
         architecture = load(architecture)
     settings = settings or Settings()
     layers = build_layers(architecture, settings)
-    records = tuple(
-        LayerRecord(layer, layer_cost(layer), layer_cost(standard) if standard else Cost())
-        for layer, standard in zip(layers, standard_counterparts(layers), strict=True)
-    )
-    return NetworkCost(architecture, settings, records)
+    records = []
+    for layer, standard in zip(layers, standard_counterparts(layers), strict=True):
+        cost = layer_cost(layer)
+        standard_cost = cost if standard is layer else layer_cost(standard) if standard else Cost()
+        records.append(LayerRecord(layer, cost, standard_cost))
+    return NetworkCost(architecture, settings, tuple(records))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ both read the layers it produces, so they cannot disagree on the network.
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -79,28 +79,25 @@ def output_size(size: int, kernel: int, stride: int, padding: Padding) -> int:
     return (size + before + after - kernel) // stride + 1
 
 
-@dataclass
 class _Walk:
     """The state of one pass over the rows: where we are and what we are called."""
 
-    architecture: Architecture
-    settings: Settings
-    shape: Shape
-    last: str = "input"
-    counters: dict[str, int] = field(default_factory=dict)
+    def __init__(self, architecture: Architecture, settings: Settings) -> None:
+        self.architecture, self.settings = architecture, settings
+        resolution = settings.resolution or architecture.resolution
+        self.shape = Shape(resolution, resolution, architecture.input_channels)
+        self.last = "input"
+        self.counters: dict[str, int] = {}
+        self.rule = None if settings.rounding == KERAS else settings.rounding
+        self.alphas = {"scaled": settings.alpha, "grow-only": max(settings.alpha, Fraction(1))}
 
     def number(self, operator: str) -> int:
         self.counters[operator] = self.counters.get(operator, 0) + 1
         return self.counters[operator]
 
     def channels(self, row: Row, name: str) -> Count:
-        rule = row.rounding or self.architecture.rounding
-        if self.settings.rounding != KERAS:
-            rule = self.settings.rounding
-        alpha = {
-            "scaled": self.settings.alpha,
-            "grow-only": max(self.settings.alpha, Fraction(1)),
-        }.get(row.width)
+        rule = self.rule or row.rounding or self.architecture.rounding
+        alpha = self.alphas.get(row.width)
         count = row.c if alpha is None else scale_channels(row.c, alpha, rule)
         if count <= 0:
             raise NetworkError(
@@ -109,19 +106,27 @@ class _Walk:
             )
         return count
 
-    def add(self, name: str, kind: str, channels: Count, **options) -> Layer:
-        kernel, stride = options.get("kernel", 1), options.get("stride", 1)
-        padding = options.get("padding", "same")
+    def add(
+        self,
+        name: str,
+        kind: str,
+        channels: Count,
+        kernel: int = 1,
+        stride: int = 1,
+        padding: Padding = "same",
+        **options: object,
+    ) -> Layer:
         height = output_size(self.shape.height, kernel, stride, padding)
         width = output_size(self.shape.width, kernel, stride, padding)
         if height < 1 or width < 1:
-            resolution = self.settings.resolution or self.architecture.resolution
             raise NetworkError(
                 f"layer {name}: a {self.shape.height}x{self.shape.width} input with {kernel}x{kernel} "
                 f"kernel, stride {stride} and padding {padding!r} leaves no pixels; "
-                f"resolution {resolution} is too small for {self.architecture.name}"
+                f"resolution {self.settings.resolution or self.architecture.resolution} "
+                f"is too small for {self.architecture.name}"
             )
-        return self.push(Layer(name, kind, self.shape, Shape(height, width, channels), **options))
+        output = Shape(height, width, channels)
+        return self.push(Layer(name, kind, self.shape, output, kernel, stride, padding, **options))
 
     def push(self, layer: Layer) -> Layer:
         self.shape, self.last = layer.output, layer.name
@@ -275,12 +280,7 @@ TOP = ("pool", "classifier")
 def build_layers(architecture: Architecture, settings: Settings | None = None) -> tuple[Layer, ...]:
     """The concrete layers of ``architecture`` under ``settings``, in order."""
     settings = settings or Settings()
-    resolution = settings.resolution or architecture.resolution
-    walk = _Walk(
-        architecture,
-        settings,
-        Shape(resolution, resolution, architecture.input_channels),
-    )
+    walk = _Walk(architecture, settings)
     rows = list(architecture.rows)
     if not settings.include_top:
         while rows and rows[-1].operator in TOP:
