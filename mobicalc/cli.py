@@ -1,6 +1,8 @@
 """The command line: parse, call the engine, render. Nothing else happens here."""
 
 import math
+import os
+import sys
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -10,7 +12,15 @@ import click
 from mobicalc.architecture import BUILTIN, ArchitectureError, load
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
 from mobicalc.network import NetworkError, Settings
-from mobicalc.present import FORMATS, Sheet, render_csv, render_json, render_markdown, rich_tables
+from mobicalc.present import (
+    FORMATS,
+    Sheet,
+    render_csv,
+    render_json,
+    render_markdown,
+    render_text,
+    rich_tables,
+)
 from mobicalc.reports import (
     budget_document,
     budget_sheets,
@@ -169,18 +179,13 @@ def emit(sheets: list[Sheet], document: dict[str, Any], output_format: str) -> N
         click.echo(render_csv(sheets[0]), nl=False)
     elif output_format == "markdown":
         click.echo(render_markdown(sheets), nl=False)
-    else:
+    elif sys.stdout.isatty() or os.environ.get("FORCE_COLOR"):
         from rich.console import Console
 
-        console = Console()
-        if not console.is_terminal:
-            # Piped: plain text (Rich's default there), and no wrapping at 80 columns.
-            console = Console(width=max(console.width, 250))
-        with console.capture() as captured:
-            for renderable in rich_tables(sheets):
-                console.print(renderable)
-        # Tables pad every line to their width; trailing blanks only get in the way.
-        click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+        Console().print(*rich_tables(sheets), sep="\n")
+    else:
+        # Piped or redirected: aligned plain text, without loading Rich at all.
+        click.echo(render_text(sheets), nl=False)
 
 
 @click.group(

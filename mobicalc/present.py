@@ -146,6 +146,36 @@ def render_json(document: Any) -> str:
     return encode(document, 0) + "\n"
 
 
+def _aligned(texts: list[str], widths: list[int], columns: list[Column]) -> str:
+    return "  ".join(
+        text.ljust(width) if column.style == "text" else text.rjust(width)
+        for text, width, column in zip(texts, widths, columns, strict=True)
+    ).rstrip()
+
+
+def render_text(sheets: Iterable[Sheet]) -> str:
+    """Sheets as aligned plain text: what pipes and files get instead of Rich's drawing."""
+    blocks = []
+    for sheet in sheets:
+        cells = [
+            [_cell(value, column) for value, column in zip(row, sheet.columns, strict=True)]
+            for row in sheet.rows
+        ]
+        headers = [column.header for column in sheet.columns]
+        widths = [max(len(text) for text in column) for column in zip(headers, *cells, strict=True)]
+        lines = [
+            sheet.title,
+            "",
+            _aligned(headers, widths, sheet.columns),
+            "  ".join("-" * w for w in widths),
+        ]
+        lines += [_aligned(texts, widths, sheet.columns) for texts in cells]
+        if sheet.notes:
+            lines += ["", *sheet.notes]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
 def _bar(value: Fraction, largest: Fraction, width: int = 10) -> str:
     """A bar as long as ``value`` is next to the largest value in its column."""
     eighths = round(float(share(value, largest)) * width * 8)

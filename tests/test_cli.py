@@ -173,14 +173,15 @@ def test_installed_entry_point(entry):
     assert "Usage:" in bad.stderr
 
 
-def test_plain_commands_do_not_import_tensorflow():
+def test_plain_commands_do_not_import_tensorflow_numpy_or_rich():
     code = (
         "import sys; from mobicalc.cli import main\n"
         "try: main(['table', 'v1'])\n"
         "except SystemExit: pass\n"
         "try: main(['ratio', '--N', '512', '--dk', '3'])\n"
         "except SystemExit: pass\n"
-        "heavy = sorted(m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules)\n"
+        # Piped output is plain text: not even Rich is loaded.
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'numpy', 'rich') if m in sys.modules)\n"
         "print('heavy:', heavy)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})

@@ -16,6 +16,8 @@ from mobicalc.present import (
     render_csv,
     render_json,
     render_markdown,
+    render_text,
+    rich_tables,
 )
 
 
@@ -62,3 +64,23 @@ def test_json_is_valid_and_exact():
     text = render_json(document)
     assert json.loads(text) == {"macs": 10**15 + 1, "fraction": 0.125, "nested": [{"x": [1, 2]}], "empty": {}}
     assert '"fraction": 0.125' in text
+
+
+def test_rich_tables_draw_bars_on_a_terminal():
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=200, color_system=None)
+    console.print(*rich_tables([SHEET]), sep="\n")
+    output = console.file.getvalue()
+    assert "1,234,567" in output
+    assert "75.00% ██████████" in output  # the largest share gets the full bar
+    assert "25.00% ███▍" in output  # a third of it: 10 x 8 / 3 = 26.7 -> 27 eighths, 3 blocks + 3/8
+
+
+def test_plain_text_aligns_columns():
+    text = render_text([SHEET])
+    lines = text.splitlines()
+    assert lines[0] == "demo"
+    assert lines[2].split() == ["name", "MACs", "share"]
+    assert lines[4].endswith("1,234,567  25.00%")
+    assert lines[5].endswith("      2.5  75.00%")
