@@ -28,6 +28,8 @@ from mobicalc.reports import (
     ratio_sheets,
     table_document,
     table_sheets,
+    verify_document,
+    verify_sheets,
 )
 from mobicalc.rounding import DESCRIPTIONS, KERAS, POLICIES
 
@@ -287,4 +289,38 @@ def check(
     document = budget_document(network, budgets)
     emit(budget_sheets(network, budgets), document, output_format)
     if not document["ok"]:
+        raise SystemExit(1)
+
+
+@main.command()
+@model_options
+def verify(output_format: str, **options: Any) -> None:
+    """Prove every count against the real TensorFlow models: exit 0 if all agree, 1 if not.
+
+    \b
+    Builds a tf.keras model from the same architecture table the engine reads
+    (built-in or --arch), and for v1/v2 also tf.keras.applications.MobileNet /
+    MobileNetV2 with the same settings, then compares layer by layer:
+      params  each layer's count_params() (with its batch-norm), and
+              model.count_params(), trainable and non-trainable;
+      MACs    TensorFlow's own per-op statistic for Conv2D,
+              DepthwiseConv2dNative and MatMul in the traced graph (2 x MACs);
+      shapes  every layer's output shape (padding at odd sizes shows here).
+    Also prints the tf.compat.v1.profiler float_operation() total and how it
+    relates to MACs. Needs TensorFlow: pip install 'mobicalc[tf]'.
+    """
+    network = build_network(**options)
+    if any(not isinstance(record.layer.output.channels, int) for record in network.records):
+        raise click.UsageError(
+            "--rounding exact gives fractional channels, which no real model has; "
+            "use keras, int or divisible-by-8"
+        )
+    from mobicalc.crosscheck import TensorFlowMissing, verify_network
+
+    try:
+        verification = verify_network(network)
+    except TensorFlowMissing as error:
+        raise click.ClickException(str(error)) from None
+    emit(verify_sheets(verification), verify_document(verification), output_format)
+    if not verification.ok:
         raise SystemExit(1)

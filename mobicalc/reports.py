@@ -294,3 +294,90 @@ def budget_sheets(network: NetworkCost, budgets: dict[str, Fraction]) -> list[Sh
     over = [check["metric"] for check in checks if not check["ok"]]
     sheet.notes.append(f"over budget: {', '.join(over)}" if over else "all within budget")
     return [sheet]
+
+
+def _verification_note(check: Any) -> str:
+    """One line relating the TF profiler's total to MACs, because users compare against it."""
+    if check.profiler_flops is None:
+        return ""
+    flops = 2 * check.tf_totals["macs"]
+    return (
+        f"TF profiler float_operation(): {grouped(check.profiler_flops)} = 2 x MACs ({grouped(flops)}) "
+        f"+ {grouped(check.profiler_flops - flops)} elementwise ops "
+        "(batch-norm, activations, bias adds, pooling)"
+    )
+
+
+def verify_document(verification: Any) -> dict[str, Any]:
+    return {
+        "model": describe(verification.network),
+        "ok": verification.ok,
+        "checks": [
+            {
+                "model": check.model,
+                "ok": check.ok,
+                "skipped": check.skipped,
+                "engine_totals": check.engine_totals,
+                "tensorflow_totals": check.tf_totals,
+                "profiler_flops": check.profiler_flops,
+                "profiler_note": _verification_note(check),
+                "layers": [
+                    {
+                        "name": layer.name,
+                        "kind": layer.kind,
+                        "ok": layer.ok,
+                        "engine": {
+                            "macs": layer.engine_macs,
+                            "params": layer.engine_params,
+                            "shape": layer.engine_shape,
+                        },
+                        "tensorflow": {
+                            "macs": layer.tf_macs,
+                            "params": layer.tf_params,
+                            "shape": layer.tf_shape,
+                        },
+                    }
+                    for layer in check.layers
+                ],
+            }
+            for check in verification.checks
+        ],
+    }
+
+
+def _shape(shape: Any) -> str:
+    return "" if shape is None else "x".join(str(size) for size in shape)
+
+
+def verify_sheets(verification: Any) -> list[Sheet]:
+    sheets = []
+    for check in verification.checks:
+        sheet = Sheet(
+            f"{check.model}: {title(verification.network)}",
+            [Column("layer"), Column("kind"), Column("shape"), Column("TF shape"), Column("MACs", "count"),
+             Column("TF MACs", "count"), Column("params", "count"), Column("TF params", "count"), Column("")],
+        )  # fmt: skip
+        if check.skipped:
+            sheet.notes.append(f"skipped: {check.skipped}")
+            sheets.append(sheet)
+            continue
+        for layer in check.layers:
+            sheet.rows.append(
+                [layer.name, layer.kind, _shape(layer.engine_shape), _shape(layer.tf_shape),
+                 layer.engine_macs, layer.tf_macs, layer.engine_params, layer.tf_params,
+                 "✓" if layer.ok else "✗"]
+            )  # fmt: skip
+        for key in ("macs", "params", "trainable_params", "non_trainable_params"):
+            engine, tensorflow = check.engine_totals[key], check.tf_totals[key]
+            mark = "✓" if engine == tensorflow else "✗"
+            sheet.notes.append(f"{mark} {key}: engine {grouped(engine)}, TensorFlow {grouped(tensorflow)}")
+        differing = [layer.name for layer in check.layers if not layer.ok]
+        sheet.notes.append(
+            f"✗ differs: {', '.join(differing)}"
+            if differing
+            else f"{'✓ all agree' if check.ok else '✗ totals differ'}"
+        )
+        if note := _verification_note(check):
+            sheet.notes.append(note)
+        sheets.append(sheet)
+    return sheets

@@ -1,0 +1,359 @@
+"""The TensorFlow cross-checker: real tf.keras models, counted by TensorFlow itself.
+
+The only module that imports TensorFlow, and only inside its functions, so
+``import mobicalc.crosscheck`` stays cheap. Every TensorFlow figure here comes
+from TensorFlow (``count_params()``, the traced graph's per-op statistics,
+tensor shapes), never from the engine, so agreement means something.
+"""
+
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from mobicalc.engine import LayerRecord, NetworkCost
+from mobicalc.network import Layer
+
+# Ops whose cost TensorFlow registers as a "flops" statistic (2 x MACs).
+MAC_OPS = ("Conv2D", "DepthwiseConv2dNative", "MatMul")
+KERAS_KINDS = {
+    "Conv2D": ("conv", "pointwise", "dense"),
+    "DepthwiseConv2D": ("depthwise",),
+    "Dense": ("dense",),
+}
+REFERENCE = {"v1": "MobileNet", "v2": "MobileNetV2"}
+KERAS_MIN_RESOLUTION = 32  # keras.applications refuses smaller inputs
+
+
+class TensorFlowMissing(RuntimeError):
+    """TensorFlow is not installed; the message says how to install it."""
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence what TensorFlow's C++ start-up writes to file descriptor 2 (CUDA probes, absl)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _tensorflow() -> Any:
+    """Import TensorFlow quietly, on the CPU."""
+    if sys.modules.get("tensorflow") is not None:
+        return sys.modules["tensorflow"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+    try:
+        with _quiet_stderr():
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("CPU")  # initialises the runtime, whose logs we silence
+    except ImportError as error:
+        raise TensorFlowMissing(f"verify needs TensorFlow ({error}): pip install 'mobicalc[tf]'") from None
+    tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    """One engine layer beside the TensorFlow layer(s) it corresponds to.
+
+    A TensorFlow value of None means "not comparable" (a pool has no MACs op).
+    """
+
+    name: str
+    kind: str
+    engine_macs: int
+    tf_macs: int | None
+    engine_params: int
+    tf_params: int | None
+    engine_shape: tuple[int, ...]
+    tf_shape: tuple[int, ...] | None
+
+    @property
+    def ok(self) -> bool:
+        pairs = ((self.engine_macs, self.tf_macs), (self.engine_params, self.tf_params))
+        return self.tf_shape == self.engine_shape and all(tf is None or tf == ours for ours, tf in pairs)
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """The engine against one TensorFlow model."""
+
+    model: str
+    layers: tuple[LayerCheck, ...] = ()
+    engine_totals: dict[str, int] | None = None
+    tf_totals: dict[str, int] | None = None
+    profiler_flops: int | None = None
+    skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.skipped is not None or (
+            all(layer.ok for layer in self.layers) and self.engine_totals == self.tf_totals
+        )
+
+
+@dataclass(frozen=True)
+class Verification:
+    network: NetworkCost
+    checks: tuple[ModelCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
+def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
+    """A tf.keras model of the engine's layers: the one builder for every table.
+
+    Keras layers take the engine's names (batch-norm ``NAME_bn``, activation
+    ``NAME_act``, explicit padding ``NAME_pad``), so the two map one to one.
+    """
+    _tensorflow()
+    import keras
+
+    first = layers[0].input
+    inputs = keras.Input((first.height, first.width, first.channels), batch_size=1, name="input")
+    outputs = {"input": inputs}
+    x = inputs
+    for layer in layers:
+        if not isinstance(layer.output.channels, int):
+            raise ValueError(
+                f"layer {layer.name} has {layer.output.channels} channels: no real model has that"
+            )
+        padding = layer.padding
+        if isinstance(padding, tuple):
+            x = keras.layers.ZeroPadding2D((padding, padding), name=f"{layer.name}_pad")(x)
+            padding = "valid"
+        if layer.kind in ("conv", "pointwise"):
+            x = keras.layers.Conv2D(
+                layer.output.channels, layer.kernel, strides=layer.stride, padding=padding,
+                use_bias=layer.bias, name=layer.name,
+            )(x)  # fmt: skip
+        elif layer.kind == "depthwise":
+            x = keras.layers.DepthwiseConv2D(
+                layer.kernel, strides=layer.stride, padding=padding, use_bias=layer.bias, name=layer.name
+            )(x)
+        elif layer.kind == "pool":
+            x = keras.layers.GlobalAveragePooling2D(keepdims=True, name=layer.name)(x)
+        elif layer.kind == "add":
+            x = keras.layers.Add(name=layer.name)([outputs[layer.shortcut], x])
+        elif layer.kind == "dense":
+            x = keras.layers.Flatten(name=f"{layer.name}_flatten")(x)
+            x = keras.layers.Dense(layer.output.channels, use_bias=layer.bias, name=layer.name)(x)
+        else:
+            raise ValueError(f"layer {layer.name}: no Keras layer for kind {layer.kind!r}")
+        if layer.batch_norm:
+            x = keras.layers.BatchNormalization(name=f"{layer.name}_bn")(x)
+        if layer.activation == "relu6":
+            x = keras.layers.ReLU(6.0, name=f"{layer.name}_act")(x)
+        elif layer.activation == "softmax":
+            x = keras.layers.Softmax(name=f"{layer.name}_act")(x)
+        outputs[layer.name] = x
+    return keras.Model(inputs, x, name=name)
+
+
+def reference_model(network: NetworkCost) -> tuple[Any | None, str]:
+    """keras.applications' own model for a built-in table, or None and why not."""
+    table = network.architecture.path
+    if table not in REFERENCE:
+        return None, "keras.applications has no model for a user table"
+    if network.settings.rounding != "keras":
+        return (
+            None,
+            "keras.applications rounds channels its own way: use --rounding keras, "
+            f"not {network.settings.rounding}",
+        )
+    if network.resolution < KERAS_MIN_RESOLUTION:
+        return None, f"keras.applications needs a resolution of at least {KERAS_MIN_RESOLUTION}"
+    _tensorflow()
+    import keras
+
+    constructor = getattr(keras.applications, REFERENCE[table])
+    model = constructor(
+        input_shape=(network.resolution, network.resolution, 3),
+        alpha=float(network.settings.alpha),
+        include_top=network.settings.include_top,
+        weights=None,
+        classes=network.classes or 1000,
+    )
+    return model, f"keras.applications.{REFERENCE[table]}"
+
+
+def _graph(model: Any) -> Any:
+    """The model's forward pass as a TensorFlow graph, batch 1."""
+    tf = _tensorflow()
+    spec = tf.TensorSpec((1, *model.inputs[0].shape[1:]), tf.float32)
+    return tf.function(lambda x: model(x, training=False)).get_concrete_function(spec).graph
+
+
+def _macs_by_layer(graph: Any, names: set[str]) -> dict[str, int]:
+    """Each Keras layer's MACs: TensorFlow's registered flops of its ops, halved.
+
+    Ops live in name scopes like ``model/conv_dw_1_1/depthwise``: Keras 3 adds
+    ``_N`` to a layer's scope when it is called inside a new trace.
+    """
+    from tensorflow.python.framework import ops
+
+    macs: dict[str, int] = {}
+    for op in graph.get_operations():
+        if op.type not in MAC_OPS:
+            continue
+        scope = op.name.split("/")[1]
+        name = scope if scope in names else re.sub(r"_\d+$", "", scope)
+        if name not in names:
+            raise RuntimeError(f"cannot tell which layer the {op.type} op {op.name} belongs to")
+        flops = int(ops.get_stats_for_node_def(graph, op.node_def, "flops").value)
+        macs[name] = macs.get(name, 0) + flops // 2
+    return macs
+
+
+def _profiler_flops(graph: Any) -> int:
+    """What tf.compat.v1.profiler's float_operation() reports: 2 x MACs plus elementwise work."""
+    tf = _tensorflow()
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    return int(tf.compat.v1.profiler.profile(graph=graph, options=options).total_float_ops)
+
+
+def _size(weights: list[Any]) -> int:
+    total = 0
+    for weight in weights:
+        count = 1
+        for dimension in weight.shape:
+            count *= int(dimension)
+        total += count
+    return total
+
+
+def _shape(tensor: Any) -> tuple[int, ...]:
+    """A Keras output shape without its batch, as (height, width, channels)."""
+    shape = tuple(int(size) for size in tensor.shape[1:])
+    return (1, 1, *shape) if len(shape) == 1 else shape
+
+
+def _owners(model: Any) -> dict[str, list[Any]]:
+    """Each cost-bearing Keras layer with the batch-norm layers that follow it."""
+    owners: dict[str, list[Any]] = {}
+    current = None
+    for layer in model.layers:
+        if type(layer).__name__ in KERAS_KINDS:
+            current = layer.name
+            owners[current] = [layer]
+        elif type(layer).__name__ == "BatchNormalization" and current is not None:
+            owners[current].append(layer)
+    return owners
+
+
+def _check(records: tuple[LayerRecord, ...], model: Any, title: str, matched: dict[str, Any]) -> ModelCheck:
+    """Compare engine records with the Keras layers ``matched`` maps their names to."""
+    graph = _graph(model)
+    owners = _owners(model)
+    macs = _macs_by_layer(graph, {layer.name for layer in model.layers})
+    checks = []
+    for record in records:
+        keras_layer = matched.get(record.layer.name)
+        cost_bearing = keras_layer is not None and keras_layer.name in owners
+        checks.append(
+            LayerCheck(
+                name=record.layer.name,
+                kind=record.layer.kind,
+                engine_macs=record.cost.macs,
+                tf_macs=macs.get(keras_layer.name, 0) if cost_bearing else None,
+                engine_params=record.cost.params,
+                tf_params=sum(part.count_params() for part in owners[keras_layer.name])
+                if cost_bearing
+                else None,
+                engine_shape=tuple(record.layer.output),
+                tf_shape=_shape(_output_of(keras_layer, owners)) if keras_layer is not None else None,
+            )
+        )
+    totals = {
+        "macs": sum(record.cost.macs for record in records),
+        "params": sum(record.cost.params for record in records),
+        "trainable_params": sum(record.cost.trainable_params for record in records),
+        "non_trainable_params": sum(record.cost.non_trainable_params for record in records),
+    }
+    tf_totals = {
+        "macs": sum(macs.values()),
+        "params": int(model.count_params()),
+        "trainable_params": _size(model.trainable_weights),
+        "non_trainable_params": _size(model.non_trainable_weights),
+    }
+    return ModelCheck(title, tuple(checks), totals, tf_totals, _profiler_flops(graph))
+
+
+def _output_of(keras_layer: Any, owners: dict[str, list[Any]]) -> Any:
+    """The output of a layer; a conv's shape is taken after its batch-norm, which keeps it."""
+    return owners.get(keras_layer.name, [keras_layer])[-1].output
+
+
+def _match_by_order(records: tuple[LayerRecord, ...], model: Any) -> dict[str, Any]:
+    """Pair engine layers with a keras.applications model's layers, kind by kind, in order.
+
+    Cost-bearing layers pair in order (V1's classifier is a 1x1 Conv2D there),
+    pools with GlobalAveragePooling2D, adds with Add. A pairing of the wrong
+    kind stays unpaired, so it shows as a difference.
+    """
+    queues: dict[str, list[Any]] = {"weighted": [], "pool": [], "add": []}
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind in KERAS_KINDS:
+            queues["weighted"].append(layer)
+        elif kind == "GlobalAveragePooling2D":
+            queues["pool"].append(layer)
+        elif kind == "Add":
+            queues["add"].append(layer)
+    matched = {}
+    for record in records:
+        queue = queues.get(record.layer.kind, queues["weighted"])
+        if not queue:
+            continue
+        candidate = queue.pop(0)
+        if record.layer.kind in ("pool", "add") or record.layer.kind in KERAS_KINDS[type(candidate).__name__]:
+            matched[record.layer.name] = candidate
+    return matched
+
+
+def verify_network(network: NetworkCost) -> Verification:
+    """Check ``network``'s counts against TensorFlow, model by model."""
+    _tensorflow()
+    import keras
+
+    checks = []
+    own = build_model(tuple(record.layer for record in network.records), name="mobicalc")
+    by_name = {layer.name: layer for layer in own.layers}
+    matched = {record.layer.name: by_name[record.layer.name] for record in network.records}
+    checks.append(_check(network.records, own, f"built from table {network.architecture.path}", matched))
+    keras.backend.clear_session()
+    reference, title = reference_model(network)
+    if reference is None:
+        checks.append(ModelCheck(model="keras.applications", skipped=title))
+    else:
+        checks.append(_check(network.records, reference, title, _match_by_order(network.records, reference)))
+        keras.backend.clear_session()
+    return Verification(network, tuple(checks))
+
+
+def tensorflow_totals(network: NetworkCost) -> tuple[int, int]:
+    """(MACs, params) of keras.applications' model for ``network``, as TensorFlow counts them."""
+    _tensorflow()
+    import keras
+
+    model, title = reference_model(network)
+    if model is None:
+        raise ValueError(title)
+    macs = sum(_macs_by_layer(_graph(model), {layer.name for layer in model.layers}).values())
+    params = int(model.count_params())
+    keras.backend.clear_session()
+    return macs, params

@@ -1,0 +1,192 @@
+"""The cross-checker against the real TensorFlow (no mocks).
+
+TensorFlow's numbers come from TensorFlow: count_params(), the traced graph's
+per-op flops statistics and tensor shapes. Each configuration builds two
+models (from the table, and keras.applications), so the list is kept short.
+"""
+
+import json
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+from click.testing import CliRunner
+
+from mobicalc import costs
+from mobicalc.cli import main
+from mobicalc.engine import network_cost
+from mobicalc.network import Settings
+
+pytest.importorskip("tensorflow")
+
+from mobicalc.crosscheck import build_model, tensorflow_totals, verify_network
+
+CONFIGS = [
+    # model, alpha, resolution, classes, include_top
+    ("v1", "1", 224, 1000, True),
+    ("v1", "0.5", 225, 10, True),
+    ("v1", "0.6", 97, 1000, False),
+    ("v1", "1.3", 33, 7, True),
+    ("v2", "1", 224, 1000, True),
+    ("v2", "0.35", 161, 1000, True),
+    ("v2", "0.6", 97, 10, False),
+    ("v2", "1.3", 33, 1000, True),
+    ("v2", "1.4", 225, 1000, True),
+]
+
+
+@pytest.mark.parametrize(("model", "alpha", "resolution", "classes", "include_top"), CONFIGS)
+def test_engine_agrees_with_tensorflow(model, alpha, resolution, classes, include_top):
+    settings = Settings(
+        alpha=Fraction(alpha), resolution=resolution, classes=classes, include_top=include_top
+    )
+    verification = verify_network(network_cost(model, settings))
+    assert [check.model for check in verification.checks] == [
+        f"built from table {model}",
+        f"keras.applications.{'MobileNet' if model == 'v1' else 'MobileNetV2'}",
+    ]
+    for check in verification.checks:
+        differing = [layer for layer in check.layers if not layer.ok]
+        assert differing == [], check.model
+        assert check.engine_totals == check.tf_totals
+        # Every cost-bearing layer was matched and measured by TensorFlow.
+        assert all(layer.tf_params is not None for layer in check.layers if layer.kind not in ("pool", "add"))
+    assert verification.ok
+
+
+def test_published_figures_come_out_of_tensorflow():
+    # keras.applications.MobileNet(): 4,253,864 params (model.summary()) and
+    # 569M mult-adds (paper Table 1); TensorFlow's exact count of the MACs is 568,740,352.
+    network = network_cost("v1")
+    assert tensorflow_totals(network) == (568_740_352, 4_253_864)
+    check = verify_network(network).checks[1]
+    assert check.tf_totals["trainable_params"] == 4_231_976  # model.summary()'s trainable
+    # The profiler counts elementwise work too, so its total exceeds 2 x MACs.
+    assert check.profiler_flops > 2 * 568_740_352
+
+
+def test_user_table(tmp_path):
+    path = tmp_path / "net.toml"
+    path.write_text(
+        """
+        name = "TestNet"
+        resolution = 45
+        classes = 12
+        layers = [
+          { operator = "conv", kernel = 3, c = 16, s = 2, padding = "valid" },
+          { operator = "depthwise", kernel = 5, s = 2, padding = [1, 2] },
+          { operator = "pointwise", c = 24, bias = true, batch_norm = false },
+          { operator = "separable", c = 24, n = 2 },
+          { operator = "bottleneck", t = 3, c = 24, s = 1 },
+          { operator = "bottleneck", t = 4, c = 40, s = 2, kernel = 5 },
+          { operator = "pool" },
+          { operator = "classifier" },
+        ]
+        """
+    )
+    verification = verify_network(network_cost(path, Settings(alpha=Fraction("0.75"))))
+    built, reference = verification.checks
+    assert built.ok and all(layer.ok for layer in built.layers)
+    assert reference.skipped == "keras.applications has no model for a user table"
+    assert any(layer.kind == "add" for layer in built.layers)
+
+
+def test_a_wrong_formula_is_caught(monkeypatch):
+    """The checker can fail: depthwise MACs off by one in the engine show up per layer."""
+    right = costs.FORMULAS["depthwise"]
+    monkeypatch.setitem(costs.FORMULAS, "depthwise", lambda layer: (right(layer)[0] + 1, right(layer)[1]))
+    network = network_cost("v1", Settings(alpha=Fraction("0.25"), resolution=64))
+    verification = verify_network(network)
+    assert not verification.ok
+    for check in verification.checks:
+        assert {layer.name for layer in check.layers if not layer.ok} == {
+            f"block{block}_depthwise" for block in range(1, 14)
+        }
+        assert check.engine_totals["macs"] == check.tf_totals["macs"] + 13
+
+
+def test_a_table_that_differs_from_keras_is_caught(monkeypatch):
+    """Wrong padding in the v1 table (ceil instead of Keras' floor) shows at odd sizes."""
+    from mobicalc import architecture
+
+    table = architecture.load("v1")
+    rows = tuple(
+        row if row.padding == "same" else row.__class__(**{**_fields(row), "padding": "same"})
+        for row in table.rows
+    )
+    monkeypatch.setattr(
+        architecture, "_builtin", lambda name: table.__class__(**{**_fields(table), "rows": rows})
+    )
+    verification = verify_network(network_cost("v1", Settings(resolution=225, alpha=Fraction("0.25"))))
+    built, reference = verification.checks
+    assert built.ok  # the model built from the (wrong) table agrees with the engine...
+    assert not reference.ok  # ...but keras.applications does not
+    assert "block2_depthwise" in {layer.name for layer in reference.layers if not layer.ok}
+
+
+def _fields(record) -> dict:
+    return {name: getattr(record, name) for name in record.__slots__}
+
+
+def test_model_from_exact_rounding_is_refused():
+    network = network_cost("v1", Settings(alpha=Fraction("0.6"), rounding="exact"))
+    with pytest.raises(ValueError, match="channels: no real model"):
+        build_model(tuple(record.layer for record in network.records))
+
+
+class TestVerifyCommand:
+    def test_agreement_exits_0_with_json(self):
+        result = CliRunner().invoke(
+            main, ["verify", "v2", "--alpha", "0.5", "--resolution", "96", "--format", "json"]
+        )
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert data["ok"] is True
+        assert (
+            data["checks"][1]["tensorflow_totals"]["params"] == data["checks"][1]["engine_totals"]["params"]
+        )
+        assert "elementwise" in data["checks"][0]["profiler_note"]
+
+    def test_table_output_has_a_summary(self):
+        result = CliRunner().invoke(main, ["verify", "v1", "--alpha", "0.25", "--resolution", "64"])
+        assert result.exit_code == 0, result.output
+        assert "✓ all agree" in result.output
+        assert "TF profiler float_operation()" in result.output
+
+    def test_difference_exits_1_and_names_the_layers(self, monkeypatch):
+        monkeypatch.setitem(costs.FORMULAS, "dense", lambda layer: (1, 1))
+        result = CliRunner().invoke(main, ["verify", "v1", "--alpha", "0.25", "--resolution", "64"])
+        assert result.exit_code == 1
+        assert "✗ differs: classifier" in result.output
+
+    def test_exact_rounding_is_a_usage_error(self):
+        result = CliRunner().invoke(main, ["verify", "v1", "--rounding", "exact", "--alpha", "0.6"])
+        assert result.exit_code == 2
+        assert "fractional channels" in result.output
+
+    def test_other_rounding_skips_keras_applications(self):
+        result = CliRunner().invoke(
+            main, ["verify", "v1", "--rounding", "divisible-by-8", "--alpha", "0.3", "--resolution", "64"]
+        )
+        assert result.exit_code == 0, result.output
+        assert "skipped: keras.applications rounds channels its own way" in result.output
+
+
+def test_without_tensorflow_verify_says_how_to_install():
+    code = (
+        "import sys; sys.modules['tensorflow'] = None\n"  # makes 'import tensorflow' fail
+        "from mobicalc.cli import main\n"
+        "main(['verify', 'v1'])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "pip install 'mobicalc[tf]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_importing_the_crosschecker_does_not_import_tensorflow():
+    code = "import sys, mobicalc.crosscheck; print('tensorflow' in sys.modules)"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    )
