@@ -46,7 +46,7 @@ def _quiet_stderr() -> Iterator[None]:
             os.close(saved)
 
 
-def _tensorflow() -> Any:
+def import_tensorflow() -> Any:
     """Import TensorFlow quietly, on the CPU."""
     if sys.modules.get("tensorflow") is not None:
         return sys.modules["tensorflow"]
@@ -119,7 +119,7 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
     Keras layers take the engine's names (batch-norm ``NAME_bn``, activation
     ``NAME_act``, explicit padding ``NAME_pad``), so the two map one to one.
     """
-    _tensorflow()
+    import_tensorflow()
     import keras
 
     first = layers[0].input
@@ -176,7 +176,7 @@ def reference_model(network: NetworkCost) -> tuple[Any | None, str]:
         )
     if network.resolution < KERAS_MIN_RESOLUTION:
         return None, f"keras.applications needs a resolution of at least {KERAS_MIN_RESOLUTION}"
-    _tensorflow()
+    import_tensorflow()
     import keras
 
     constructor = getattr(keras.applications, REFERENCE[table])
@@ -192,7 +192,7 @@ def reference_model(network: NetworkCost) -> tuple[Any | None, str]:
 
 def _graph(model: Any) -> Any:
     """The model's forward pass as a TensorFlow graph, batch 1."""
-    tf = _tensorflow()
+    tf = import_tensorflow()
     spec = tf.TensorSpec((1, *model.inputs[0].shape[1:]), tf.float32)
     return tf.function(lambda x: model(x, training=False)).get_concrete_function(spec).graph
 
@@ -220,7 +220,7 @@ def _macs_by_layer(graph: Any, names: set[str]) -> dict[str, int]:
 
 def _profiler_flops(graph: Any) -> int:
     """What tf.compat.v1.profiler's float_operation() reports: 2 x MACs plus elementwise work."""
-    tf = _tensorflow()
+    tf = import_tensorflow()
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
     return int(tf.compat.v1.profiler.profile(graph=graph, options=options).total_float_ops)
@@ -327,7 +327,7 @@ def _match_by_order(records: tuple[LayerRecord, ...], model: Any) -> dict[str, A
 
 def verify_network(network: NetworkCost) -> Verification:
     """Check ``network``'s counts against TensorFlow, model by model."""
-    _tensorflow()
+    import_tensorflow()
     import keras
 
     checks = []
@@ -347,7 +347,7 @@ def verify_network(network: NetworkCost) -> Verification:
 
 def tensorflow_totals(network: NetworkCost) -> tuple[int, int]:
     """(MACs, params) of keras.applications' model for ``network``, as TensorFlow counts them."""
-    _tensorflow()
+    import_tensorflow()
     import keras
 
     model, title = reference_model(network)

@@ -1,0 +1,19 @@
+"""The benchmark script runs and prints its figures (the figures themselves are not asserted)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_script_prints_its_figures():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--no-tf", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "us per table" in result.stdout
+    assert "configurations per second" in result.stdout
+    assert "x baseline" in result.stdout
