@@ -133,72 +133,33 @@ class _Walk:
         return layer
 
 
-def _conv(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
-    name = f"conv{walk.number('conv')}"
-    kind = "pointwise" if row.kernel == 1 else "conv"
+def _single(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+    """A conv, depthwise or pointwise row: one layer (a 1x1 conv is pointwise)."""
+    name = f"{row.operator}{walk.number(row.operator)}"
+    depthwise = row.operator == "depthwise"
+    kind = row.operator if depthwise or row.kernel != 1 else "pointwise"
+    channels = walk.shape.channels if depthwise else walk.channels(row, name)
     yield walk.add(
-        name,
-        kind,
-        walk.channels(row, name),
-        kernel=row.kernel,
-        stride=stride,
-        padding=padding,
-        bias=row.bias,
-        batch_norm=row.batch_norm,
-        activation="relu6",
-    )
+        name, kind, channels, kernel=row.kernel, stride=stride, padding=padding,
+        bias=row.bias, batch_norm=row.batch_norm, activation="relu6",
+    )  # fmt: skip
 
 
-def _depthwise(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
-    name = f"depthwise{walk.number('depthwise')}"
-    yield walk.add(
-        name,
-        "depthwise",
-        walk.shape.channels,
-        kernel=row.kernel,
-        stride=stride,
-        padding=padding,
-        bias=row.bias,
-        batch_norm=row.batch_norm,
-        activation="relu6",
-    )
-
-
-def _pointwise(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
-    name = f"pointwise{walk.number('pointwise')}"
-    yield walk.add(
-        name,
-        "pointwise",
-        walk.channels(row, name),
-        bias=row.bias,
-        batch_norm=row.batch_norm,
-        activation="relu6",
-    )
+def _block_depthwise(walk: _Walk, block: str, row: Row, stride: int, padding: Padding) -> Layer:
+    return walk.add(
+        f"{block}_depthwise", "depthwise", walk.shape.channels, kernel=row.kernel, stride=stride,
+        padding=padding, batch_norm=True, activation="relu6",
+    )  # fmt: skip
 
 
 def _separable(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
     """Depthwise k x k, then pointwise 1x1 (MobileNetV1, paper Figure 3)."""
     block = f"block{walk.number('block')}"
-    depthwise = walk.add(
-        f"{block}_depthwise",
-        "depthwise",
-        walk.shape.channels,
-        kernel=row.kernel,
-        stride=stride,
-        padding=padding,
-        batch_norm=True,
-        activation="relu6",
-    )
+    depthwise = _block_depthwise(walk, block, row, stride, padding)
     yield depthwise
     name = f"{block}_pointwise"
-    yield walk.add(
-        name,
-        "pointwise",
-        walk.channels(row, name),
-        batch_norm=True,
-        activation="relu6",
-        pair=depthwise.name,
-    )
+    channels = walk.channels(row, name)
+    yield walk.add(name, "pointwise", channels, batch_norm=True, activation="relu6", pair=depthwise.name)
 
 
 def _bottleneck(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
@@ -206,32 +167,12 @@ def _bottleneck(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterato
     block = f"block{walk.number('block')}"
     shortcut, block_input = walk.last, walk.shape
     if row.t != 1:
-        yield walk.add(
-            f"{block}_expand",
-            "pointwise",
-            row.t * walk.shape.channels,
-            batch_norm=True,
-            activation="relu6",
-        )
-    depthwise = walk.add(
-        f"{block}_depthwise",
-        "depthwise",
-        walk.shape.channels,
-        kernel=row.kernel,
-        stride=stride,
-        padding=padding,
-        batch_norm=True,
-        activation="relu6",
-    )
+        expanded = row.t * walk.shape.channels
+        yield walk.add(f"{block}_expand", "pointwise", expanded, batch_norm=True, activation="relu6")
+    depthwise = _block_depthwise(walk, block, row, stride, padding)
     yield depthwise
     name = f"{block}_project"
-    project = walk.add(
-        name,
-        "pointwise",
-        walk.channels(row, name),
-        batch_norm=True,
-        pair=depthwise.name,
-    )
+    project = walk.add(name, "pointwise", walk.channels(row, name), batch_norm=True, pair=depthwise.name)
     yield project
     if stride == 1 and project.output == block_input:
         yield walk.add(f"{block}_add", "add", project.output.channels, shortcut=shortcut)
@@ -264,9 +205,9 @@ def _classifier(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterato
 
 
 OPERATORS: dict[str, Callable[[_Walk, Row, int, Padding], Iterator[Layer]]] = {
-    "conv": _conv,
-    "depthwise": _depthwise,
-    "pointwise": _pointwise,
+    "conv": _single,
+    "depthwise": _single,
+    "pointwise": _single,
     "separable": _separable,
     "bottleneck": _bottleneck,
     "pool": _pool,
