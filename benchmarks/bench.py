@@ -1,7 +1,7 @@
 """Speed figures for mobicalc: run ``python benchmarks/bench.py`` (add ``--no-tf`` to skip TensorFlow).
 
 Prints
-1. the engine's time for one full V1 and V2 table, in-process;
+1. the engine's time for one V1 and V2 table in-process: totals, and all per-layer records;
 2. configurations per second over a grid of alphas x resolutions;
 3. the CLI's whole-process start-up against ``python -c "import click, rich.console, rich.table"``
    (median wall time, runs interleaved, output piped as in a CI job);
@@ -18,10 +18,11 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from functools import partial
 
-from mobicalc.engine import network_cost
+from mobicalc.engine import network_cost, plan
 from mobicalc.network import Settings
 
 ALPHAS = [Fraction(a) for a in ("0.25", "0.35", "0.5", "0.6", "0.75", "1", "1.3", "1.4")]
@@ -44,19 +45,40 @@ def table_totals(model: str, grid: list[Settings]) -> None:
         network_cost(model, settings).totals  # noqa: B018 - computing is the point
 
 
+def table_records(model: str, grid: list[Settings]) -> None:
+    for settings in grid:
+        network_cost(model, settings).records  # noqa: B018
+
+
+def cold(function: Callable[[], None]) -> Callable[[], None]:
+    """``function`` with the per-width plan cache emptied first, as for a first call."""
+
+    def run() -> None:
+        plan.cache_clear()
+        function()
+
+    return run
+
+
 def engine_figures() -> None:
-    print("Engine, one full table in-process (alpha 0.75, 192x192, totals included):")
+    settings = Settings(alpha=Fraction("0.75"), resolution=192)
+    print("Engine, one table in-process (alpha 0.75, 192x192):")
     for model in ("v1", "v2"):
-        settings = Settings(alpha=Fraction("0.75"), resolution=192)
-        seconds = median_seconds(partial(table_totals, model, [settings]), repeat=7, number=300)
         layers = len(network_cost(model, settings).records)
-        print(f"  {model}: {seconds * 1e6:7.1f} us per table ({layers} layers)")
+        warm = median_seconds(partial(table_totals, model, [settings]), repeat=7, number=300)
+        first = median_seconds(cold(partial(table_totals, model, [settings])), repeat=7, number=100)
+        records = median_seconds(partial(table_records, model, [settings]), repeat=7, number=100)
+        print(
+            f"  {model} ({layers} layers): totals {warm * 1e6:6.1f} us (width plan cached), "
+            f"{first * 1e6:6.1f} us (first call at this width); "
+            f"all per-layer records {records * 1e6:6.1f} us"
+        )
     grid = [Settings(alpha=a, resolution=r) for a in ALPHAS for r in RESOLUTIONS]
     for model in ("v1", "v2"):
-        seconds = median_seconds(partial(table_totals, model, grid), repeat=5, number=3)
+        seconds = median_seconds(cold(partial(table_totals, model, grid)), repeat=5, number=3)
         print(
-            f"  {model}: {len(grid) / seconds:9,.0f} configurations per second "
-            f"over a grid of {len(ALPHAS)} alphas x {len(RESOLUTIONS)} resolutions"
+            f"  {model}: {len(grid) / seconds:9,.0f} configurations per second over a grid of "
+            f"{len(ALPHAS)} alphas x {len(RESOLUTIONS)} resolutions (plans built within the sweep)"
         )
 
 

@@ -2,19 +2,20 @@
 
 Pure arithmetic over plain dataclasses: no I/O, no Click, no Rich, no
 TensorFlow. Every total, share and breakdown is derived from the per-layer
-records, never kept separately.
+costs, never kept separately.
 """
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 from mobicalc.architecture import Architecture, load
 from mobicalc.costs import Cost, layer_cost
-from mobicalc.network import Layer, NetworkError, Settings, Shape, build_layers
+from mobicalc.network import Layer, NetworkError, Settings, Shape, layer_templates, place, spatial_sizes
 from mobicalc.rounding import KERAS, Count, scale_channels
 
 KINDS = ("conv", "depthwise", "pointwise", "dense", "pool", "add")
@@ -34,22 +35,73 @@ class LayerRecord(NamedTuple):
     standard: Cost
 
 
+class Plan(NamedTuple):
+    """What a network costs per output pixel: everything but the resolution.
+
+    A layer's MACs are its cost per output pixel times its output pixels; its
+    parameters do not depend on the resolution at all. So one plan, built once
+    per width and rounding, serves every resolution.
+    """
+
+    layers: tuple[Layer, ...]
+    units: tuple[Cost, ...]
+    standard_units: tuple[Cost, ...]
+    parameters: Cost
+    """The resolution-independent part of the totals (MACs left at 0)."""
+    standard_parameters: Cost
+
+
+def _sum(costs: Iterable[Cost]) -> Cost:
+    """Field by field; Cost() leads so that no costs at all sum to zero."""
+    return Cost(*map(sum, zip(Cost(), *costs, strict=True)))
+
+
+def _parameters(units: Iterable[Cost]) -> Cost:
+    return _sum(units)._replace(macs=0)
+
+
+def _at(unit: Cost, size: int) -> Cost:
+    """A per-pixel cost at a size x size output."""
+    return Cost(unit.macs * size * size, *unit[1:])
+
+
 @dataclass(frozen=True)
 class NetworkCost:
-    """A whole network's per-layer records under one set of settings."""
+    """A whole network under one set of settings: its per-layer records and their sums.
+
+    The records are built when first asked for; the totals come from the same
+    per-layer costs (per-pixel cost x output pixels) without building them, so a
+    sweep over thousands of configurations stays cheap.
+    """
 
     architecture: Architecture
     settings: Settings
-    records: tuple[LayerRecord, ...]
+    plan: Plan
+    sizes: tuple[int, ...]
+    """Each layer's output size (height = width)."""
+
+    @cached_property
+    def records(self) -> tuple[LayerRecord, ...]:
+        layers = place(self.plan.layers, self.resolution, self.sizes)
+        return tuple(
+            LayerRecord(layer, _at(unit, size), _at(standard, size))
+            for layer, unit, standard, size in zip(
+                layers, self.plan.units, self.plan.standard_units, self.sizes, strict=True
+            )
+        )
 
     @cached_property
     def totals(self) -> Cost:
-        return Cost(*map(sum, zip(*(record.cost for record in self.records), strict=True)))
+        macs = sum(unit.macs * size * size for unit, size in zip(self.plan.units, self.sizes, strict=True))
+        return self.plan.parameters._replace(macs=macs)
 
     @cached_property
     def standard(self) -> Cost:
         """The same network with every separable pair made one standard convolution."""
-        return Cost(*map(sum, zip(*(record.standard for record in self.records), strict=True)))
+        units = zip(self.plan.standard_units, self.sizes, strict=True)
+        return self.plan.standard_parameters._replace(
+            macs=sum(unit.macs * size * size for unit, size in units)
+        )
 
     @property
     def macs(self) -> Count:
@@ -61,11 +113,11 @@ class NetworkCost:
 
     @property
     def resolution(self) -> int:
-        return self.records[0].layer.input.height
+        return self.settings.resolution or self.architecture.resolution
 
     @property
     def classes(self) -> int | None:
-        last = self.records[-1].layer
+        last = self.plan.layers[-1]
         return last.output.channels if last.kind == "dense" else None
 
     def breakdown(self) -> dict[str, Cost]:
@@ -98,18 +150,27 @@ def standard_counterparts(layers: tuple[Layer, ...]) -> list[Layer | None]:
     return counterparts
 
 
+@lru_cache(maxsize=1024)
+def plan(architecture: Architecture, settings: Settings) -> Plan:
+    """The per-pixel costs of ``architecture`` (``settings.resolution`` is not used)."""
+    layers = layer_templates(architecture, settings)
+    units = tuple(layer_cost(layer) for layer in layers)
+    standard_units = tuple(
+        unit if standard is layer else layer_cost(standard) if standard else Cost()
+        for layer, unit, standard in zip(layers, units, standard_counterparts(layers), strict=True)
+    )
+    return Plan(layers, units, standard_units, _parameters(units), _parameters(standard_units))
+
+
 def network_cost(architecture: Architecture | str | Path, settings: Settings | None = None) -> NetworkCost:
     """Cost a built-in table (``"v1"``, ``"v2"``), a table file, or a loaded table."""
     if not isinstance(architecture, Architecture):
         architecture = load(architecture)
     settings = settings or Settings()
-    layers = build_layers(architecture, settings)
-    records = []
-    for layer, standard in zip(layers, standard_counterparts(layers), strict=True):
-        cost = layer_cost(layer)
-        standard_cost = cost if standard is layer else layer_cost(standard) if standard else Cost()
-        records.append(LayerRecord(layer, cost, standard_cost))
-    return NetworkCost(architecture, settings, tuple(records))
+    resolution = settings.resolution or architecture.resolution
+    network_plan = plan(architecture, replace(settings, resolution=None))
+    sizes = spatial_sizes(network_plan.layers, resolution, architecture)
+    return NetworkCost(architecture, settings, network_plan, sizes)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ both read the layers it produces, so they cannot disagree on the network.
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from mobicalc.architecture import Architecture, Padding, Row
 from mobicalc.rounding import KERAS, POLICIES, Count, scale_channels
@@ -80,12 +80,11 @@ def output_size(size: int, kernel: int, stride: int, padding: Padding) -> int:
 
 
 class _Walk:
-    """The state of one pass over the rows: where we are and what we are called."""
+    """The state of one pass over the rows: the channels so far, and the names given."""
 
     def __init__(self, architecture: Architecture, settings: Settings) -> None:
         self.architecture, self.settings = architecture, settings
-        resolution = settings.resolution or architecture.resolution
-        self.shape = Shape(resolution, resolution, architecture.input_channels)
+        self.current: Count = architecture.input_channels
         self.last = "input"
         self.counters: dict[str, int] = {}
         self.rule = None if settings.rounding == KERAS else settings.rounding
@@ -106,30 +105,10 @@ class _Walk:
             )
         return count
 
-    def add(
-        self,
-        name: str,
-        kind: str,
-        channels: Count,
-        kernel: int = 1,
-        stride: int = 1,
-        padding: Padding = "same",
-        **options: object,
-    ) -> Layer:
-        height = output_size(self.shape.height, kernel, stride, padding)
-        width = output_size(self.shape.width, kernel, stride, padding)
-        if height < 1 or width < 1:
-            raise NetworkError(
-                f"layer {name}: a {self.shape.height}x{self.shape.width} input with {kernel}x{kernel} "
-                f"kernel, stride {stride} and padding {padding!r} leaves no pixels; "
-                f"resolution {self.settings.resolution or self.architecture.resolution} "
-                f"is too small for {self.architecture.name}"
-            )
-        output = Shape(height, width, channels)
-        return self.push(Layer(name, kind, self.shape, output, kernel, stride, padding, **options))
-
-    def push(self, layer: Layer) -> Layer:
-        self.shape, self.last = layer.output, layer.name
+    def add(self, name: str, kind: str, channels: Count, **options: Any) -> Layer:
+        """The next layer, per output pixel: its spatial sizes are placed later."""
+        layer = Layer(name, kind, Shape(1, 1, self.current), Shape(1, 1, channels), **options)
+        self.current, self.last = channels, name
         return layer
 
 
@@ -138,7 +117,7 @@ def _single(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[La
     name = f"{row.operator}{walk.number(row.operator)}"
     depthwise = row.operator == "depthwise"
     kind = row.operator if depthwise or row.kernel != 1 else "pointwise"
-    channels = walk.shape.channels if depthwise else walk.channels(row, name)
+    channels = walk.current if depthwise else walk.channels(row, name)
     yield walk.add(
         name, kind, channels, kernel=row.kernel, stride=stride, padding=padding,
         bias=row.bias, batch_norm=row.batch_norm, activation="relu6",
@@ -147,7 +126,7 @@ def _single(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[La
 
 def _block_depthwise(walk: _Walk, block: str, row: Row, stride: int, padding: Padding) -> Layer:
     return walk.add(
-        f"{block}_depthwise", "depthwise", walk.shape.channels, kernel=row.kernel, stride=stride,
+        f"{block}_depthwise", "depthwise", walk.current, kernel=row.kernel, stride=stride,
         padding=padding, batch_norm=True, activation="relu6",
     )  # fmt: skip
 
@@ -165,41 +144,26 @@ def _separable(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator
 def _bottleneck(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
     """Inverted residual with linear bottleneck (MobileNetV2, paper Table 1)."""
     block = f"block{walk.number('block')}"
-    shortcut, block_input = walk.last, walk.shape
+    shortcut, block_channels = walk.last, walk.current
     if row.t != 1:
-        expanded = row.t * walk.shape.channels
+        expanded = row.t * walk.current
         yield walk.add(f"{block}_expand", "pointwise", expanded, batch_norm=True, activation="relu6")
     depthwise = _block_depthwise(walk, block, row, stride, padding)
     yield depthwise
     name = f"{block}_project"
     project = walk.add(name, "pointwise", walk.channels(row, name), batch_norm=True, pair=depthwise.name)
     yield project
-    if stride == 1 and project.output == block_input:
+    # As Keras: a residual where the block keeps its shape (stride 1, "same", same channels).
+    if stride == 1 and padding == "same" and project.output.channels == block_channels:
         yield walk.add(f"{block}_add", "add", project.output.channels, shortcut=shortcut)
 
 
 def _pool(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
     """Global average pooling: every pixel of each channel to one value."""
-    name = f"pool{walk.number('pool')}"
-    shape = walk.shape
-    yield walk.push(
-        Layer(
-            name,
-            "pool",
-            shape,
-            Shape(1, 1, shape.channels),
-            kernel=shape.height,
-            padding="valid",
-        )
-    )
+    yield walk.add(f"pool{walk.number('pool')}", "pool", walk.current, padding="valid")
 
 
 def _classifier(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
-    if walk.shape.height != 1 or walk.shape.width != 1:
-        raise NetworkError(
-            "layer classifier: needs a 1x1 input (put a pool row before it), "
-            f"got {walk.shape.height}x{walk.shape.width}"
-        )
     classes = walk.settings.classes or walk.architecture.classes
     yield walk.add("classifier", "dense", classes, bias=row.bias, activation="softmax")
 
@@ -218,9 +182,12 @@ OPERATORS: dict[str, Callable[[_Walk, Row, int, Padding], Iterator[Layer]]] = {
 TOP = ("pool", "classifier")
 
 
-def build_layers(architecture: Architecture, settings: Settings | None = None) -> tuple[Layer, ...]:
-    """The concrete layers of ``architecture`` under ``settings``, in order."""
-    settings = settings or Settings()
+def layer_templates(architecture: Architecture, settings: Settings) -> tuple[Layer, ...]:
+    """The layers with their channels, per output pixel (1x1 shapes).
+
+    Nothing here depends on the resolution, so one set of templates serves
+    every resolution: ``place`` gives them their spatial sizes.
+    """
     walk = _Walk(architecture, settings)
     rows = list(architecture.rows)
     if not settings.include_top:
@@ -233,3 +200,50 @@ def build_layers(architecture: Architecture, settings: Settings | None = None) -
         for _ in range(row.n - 1):
             layers.extend(OPERATORS[row.operator](walk, row, 1, "same"))
     return tuple(layers)
+
+
+def spatial_sizes(
+    templates: tuple[Layer, ...], resolution: int, architecture: Architecture
+) -> tuple[int, ...]:
+    """Each layer's output size (height = width) for a square input of ``resolution``."""
+    sizes = []
+    size = resolution
+    for layer in templates:
+        if layer.kind == "pool":
+            out = 1
+        elif layer.kind == "dense" and size != 1:
+            raise NetworkError(
+                f"layer {layer.name}: needs a 1x1 input (put a pool row before it), got {size}x{size}"
+            )
+        else:
+            out = output_size(size, layer.kernel, layer.stride, layer.padding)
+        if out < 1:
+            raise NetworkError(
+                f"layer {layer.name}: a {size}x{size} input with {layer.kernel}x{layer.kernel} kernel, "
+                f"stride {layer.stride} and padding {layer.padding!r} leaves no pixels; "
+                f"resolution {resolution} is too small for {architecture.name}"
+            )
+        sizes.append(out)
+        size = out
+    return tuple(sizes)
+
+
+def place(templates: tuple[Layer, ...], resolution: int, sizes: tuple[int, ...]) -> tuple[Layer, ...]:
+    """The templates with their input and output sizes (a global pool's kernel is its input)."""
+    layers = []
+    size = resolution
+    for layer, out in zip(templates, sizes, strict=True):
+        in_shape, out_shape = Shape(size, size, layer.input.channels), Shape(out, out, layer.output.channels)
+        kernel = size if layer.kind == "pool" else layer.kernel
+        # Layer(...) with the fields after ``kernel`` kept: several times faster than _replace.
+        layers.append(Layer(layer.name, layer.kind, in_shape, out_shape, kernel, *layer[5:]))
+        size = out
+    return tuple(layers)
+
+
+def build_layers(architecture: Architecture, settings: Settings | None = None) -> tuple[Layer, ...]:
+    """The concrete layers of ``architecture`` under ``settings``, in order."""
+    settings = settings or Settings()
+    templates = layer_templates(architecture, settings)
+    resolution = settings.resolution or architecture.resolution
+    return place(templates, resolution, spatial_sizes(templates, resolution, architecture))
