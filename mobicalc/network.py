@@ -84,7 +84,7 @@ class _Walk:
 
     def __init__(self, architecture: Architecture, settings: Settings) -> None:
         self.architecture, self.settings = architecture, settings
-        self.current: Count = architecture.input_channels
+        self.shape = Shape(1, 1, architecture.input_channels)
         self.last = "input"
         self.counters: dict[str, int] = {}
         self.rule = None if settings.rounding == KERAS else settings.rounding
@@ -107,9 +107,14 @@ class _Walk:
 
     def add(self, name: str, kind: str, channels: Count, **options: Any) -> Layer:
         """The next layer, per output pixel: its spatial sizes are placed later."""
-        layer = Layer(name, kind, Shape(1, 1, self.current), Shape(1, 1, channels), **options)
-        self.current, self.last = channels, name
+        layer = Layer(name, kind, self.shape, Shape(1, 1, channels), **options)
+        self.shape, self.last = layer.output, name
         return layer
+
+    @property
+    def current(self) -> Count:
+        """The channels the next layer receives."""
+        return self.shape.channels
 
 
 def _single(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
