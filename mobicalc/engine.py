@@ -60,6 +60,13 @@ def _parameters(units: Iterable[Cost]) -> Cost:
     return _sum(units)._replace(macs=0)
 
 
+def _total(units: tuple[Cost, ...], parameters: Cost, sizes: tuple[int, ...]) -> Cost:
+    """The sum of the per-layer costs at their sizes, the same numbers the records hold."""
+    return parameters._replace(
+        macs=sum(unit.macs * size * size for unit, size in zip(units, sizes, strict=True))
+    )
+
+
 def _at(unit: Cost, size: int) -> Cost:
     """A per-pixel cost at a size x size output."""
     return Cost(unit.macs * size * size, *unit[1:])
@@ -92,16 +99,12 @@ class NetworkCost:
 
     @cached_property
     def totals(self) -> Cost:
-        macs = sum(unit.macs * size * size for unit, size in zip(self.plan.units, self.sizes, strict=True))
-        return self.plan.parameters._replace(macs=macs)
+        return _total(self.plan.units, self.plan.parameters, self.sizes)
 
     @cached_property
     def standard(self) -> Cost:
         """The same network with every separable pair made one standard convolution."""
-        units = zip(self.plan.standard_units, self.sizes, strict=True)
-        return self.plan.standard_parameters._replace(
-            macs=sum(unit.macs * size * size for unit, size in units)
-        )
+        return _total(self.plan.standard_units, self.plan.standard_parameters, self.sizes)
 
     @property
     def macs(self) -> Count:

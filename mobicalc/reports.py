@@ -25,7 +25,8 @@ def _counts(cost: Cost) -> dict[str, Any]:
         "non_trainable_params": cost.non_trainable_params,
         "weights": cost.weights,
         "bias": cost.bias,
-        "batch_norm_params": cost.batch_norm_trainable + cost.batch_norm_non_trainable,
+        "batch_norm_trainable": cost.batch_norm_trainable,
+        "batch_norm_non_trainable": cost.batch_norm_non_trainable,
     }
 
 

@@ -98,7 +98,10 @@ class TestTable:
         assert layer["name"] == "conv1"
         assert layer["input"] == [224, 224, 3] and layer["output"] == [112, 112, 32]
         assert {"kind", "kernel", "stride", "macs", "params", "weights", "standard"} <= set(layer)
-        # BN of 32 channels: trainable gamma, beta; non-trainable mean, variance.
+        # 3x3x3x32 kernel weights; BN of 32 channels: trainable gamma, beta; non-trainable mean, variance.
+        assert (layer["weights"], layer["bias"]) == (3 * 3 * 3 * 32, 0)
+        assert (layer["batch_norm_trainable"], layer["batch_norm_non_trainable"]) == (2 * 32, 2 * 32)
+        assert layer["trainable_params"] == 864 + 64
         assert layer["non_trainable_params"] == 64
 
     def test_v1_non_trainable_params_are_batch_norm_statistics(self):
