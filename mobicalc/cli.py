@@ -242,7 +242,8 @@ def ratio(
     except NetworkError as error:
         raise click.UsageError(str(error)) from None
     inputs = {"alpha": alpha, "rho": rho, "rounding": rounding}
-    emit(ratio_sheets(comparison), ratio_document(comparison, inputs), output_format)
+    given = {"M": N if M is None else M, "N": N, "dp": dp}
+    emit(ratio_sheets(comparison, inputs, given), ratio_document(comparison, inputs), output_format)
 
 
 @main.command(epilog=CONVENTIONS)

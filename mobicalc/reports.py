@@ -222,7 +222,8 @@ def ratio_document(comparison: LayerComparison, inputs: dict[str, Any]) -> dict[
     return document
 
 
-def ratio_sheets(comparison: LayerComparison) -> list[Sheet]:
+def ratio_sheets(comparison: LayerComparison, inputs: dict[str, Any], given: dict[str, int]) -> list[Sheet]:
+    """``inputs``: alpha, rho and rounding; ``given``: M, N and Dp before the multipliers."""
     sheet = Sheet(
         f"Standard vs depthwise separable convolution: M={exact_decimal(comparison.M)}, "
         f"N={exact_decimal(comparison.N)}, Dk={comparison.dk}, Dp={comparison.dp}",
@@ -245,6 +246,17 @@ def ratio_sheets(comparison: LayerComparison) -> list[Sheet]:
         f"params ratio = {float(comparison.params_ratio):.3f} "
         "(params are kernel weights only, as in paper Table 3)",
     ]
+    alpha, rho = inputs["alpha"], inputs["rho"]
+    if alpha != 1:
+        sheet.notes.append(
+            f"alpha {exact_decimal(alpha)}: M {given['M']} -> {exact_decimal(comparison.M)}, "
+            f"N {given['N']} -> {exact_decimal(comparison.N)} (rounding {inputs['rounding']})"
+        )
+    if rho != 1:
+        sheet.notes.append(
+            f"rho {exact_decimal(rho)}: Dp {given['dp']} x {exact_decimal(rho)} = "
+            f"{exact_decimal(rho * given['dp'])} -> {comparison.dp} (nearest integer)"
+        )
     if comparison.dp == 1:
         sheet.notes.append("Dp = 1: MACs are per output pixel; give --dp for a whole layer.")
     return [sheet]

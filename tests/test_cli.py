@@ -57,6 +57,25 @@ class TestRatio:
         assert scaled["inputs"]["dp"] == 10
         assert round(scaled["separable"]["macs"] / 1e6, 1) == 15.1
 
+    def test_multipliers_are_explained(self):
+        output = run(
+            "ratio",
+            "--M",
+            "512",
+            "--N",
+            "512",
+            "--dk",
+            "3",
+            "--dp",
+            "14",
+            "--alpha",
+            "0.75",
+            "--rho",
+            "0.714",
+        ).output
+        assert "alpha 0.75: M 512 -> 384, N 512 -> 384" in output  # int(512 x 0.75)
+        assert "rho 0.714: Dp 14 x 0.714 = 9.996 -> 10" in output
+
     def test_formulas_with_numbers_in_table_output(self):
         output = run("ratio", "--M", "512", "--N", "512", "--dk", "3", "--dp", "14").output
         assert "3·3·512·512·14·14" in output
