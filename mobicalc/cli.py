@@ -183,8 +183,14 @@ def emit(sheets: list[Sheet], document: dict[str, Any], output_format: str) -> N
         click.echo(render_markdown(sheets), nl=False)
     elif sys.stdout.isatty() or os.environ.get("FORCE_COLOR"):
         from rich.console import Console
+        from rich.measure import Measurement
 
-        Console().print(*rich_tables(sheets), sep="\n")
+        console, renderables = Console(), rich_tables(sheets)
+        # Never squeeze a number into "5,41…": a table wider than the terminal keeps its width.
+        unbounded = console.options.update_width(10_000)
+        widest = max(Measurement.get(console, unbounded, item).maximum for item in renderables)
+        console.width = max(console.width, widest)
+        console.print(*renderables, sep="\n")
     else:
         # Piped or redirected: aligned plain text, without loading Rich at all.
         click.echo(render_text(sheets), nl=False)

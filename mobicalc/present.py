@@ -199,13 +199,16 @@ def rich_tables(sheets: Iterable[Sheet]) -> list[Any]:
         renderables.append(Text(sheet.title, style="bold"))
         table = Table(box=box.SIMPLE_HEAD)
         for column in sheet.columns:
-            table.add_column(column.header, justify="left" if column.style == "text" else "right")
+            # Share columns are left-justified so the bars start in one column.
+            table.add_column(
+                column.header, justify="right" if column.style in ("count", "percent", "ratio") else "left"
+            )
         for row in sheet.rows:
             cells = []
             for index, (value, column) in enumerate(zip(row, sheet.columns, strict=True)):
                 text = _cell(value, column)
                 if column.style == "share" and value is not None:
-                    text = f"{text} {_bar(value, largest[index]):<10}"
+                    text = f"{text:>7} {_bar(value, largest[index])}"
                 cells.append(text)
             table.add_row(*cells)
         renderables.append(table)
