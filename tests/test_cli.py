@@ -24,6 +24,11 @@ def run_json(*args: str) -> dict:
     return json.loads(run(*args, "--format", "json").output)
 
 
+# MobileNetV1 paper, Table 3: one 14x14x512 -> 14x14x512 layer, Dk = 3; then alpha 0.75 and rho 0.714.
+TABLE_3 = ["ratio", "--M", "512", "--N", "512", "--dk", "3", "--dp", "14"]
+TABLE_3_SCALED = [*TABLE_3, "--alpha", "0.75", "--rho", "0.714"]
+
+
 class TestRatio:
     def test_512_and_3_shows_0_113(self):
         output = run("ratio", "--N", "512", "--dk", "3").output
@@ -32,52 +37,24 @@ class TestRatio:
 
     def test_paper_table_3_rows(self):
         # MobileNetV1 paper, Table 3 (14x14x512 -> 14x14x512, Dk = 3).
-        data = run_json("ratio", "--M", "512", "--N", "512", "--dk", "3", "--dp", "14")
+        data = run_json(*TABLE_3)
         assert data["standard"]["macs"] == 3 * 3 * 512 * 512 * 14 * 14  # 462M
         assert data["separable"]["macs"] == 3 * 3 * 512 * 14 * 14 + 512 * 512 * 14 * 14  # 52.3M
         assert data["standard"]["params"] == 3 * 3 * 512 * 512  # 2.36M
         assert data["separable"]["params"] == 3 * 3 * 512 + 512 * 512  # 0.27M
         assert data["ratio"] == pytest.approx(1 / 512 + 1 / 9)
         assert data["ratio_exact"] == "521/4608"  # (9 + 512) / (512 * 9)
-        scaled = run_json(
-            "ratio",
-            "--M",
-            "512",
-            "--N",
-            "512",
-            "--dk",
-            "3",
-            "--dp",
-            "14",
-            "--alpha",
-            "0.75",
-            "--rho",
-            "0.714",
-        )
+        scaled = run_json(*TABLE_3_SCALED)
         assert scaled["inputs"]["dp"] == 10
         assert round(scaled["separable"]["macs"] / 1e6, 1) == 15.1
 
     def test_multipliers_are_explained(self):
-        output = run(
-            "ratio",
-            "--M",
-            "512",
-            "--N",
-            "512",
-            "--dk",
-            "3",
-            "--dp",
-            "14",
-            "--alpha",
-            "0.75",
-            "--rho",
-            "0.714",
-        ).output
+        output = run(*TABLE_3_SCALED).output
         assert "alpha 0.75: M 512 -> 384, N 512 -> 384" in output  # int(512 x 0.75)
         assert "rho 0.714: Dp 14 x 0.714 = 9.996 -> 10" in output
 
     def test_formulas_with_numbers_in_table_output(self):
-        output = run("ratio", "--M", "512", "--N", "512", "--dk", "3", "--dp", "14").output
+        output = run(*TABLE_3).output
         assert "3·3·512·512·14·14" in output
         assert "462,422,016" in output
 
