@@ -15,11 +15,11 @@ from mobicalc.network import NetworkError, Settings
 from mobicalc.present import (
     FORMATS,
     Sheet,
+    print_rich,
     render_csv,
     render_json,
     render_markdown,
     render_text,
-    rich_tables,
 )
 from mobicalc.reports import (
     budget_document,
@@ -182,15 +182,7 @@ def emit(sheets: list[Sheet], document: dict[str, Any], output_format: str) -> N
     elif output_format == "markdown":
         click.echo(render_markdown(sheets), nl=False)
     elif sys.stdout.isatty() or os.environ.get("FORCE_COLOR"):
-        from rich.console import Console
-        from rich.measure import Measurement
-
-        console, renderables = Console(), rich_tables(sheets)
-        # Never squeeze a number into "5,41…": a table wider than the terminal keeps its width.
-        unbounded = console.options.update_width(10_000)
-        widest = max(Measurement.get(console, unbounded, item).maximum for item in renderables)
-        console.width = max(console.width, widest)
-        console.print(*renderables, sep="\n")
+        print_rich(sheets)
     else:
         # Piped or redirected: aligned plain text, without loading Rich at all.
         click.echo(render_text(sheets), nl=False)

@@ -215,3 +215,17 @@ def rich_tables(sheets: Iterable[Sheet]) -> list[Any]:
         renderables.extend(Text(note) for note in sheet.notes)
         renderables.append(Text(""))
     return renderables
+
+
+def print_rich(sheets: Iterable[Sheet]) -> None:
+    """Draw sheets on the terminal with Rich (colour unless NO_COLOR is set)."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console, renderables = Console(), rich_tables(sheets)
+    # Never squeeze a number into "5,41…": a table wider than the terminal keeps its width.
+    unbounded = console.options.update_width(10_000)
+    console.width = max(
+        console.width, *(Measurement.get(console, unbounded, item).maximum for item in renderables)
+    )
+    console.print(*renderables, sep="\n")
