@@ -2,12 +2,15 @@
 and as JSON documents (the stable contract described in docs/json.md)."""
 
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mobicalc.costs import Cost
 from mobicalc.engine import LayerComparison, NetworkCost
 from mobicalc.present import Column, Sheet, exact_decimal, grouped, human, percent, share
 from mobicalc.rounding import exact_count
+
+if TYPE_CHECKING:  # the TensorFlow bridge's result types, named without importing it
+    from mobicalc.crosscheck import ModelCheck, Verification
 
 CONVENTIONS = {
     "macs": "multiply-accumulates of conv, depthwise, pointwise and dense layers (the papers' mult-adds)",
@@ -309,7 +312,7 @@ def budget_sheets(network: NetworkCost, budgets: dict[str, Fraction]) -> list[Sh
     return [sheet]
 
 
-def _verification_note(check: Any) -> str:
+def _verification_note(check: "ModelCheck") -> str:
     """One line relating the TF profiler's total to MACs, because users compare against it."""
     if check.profiler_flops is None:
         return ""
@@ -321,7 +324,7 @@ def _verification_note(check: Any) -> str:
     )
 
 
-def verify_document(verification: Any) -> dict[str, Any]:
+def verify_document(verification: "Verification") -> dict[str, Any]:
     return {
         "model": describe(verification.network),
         "ok": verification.ok,
@@ -362,7 +365,7 @@ def _shape(shape: Any) -> str:
     return "" if shape is None else "x".join(str(size) for size in shape)
 
 
-def verify_sheets(verification: Any) -> list[Sheet]:
+def verify_sheets(verification: "Verification") -> list[Sheet]:
     sheets = []
     for check in verification.checks:
         sheet = Sheet(

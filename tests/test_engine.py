@@ -5,6 +5,8 @@ of test_costs.py; they share no code with the engine.
 """
 
 import math
+import subprocess
+import sys
 from fractions import Fraction
 
 import pytest
@@ -228,3 +230,12 @@ def test_ratio_is_one_over_n_plus_one_over_dk_squared(N, dk):
 
 def test_ratio_for_512_and_3_is_0_113():
     assert round(float(compare_layer(N=512, dk=3).ratio), 3) == 0.113
+
+
+def test_engine_imports_neither_click_rich_nor_tensorflow():
+    code = (
+        "import sys, mobicalc.engine, mobicalc.network, mobicalc.costs, mobicalc.architecture\n"
+        "print(sorted(m for m in ('click', 'rich', 'tensorflow', 'keras') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
