@@ -2,6 +2,7 @@
 
 import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from fractions import Fraction
@@ -80,7 +81,7 @@ class Budget(click.ParamType):
         text = str(value).strip().replace("_", "")
         suffix = text[-1:].upper() if text[-1:].isalpha() else ""
         number = text[: len(text) - len(suffix)]
-        if suffix not in SUFFIXES or not number.replace(".", "", 1).isdigit():
+        if suffix not in SUFFIXES or not re.fullmatch(r"[0-9]+(\.[0-9]*)?|\.[0-9]+", number):
             self.fail(
                 f"{value!r} is not a count: use digits with an optional K, M, G or T (300M, 4.3M)", param, ctx
             )

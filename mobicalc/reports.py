@@ -320,7 +320,7 @@ def _verification_note(check: "ModelCheck") -> str:
     return (
         f"TF profiler float_operation(): {grouped(check.profiler_flops)} = 2 x MACs ({grouped(flops)}) "
         f"+ {grouped(check.profiler_flops - flops)} elementwise ops "
-        "(batch-norm, activations, bias adds, pooling)"
+        "(batch-norm, pooling, softmax, bias adds)"
     )
 
 
