@@ -95,7 +95,7 @@ def load(name_or_path: str | Path) -> Architecture:
         raise ArchitectureError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ArchitectureError(f"{path}: is a directory, not a TOML table") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: a NUL in the path
         raise ArchitectureError(f"{path}: cannot read: {error}") from None
     return parse(text, str(path))
 

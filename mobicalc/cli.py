@@ -88,6 +88,16 @@ class Budget(click.ParamType):
         return Fraction(number) * SUFFIXES[suffix]
 
 
+class TablePath(click.Path):
+    """A table file's path; a NUL byte in it is a usage error, not os.stat's ValueError."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError as error:
+            self.fail(f"{value!r}: cannot read: {error}", param, ctx)
+
+
 ALPHA = PositiveNumber(maximum=Fraction(100))
 COUNT = click.IntRange(min=1)
 
@@ -121,7 +131,7 @@ def model_options(command: Callable) -> Callable:
         click.argument("model", required=False, type=click.Choice(BUILTIN)),
         click.option(
             "--arch",
-            type=click.Path(dir_okay=False),
+            type=TablePath(dir_okay=False),
             help="Your own architecture table (TOML, the format of docs/tables.md) instead of v1/v2.",
         ),
         click.option(

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from mobicalc.architecture import Architecture, load
 from mobicalc.costs import Cost, layer_cost
 from mobicalc.network import Layer, NetworkError, Settings, Shape, layer_templates, place, spatial_sizes
-from mobicalc.rounding import KERAS, Count, scale_channels
+from mobicalc.rounding import KERAS, Count, scale_channels, significant
 
 KINDS = ("conv", "depthwise", "pointwise", "dense", "pool", "add")
 
@@ -235,8 +235,11 @@ def compare_layer(
     out_channels = scale_channels(N, alpha, rule)
     size = round_half_up(rho * dp)
     for what, value in (("alpha x M", in_channels), ("alpha x N", out_channels), ("rho x Dp", size)):
-        if value <= 0:
-            raise NetworkError(f"{what} is {value}: no layer is left; use a larger alpha or rho")
+        if value < 1:  # under exact rounding too: less than one channel is no layer
+            raise NetworkError(
+                f"{what} is {significant(value):g}: a layer needs at least 1 channel and 1 pixel; "
+                "use a larger alpha or rho"
+            )
     source = Shape(size, size, in_channels)
     depthwise = Layer("depthwise", "depthwise", source, source, kernel=dk)
     pointwise = Layer("pointwise", "pointwise", source, source._replace(channels=out_channels))

@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from mobicalc.architecture import Architecture, Padding, Row
-from mobicalc.rounding import KERAS, POLICIES, Count, scale_channels
+from mobicalc.rounding import KERAS, POLICIES, Count, scale_channels, significant
 
 
 class NetworkError(ValueError):
@@ -22,9 +22,6 @@ class Shape(NamedTuple):
     height: int
     width: int
     channels: Count
-
-    def __str__(self) -> str:
-        return f"{self.height}x{self.width}x{self.channels}"
 
 
 class Layer(NamedTuple):
@@ -98,10 +95,11 @@ class _Walk:
         rule = self.rule or row.rounding or self.architecture.rounding
         alpha = self.alphas.get(row.width)
         count = row.c if alpha is None else scale_channels(row.c, alpha, rule)
-        if count <= 0:
+        if count < 1:  # under exact rounding too: less than one channel is no layer
             raise NetworkError(
-                f"layer {name}: alpha {float(self.settings.alpha):g} leaves {count} channels "
-                f"({row.c} x alpha, rounded by {rule!r}); use a larger --alpha"
+                f"layer {name}: alpha {significant(self.settings.alpha):g} leaves "
+                f"{significant(count):g} channels ({row.c} x alpha, rounded by {rule!r}); "
+                "a layer needs at least 1, use a larger --alpha"
             )
         return count
 
@@ -198,6 +196,10 @@ def layer_templates(architecture: Architecture, settings: Settings) -> tuple[Lay
     if not settings.include_top:
         while rows and rows[-1].operator in TOP:
             rows.pop()
+        if not rows:
+            raise NetworkError(
+                f"{architecture.name} has only pool and classifier rows: --no-top leaves nothing"
+            )
     layers: list[Layer] = []
     for row in rows:
         # Stride and padding apply to the first repeat; the others keep the size.

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from mobicalc.rounding import significant
+
 FORMATS = ("table", "json", "csv", "markdown")
 
 
@@ -32,36 +34,58 @@ class Sheet:
     notes: list[str] = field(default_factory=list)
 
 
+def _decimal_places(denominator: int) -> int | None:
+    """How many decimal places 1/denominator needs, or None if its expansion never ends."""
+    twos = fives = 0
+    while denominator % 2 == 0:
+        denominator, twos = denominator // 2, twos + 1
+    while denominator % 5 == 0:
+        denominator, fives = denominator // 5, fives + 1
+    return max(twos, fives) if denominator == 1 else None
+
+
 def exact_decimal(value: int | Fraction) -> str:
-    """All the digits of a count: 1234567 -> '1234567', 1234567/4 -> '308641.75'."""
+    """All the digits of a count: 1234567 -> '1234567', 1234567/4 -> '308641.75'.
+
+    A fraction with no finite decimal (only the Python API can make one, with an
+    alpha such as Fraction(1, 3)) is shown as 'numerator/denominator'.
+    """
     if isinstance(value, int) or value.denominator == 1:
         return str(int(value))
-    for digits in range(1, 64):
-        scaled = value * 10**digits
-        if scaled.denominator == 1:
-            sign = "-" if scaled < 0 else ""
-            text = str(abs(scaled.numerator)).rjust(digits + 1, "0")
-            return f"{sign}{text[:-digits]}.{text[-digits:]}"
-    return repr(float(value))  # not a finite decimal (alpha given as a true fraction)
+    places = _decimal_places(value.denominator)
+    if places is None:
+        return str(value)
+    text = str(abs(value.numerator * 10**places // value.denominator)).rjust(places + 1, "0")
+    sign = "-" if value < 0 else ""
+    return f"{sign}{text[:-places]}.{text[-places:]}"
 
 
 def grouped(value: int | Fraction) -> str:
     """Exact count with thousands separators: 568740352 -> '568,740,352'."""
-    whole, _, decimals = exact_decimal(value).partition(".")
-    text = f"{int(whole):,}"
-    return f"{text}.{decimals}" if decimals else text
+    text = exact_decimal(value)
+    if "/" in text:
+        return text
+    whole, _, decimals = text.partition(".")
+    whole = f"{int(whole):,}"
+    return f"{whole}.{decimals}" if decimals else whole
+
+
+def _four_digits(value: int | Fraction) -> str:
+    """Like '%.4g' (4 significant digits, no trailing zeros), for any size: float() would overflow."""
+    rounded = significant(value, 4).normalize()
+    return f"{rounded:f}" if -5 <= rounded.adjusted() < 4 else f"{rounded:g}"
 
 
 def human(value: int | Fraction) -> str:
     """Short form for reading, never for computing: 568740352 -> '568.7M'."""
     for limit, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
         if abs(value) >= limit:
-            return f"{float(value) / limit:.4g}{suffix}"
-    return exact_decimal(value) if isinstance(value, int) else f"{float(value):.4g}"
+            return _four_digits(Fraction(value) / limit) + suffix
+    return exact_decimal(value) if isinstance(value, int) else _four_digits(value)
 
 
 def percent(share: Fraction) -> str:
-    return f"{float(share) * 100:.2f}%"
+    return f"{significant(share * 100, 28):.2f}%"
 
 
 def share(part: int | Fraction, whole: int | Fraction) -> Fraction:
@@ -86,7 +110,7 @@ def _csv_cell(value: Any, column: Column) -> str:
     if column.style == "count":
         return exact_decimal(value)
     if column.style in ("share", "percent", "ratio"):
-        return repr(float(value))
+        return f"{significant(value, 17):g}"
     return str(value)
 
 
@@ -140,7 +164,8 @@ def render_json(document: Any) -> str:
                 return "[" + ", ".join(encode(item, depth + 1) for item in value) + "]"
             return "[\n" + ",\n".join(f"{inner}{encode(item, depth + 1)}" for item in value) + f"\n{pad}]"
         if isinstance(value, Fraction):
-            return exact_decimal(value)
+            text = exact_decimal(value)
+            return json.dumps(text) if "/" in text else text  # no JSON number holds 1/3
         return json.dumps(value)
 
     return encode(document, 0) + "\n"

@@ -39,6 +39,10 @@ def _kernel(layer) -> str:
     return ""
 
 
+def _shape(shape: Any) -> str:
+    return "" if shape is None else "x".join(exact_decimal(size) for size in shape)
+
+
 def describe(network: NetworkCost) -> dict[str, Any]:
     settings, architecture = network.settings, network.architecture
     return {
@@ -126,7 +130,7 @@ def table_sheets(network: NetworkCost) -> list[Sheet]:
                 index,
                 layer.name,
                 layer.kind,
-                f"{layer.input} -> {layer.output}",
+                f"{_shape(layer.input)} -> {_shape(layer.output)}",
                 _kernel(layer),
                 record.cost.macs,
                 record.cost.params,
@@ -359,10 +363,6 @@ def verify_document(verification: "Verification") -> dict[str, Any]:
             for check in verification.checks
         ],
     }
-
-
-def _shape(shape: Any) -> str:
-    return "" if shape is None else "x".join(str(size) for size in shape)
 
 
 def verify_sheets(verification: "Verification") -> list[Sheet]:

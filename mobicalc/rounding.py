@@ -3,11 +3,14 @@
 Width multipliers rarely give whole channel counts, and every framework rounds
 differently. The Keras rules are computed in floating point, exactly as
 ``keras.applications`` computes them (``int(32 * 0.29)`` is 9 there, and so
-here), so the default counts match the real models bit for bit. ``exact``
-keeps the real-valued count, as the papers' cost formulas do.
+here), so the default counts match the real models bit for bit. Past 2**53,
+where a float can no longer hold every whole number, Keras' arithmetic would
+lose channels (or overflow); there the same rules are applied exactly instead.
+``exact`` keeps the real-valued count, as the papers' cost formulas do.
 """
 
 from collections.abc import Callable
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 Count = int | Fraction
@@ -19,28 +22,48 @@ def exact_count(value: Fraction) -> Count:
     return value.numerator if value.denominator == 1 else value
 
 
-def make_divisible(value: float, divisor: int = 8) -> int:
+FLOAT_EXACT = 2**53
+"""Below this a float holds every whole number, so Keras' float arithmetic can be followed."""
+
+
+def significant(value: Count, digits: int = 6) -> Decimal:
+    """``value`` to ``digits`` significant digits, for reading: unlike float(), it never overflows."""
+    value = Fraction(value)
+    with localcontext(prec=digits):
+        return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def make_divisible(value: float | Count, divisor: int = 8) -> int:
     """Round to the nearest multiple of ``divisor``, never losing more than 10%.
 
     This is ``_make_divisible`` of keras.applications.MobileNetV2 (and of the
-    original TensorFlow slim code), reproduced so the counts agree exactly.
+    original TensorFlow slim code), reproduced so the counts agree exactly: in
+    float for a float ``value``, as Keras; exactly for an int or Fraction.
     """
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    if rounded < 0.9 * value:
-        rounded += divisor
-    return rounded
+    rounded = max(divisor, int(value + divisor // 2) // divisor * divisor)
+    too_low = rounded < 0.9 * value if isinstance(value, float) else 10 * rounded < 9 * value
+    return rounded + divisor if too_low else rounded
+
+
+def keras_product(channels: int, alpha: Fraction) -> float | Fraction:
+    """``channels * alpha`` as Keras computes it (in float), or exactly where a float would fail."""
+    if channels < FLOAT_EXACT:
+        product = channels * float(alpha)
+        if product < FLOAT_EXACT:
+            return product
+    return channels * alpha
 
 
 def _int(channels: int, alpha: Fraction) -> Count:
-    return int(channels * float(alpha))
+    return int(keras_product(channels, alpha))
 
 
 def _divisible_by_8(channels: int, alpha: Fraction) -> Count:
-    return make_divisible(channels * float(alpha))
+    return make_divisible(keras_product(channels, alpha))
 
 
 def _int_divisible_by_8(channels: int, alpha: Fraction) -> Count:
-    return make_divisible(int(channels * float(alpha)))
+    return make_divisible(int(keras_product(channels, alpha)))
 
 
 def _exact(channels: int, alpha: Fraction) -> Count:

@@ -1,5 +1,10 @@
 """Bad input: a one-line message naming what was wrong, a non-zero exit, never a traceback."""
 
+import csv
+import io
+import json
+from fractions import Fraction
+
 import pytest
 from click.testing import CliRunner
 
@@ -34,6 +39,12 @@ def invoke(args):
         ([*RATIO, "--alpha", "1e400"], "'1e400' must be a positive finite number"),
         ([*RATIO, "--alpha", "1000"], "out of range: at most 100"),
         ([*RATIO, "--alpha", "0.001"], "alpha x M is 0"),  # int(512 x 0.001) = 0 channels
+        # exact rounding keeps 512 x 0.001 = 0.512 channels: still less than one
+        ([*RATIO, "--alpha", "0.001", "--rounding", "exact"], "alpha x M is 0.512: a layer needs at least 1"),
+        (
+            ["ratio", "--N", "3", "--dk", "3", "--alpha", "1e-320", "--rounding", "exact"],
+            "alpha x M is 3e-320",
+        ),
         ([*RATIO, "--rho", "inf"], "'--rho': 'inf' must be a positive finite number"),
         ([*RATIO, "--rho", "0.01"], "rho x Dp is 0"),  # Dp 1 x 0.01 rounds to 0
         ([*RATIO, "--rounding", "ceil"], "'ceil' is not one of"),
@@ -47,6 +58,7 @@ def invoke(args):
         (["table", "v1", "--alpha", "inf"], "must be a positive finite number"),
         (["table", "v1", "--alpha", "0.001"], "layer conv1: alpha 0.001 leaves 0 channels"),
         (["table", "v2", "--alpha", "0.0001", "--rounding", "int"], "leaves 0 channels"),
+        (["table", "v1", "--alpha", "0.01", "--rounding", "exact"], "conv1: alpha 0.01 leaves 0.32 channels"),
         (["table", "v1", "--resolution", "16"], "resolution 16 is too small for MobileNetV1"),
         (["table", "v1", "--resolution", "30"], "resolution 30 is too small"),
         (["table", "v1", "--resolution", "0"], "'--resolution': 0 is not in the range x>=1"),
@@ -114,3 +126,62 @@ def test_errors_are_one_line():
     error_lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(error_lines) == 1
     assert result.output.rstrip().splitlines()[-1] == error_lines[0]
+
+
+def test_no_top_that_leaves_no_layers(tmp_path):
+    path = tmp_path / "head.toml"
+    path.write_text("layers = [{ operator = 'pool' }, { operator = 'classifier' }]")
+    result = invoke(["table", "--arch", str(path), "--no-top"])
+    assert result.exit_code == 2, result.output
+    assert "head.toml" in result.output
+    assert "--no-top leaves nothing" in result.output
+
+
+def test_a_path_with_a_nul_byte():
+    # Only Python callers can pass one (no shell can), but it must not escape as a ValueError.
+    result = invoke(["table", "--arch", "net\x00.toml"])
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
+
+
+TEN_TO = {"160": "1" + "0" * 160, "310": "1" + "0" * 310, "400": "1" + "0" * 400}
+
+
+@pytest.mark.parametrize("output_format", ["table", "json", "csv", "markdown"])
+def test_absurdly_large_numbers_are_counted_exactly(output_format):
+    """Python ints have no ceiling, so neither do the counts: no overflow, no rounding."""
+    classes = int(TEN_TO["310"])
+    result = invoke(["table", "v1", "--classes", TEN_TO["310"], "--format", output_format])
+    assert result.exit_code == 0, result.output
+    # The classifier: 1024 inputs x 10**310 outputs of MACs; weights plus one bias per class.
+    if output_format == "json":
+        layer = json.loads(result.output)["layers"][-1]
+        assert (layer["macs"], layer["params"]) == (1024 * classes, 1025 * classes)
+    else:
+        assert f"{1024 * classes}" in result.output.replace(",", "")
+    for args in (
+        ["table", "v1", "--resolution", TEN_TO["160"], "--format", output_format],
+        ["ratio", "--N", TEN_TO["400"], "--dk", "3", "--format", output_format],
+        ["check", "v2", "--resolution", TEN_TO["160"], "--max-macs", "1T", "--format", output_format],
+    ):
+        assert invoke(args).exit_code in (0, 1)
+
+
+def test_ratio_keeps_every_channel_past_float_precision():
+    # int((2**53 + 1) x 1.0) in floating point is 2**53: Keras' arithmetic would lose a channel.
+    N = 2**53 + 1
+    data = json.loads(invoke(["ratio", "--N", str(N), "--dk", "3", "--format", "json"]).output)
+    assert data["inputs"]["N"] == N
+    assert data["pointwise"]["macs"] == N * N
+
+
+def test_exact_rounding_with_a_long_alpha_prints_every_digit():
+    alpha = "0.1234567890123456789012345678901234567"  # 37 decimals, past any float
+    result = invoke(["table", "v1", "--alpha", alpha, "--rounding", "exact", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    first = next(csv.DictReader(io.StringIO(result.output)))
+    # conv1: 3x3 kernel, 3 input channels, 32 x alpha output channels on a 112x112 output;
+    # its params add batch-norm's 4 per channel (no bias).
+    channels = 32 * Fraction(alpha)
+    assert Fraction(first["MACs"]) == 3 * 3 * 3 * channels * 112 * 112
+    assert Fraction(first["params"]) == 3 * 3 * 3 * channels + 4 * channels

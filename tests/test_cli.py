@@ -140,6 +140,10 @@ class TestTable:
         data = run_json("table", "v1", "--alpha", "0.6", "--rounding", "exact")
         assert data["layers"][0]["output"][2] == 19.2
         assert data["layers"][0]["macs"] == 3 * 3 * 3 * 19.2 * 112 * 112
+        # 32 x 0.6 = 19.2 channels, written as a decimal in the text too (not as 96/5).
+        assert (
+            "224x224x3 -> 112x112x19.2" in run("table", "v1", "--alpha", "0.6", "--rounding", "exact").output
+        )
 
 
 def test_help_teaches_the_conventions():

@@ -24,7 +24,7 @@ def test_ratio_is_exactly_one_over_n_plus_one_over_dk_squared(N, dk, M, dp):
 
 
 @FAST
-@given(N=st.integers(1, 2048), dk=st.integers(1, 7), alpha=ALPHAS)
+@given(N=st.integers(4, 2048), dk=st.integers(1, 7), alpha=ALPHAS)  # alpha x N >= 1 channel
 def test_ratio_under_exact_width_multiplier(N, dk, alpha):
     layer = compare_layer(N=N, dk=dk, dp=7, alpha=alpha, rounding="exact")
     channels = alpha * N

@@ -13,6 +13,7 @@ from mobicalc.present import (
     exact_decimal,
     grouped,
     human,
+    percent,
     render_csv,
     render_json,
     render_markdown,
@@ -24,7 +25,8 @@ from mobicalc.present import (
 @pytest.mark.parametrize(
     ("value", "text"),
     [(568740352, "568740352"), (Fraction(1234567, 4), "308641.75"), (Fraction(-1, 8), "-0.125"),
-     (Fraction(96, 5), "19.2"), (Fraction(1, 400), "0.0025"), (Fraction(10, 1), "10")],
+     (Fraction(96, 5), "19.2"), (Fraction(1, 400), "0.0025"), (Fraction(10, 1), "10"),
+     (Fraction(3, 10**70), "0." + "0" * 69 + "3"), (Fraction(1, 3), "1/3")],
 )  # fmt: skip
 def test_exact_decimal(value, text):
     assert exact_decimal(value) == text
@@ -37,6 +39,21 @@ def test_grouped_and_human():
     assert human(4253864) == "4.254M"
     assert human(10**12 + 1) == "1T"
     assert human(999) == "999"
+    assert human(Fraction(1, 3)) == "0.3333"
+    assert human(1500 * 10**12) == "1500T"
+    assert human(10**310) == "1e+298T"  # float() would overflow
+
+
+def test_percent_of_any_size():
+    assert percent(Fraction(1, 8)) == "12.50%"
+    assert percent(Fraction(10**400)) == "1" + "0" * 402 + ".00%"
+
+
+def test_json_keeps_a_never_ending_fraction_exact_as_a_string():
+    assert json.loads(render_json({"alpha": Fraction(1, 3), "macs": Fraction(5, 2)})) == {
+        "alpha": "1/3",
+        "macs": 2.5,
+    }
 
 
 SHEET = Sheet(

@@ -46,3 +46,18 @@ def test_exact_keeps_fractions_and_integers():
     exact_half = scale_channels(64, Fraction("0.5"), "exact")
     assert exact_half == 32
     assert type(exact_half) is int
+
+
+@pytest.mark.parametrize("rule", ["int", "divisible-by-8", "int-divisible-by-8"])
+def test_keras_rules_stay_exact_where_a_float_cannot_hold_the_count(rule):
+    # Keras' float arithmetic would give 2**53 for 2**53 + 1 channels, and overflow at 10**400.
+    assert scale_channels(2**53 + 8, Fraction(1), rule) == 2**53 + 8
+    # 10**400 x 0.35 = 35 x 10**398, already a multiple of 8 (10**398 is).
+    assert scale_channels(10**400, Fraction("0.35"), rule) == 35 * 10**398
+    assert scale_channels(2**53 + 1, Fraction(1), "int") == 2**53 + 1
+
+
+def test_make_divisible_of_an_exact_value_follows_the_same_rule():
+    # 19.9 exactly: int(23.9) // 8 * 8 = 16 < 0.9 x 19.9 = 17.91 -> 24, as the float case above.
+    assert make_divisible(Fraction("19.9")) == 24
+    assert make_divisible(Fraction(10**30 + 3)) == 10**30  # 10**30 is a multiple of 8
