@@ -43,6 +43,10 @@ VALUES = st.one_of(
             "/",
             "💥",
             "10" * 30,
+            "1" + "0" * 400,  # past float's range
+            "9007199254740993",  # 2**53 + 1: past float's precision
+            "1e-320",  # a subnormal float
+            "0.1234567890123456789012345678901234567",  # more digits than a float holds
         ]
     ),
     st.integers(-(10**6), 10**6).map(str),
