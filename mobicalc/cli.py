@@ -85,7 +85,10 @@ class Budget(click.ParamType):
             self.fail(
                 f"{value!r} is not a count: use digits with an optional K, M, G or T (300M, 4.3M)", param, ctx
             )
-        return Fraction(number) * SUFFIXES[suffix]
+        budget = Fraction(number) * SUFFIXES[suffix]
+        if budget == 0:
+            self.fail(f"{value!r} is not a budget: give a positive count", param, ctx)
+        return budget
 
 
 class TablePath(click.Path):

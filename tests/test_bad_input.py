@@ -72,6 +72,7 @@ def invoke(args):
         (["check", "v1", "--max-macs", "lots"], "'lots' is not a count"),
         (["check", "v1", "--max-params", "-4M"], "'-4M' is not a count"),
         (["check", "v1", "--max-flops", "1.2.3G"], "'1.2.3G' is not a count"),
+        (["check", "v1", "--max-macs", "0.0M"], "'0.0M' is not a budget: give a positive count"),
         (["check", "v1", "--max-macs", "²"], "'²' is not a count"),  # isdigit() says yes; Fraction says no
         (["check", "--max-macs", "1M"], "give a model (v1 or v2) or --arch FILE"),
         # commands
