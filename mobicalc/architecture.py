@@ -70,7 +70,7 @@ class Row:
     batch_norm: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Architecture:
     """A whole table: its defaults and its rows."""
 
@@ -82,6 +82,16 @@ class Architecture:
     rounding: str
     rows: tuple[Row, ...]
     path: str
+
+    def __hash__(self) -> int:
+        # The engine's caches are keyed by the table: hash its rows once, not on every lookup.
+        try:
+            return self._hash  # type: ignore[attr-defined]
+        except AttributeError:
+            value = hash((self.name, self.source, self.resolution, self.input_channels, self.classes,
+                          self.rounding, self.rows, self.path))  # fmt: skip
+            object.__setattr__(self, "_hash", value)
+            return value
 
 
 def load(name_or_path: str | Path) -> Architecture:

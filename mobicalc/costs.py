@@ -44,45 +44,46 @@ class Cost(NamedTuple):
         return Cost(*map(operator.add, self, other))
 
 
-def _pixels(layer: Layer) -> int:
-    return layer.output.height * layer.output.width
-
-
-def _conv(layer: Layer) -> tuple[Count, Count]:
+def _conv(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
     """Dk x Dk x M x N weights, each used once per output pixel."""
-    weights = layer.kernel * layer.kernel * layer.input.channels * layer.output.channels
-    return weights * _pixels(layer), weights
-
-
-def _depthwise(layer: Layer) -> tuple[Count, Count]:
-    """One Dk x Dk filter per input channel: Dk x Dk x M weights."""
-    weights = layer.kernel * layer.kernel * layer.input.channels
-    return weights * _pixels(layer), weights
-
-
-def _dense(layer: Layer) -> tuple[Count, Count]:
-    weights = layer.input.channels * layer.output.channels
+    weights = kernel * kernel * inputs * outputs
     return weights, weights
 
 
-def _free(layer: Layer) -> tuple[Count, Count]:
+def _depthwise(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
+    """One Dk x Dk filter per input channel: Dk x Dk x M weights."""
+    weights = kernel * kernel * inputs
+    return weights, weights
+
+
+def _free(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
     return 0, 0
 
 
-FORMULAS: dict[str, Callable[[Layer], tuple[Count, Count]]] = {
+FORMULAS: dict[str, Callable[[int, Count, Count], tuple[Count, Count]]] = {
     "conv": _conv,
     "pointwise": _conv,
     "depthwise": _depthwise,
-    "dense": _dense,
+    "dense": _conv,  # a dense layer is a 1x1 convolution on a 1x1 input
     "pool": _free,
     "add": _free,
 }
-"""(MACs, weights) by layer kind; a new kind is one function and one entry here."""
+"""(MACs per output pixel, weights) by layer kind, from (kernel, input channels, output
+channels); a new kind is one function and one entry here."""
+
+
+def unit_cost(
+    kind: str, kernel: int, inputs: Count, outputs: Count, bias: bool = False, batch_norm: bool = False
+) -> Cost:
+    """What a layer costs per output pixel (its parameters do not depend on the pixels)."""
+    macs, weights = FORMULAS[kind](kernel, inputs, outputs)
+    norm = 2 * outputs if batch_norm else 0
+    return Cost(macs, weights, outputs if bias else 0, norm, norm)
 
 
 def layer_cost(layer: Layer) -> Cost:
-    """The MACs and parameters of one layer."""
-    macs, weights = FORMULAS[layer.kind](layer)
-    channels = layer.output.channels
-    batch_norm = 2 * channels if layer.batch_norm else 0
-    return Cost(macs, weights, channels if layer.bias else 0, batch_norm, batch_norm)
+    """The MACs and parameters of one placed layer."""
+    unit = unit_cost(
+        layer.kind, layer.kernel, layer.input.channels, layer.output.channels, layer.bias, layer.batch_norm
+    )
+    return unit._replace(macs=unit.macs * layer.output.height * layer.output.width)

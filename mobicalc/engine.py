@@ -6,16 +6,27 @@ costs, never kept separately.
 """
 
 import math
+import operator
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 from mobicalc.architecture import Architecture, load
-from mobicalc.costs import Cost, layer_cost
-from mobicalc.network import Layer, NetworkError, Settings, Shape, layer_templates, place, spatial_sizes
+from mobicalc.costs import Cost, layer_cost, unit_cost
+from mobicalc.network import (
+    Layer,
+    NetworkError,
+    Settings,
+    Shape,
+    Step,
+    channel_counts,
+    place,
+    skeleton,
+    spatial_sizes,
+)
 from mobicalc.rounding import KERAS, Count, scale_channels, significant
 
 KINDS = ("conv", "depthwise", "pointwise", "dense", "pool", "add")
@@ -36,19 +47,25 @@ class LayerRecord(NamedTuple):
 
 
 class Plan(NamedTuple):
-    """What a network costs per output pixel: everything but the resolution.
+    """What a network costs at one width, per output pixel: everything but the resolution.
 
     A layer's MACs are its cost per output pixel times its output pixels; its
     parameters do not depend on the resolution at all. So one plan, built once
     per width and rounding, serves every resolution.
     """
 
-    layers: tuple[Layer, ...]
+    steps: tuple[Step, ...]
+    channels: tuple[Count, ...]
+    """Each layer's output channels."""
+    present: tuple[bool, ...]
+    """False for an add layer whose block does not keep its channels (no layer there)."""
     units: tuple[Cost, ...]
     standard_units: tuple[Cost, ...]
     parameters: Cost
     """The resolution-independent part of the totals (MACs left at 0)."""
     standard_parameters: Cost
+    macs_per_pixel: tuple[Count, ...]
+    standard_macs_per_pixel: tuple[Count, ...]
 
 
 def _sum(costs: Iterable[Cost]) -> Cost:
@@ -60,11 +77,9 @@ def _parameters(units: Iterable[Cost]) -> Cost:
     return _sum(units)._replace(macs=0)
 
 
-def _total(units: tuple[Cost, ...], parameters: Cost, sizes: tuple[int, ...]) -> Cost:
+def _total(macs_per_pixel: tuple[Count, ...], parameters: Cost, pixels: tuple[int, ...]) -> Cost:
     """The sum of the per-layer costs at their sizes, the same numbers the records hold."""
-    return parameters._replace(
-        macs=sum(unit.macs * size * size for unit, size in zip(units, sizes, strict=True))
-    )
+    return Cost(sum(map(operator.mul, macs_per_pixel, pixels)), *parameters[1:])
 
 
 def _at(unit: Cost, size: int) -> Cost:
@@ -86,25 +101,32 @@ class NetworkCost:
     plan: Plan
     sizes: tuple[int, ...]
     """Each layer's output size (height = width)."""
+    pixels: tuple[int, ...]
+    """Each layer's output pixels (size x size)."""
 
     @cached_property
     def records(self) -> tuple[LayerRecord, ...]:
-        layers = place(self.plan.layers, self.resolution, self.sizes)
+        network_plan, resolution = self.plan, self.resolution
+        source = Shape(resolution, resolution, self.architecture.input_channels)
+        layers = iter(
+            place(network_plan.steps, source, network_plan.channels, network_plan.present, self.sizes)
+        )
         return tuple(
-            LayerRecord(layer, _at(unit, size), _at(standard, size))
-            for layer, unit, standard, size in zip(
-                layers, self.plan.units, self.plan.standard_units, self.sizes, strict=True
+            LayerRecord(next(layers), _at(unit, size), _at(standard, size))
+            for unit, standard, size, present in zip(
+                network_plan.units, network_plan.standard_units, self.sizes, network_plan.present, strict=True
             )
+            if present
         )
 
     @cached_property
     def totals(self) -> Cost:
-        return _total(self.plan.units, self.plan.parameters, self.sizes)
+        return _total(self.plan.macs_per_pixel, self.plan.parameters, self.pixels)
 
     @cached_property
     def standard(self) -> Cost:
         """The same network with every separable pair made one standard convolution."""
-        return _total(self.plan.standard_units, self.plan.standard_parameters, self.sizes)
+        return _total(self.plan.standard_macs_per_pixel, self.plan.standard_parameters, self.pixels)
 
     @property
     def macs(self) -> Count:
@@ -120,8 +142,8 @@ class NetworkCost:
 
     @property
     def classes(self) -> int | None:
-        last = self.plan.layers[-1]
-        return last.output.channels if last.kind == "dense" else None
+        last = self.plan.steps[-1].template
+        return self.plan.channels[-1] if last.kind == "dense" else None
 
     def breakdown(self) -> dict[str, Cost]:
         """Totals by layer kind, for the kinds that occur, in a fixed order."""
@@ -131,38 +153,60 @@ class NetworkCost:
         return {kind: by_kind[kind] for kind in KINDS if kind in by_kind}
 
 
-def standard_counterparts(layers: tuple[Layer, ...]) -> list[Layer | None]:
-    """The standard convolution each layer stands for (None: part of a pair above)."""
-    partner = {layer.pair: layer for layer in layers if layer.pair}
-    counterparts: list[Layer | None] = []
-    for layer in layers:
+def _standard_units(
+    plan_steps: tuple[Step, ...],
+    inputs: tuple[Count, ...],
+    channels: tuple[Count, ...],
+    units: tuple[Cost, ...],
+) -> tuple[Cost, ...]:
+    """Per pixel, the standard convolution each layer stands for.
+
+    A depthwise layer stands for its whole pair: one full Dk x Dk convolution
+    to its pointwise partner's channels, with the partner's bias and
+    batch-norm; the partner then stands for nothing. Other layers are themselves.
+    """
+    standard = []
+    for step, received, unit in zip(plan_steps, inputs, units, strict=True):
+        layer = step.template
         if layer.pair:
-            counterparts.append(None)
+            standard.append(Cost())
         elif layer.kind == "depthwise":
-            pointwise = partner.get(layer.name, layer)
-            counterparts.append(
-                layer._replace(
-                    kind="conv",
-                    output=layer.output._replace(channels=pointwise.output.channels),
-                    bias=pointwise.bias,
-                    batch_norm=pointwise.batch_norm,
-                )
+            index = step.partner_step
+            partner, out = (
+                (layer, received) if index is None else (plan_steps[index].template, channels[index])
             )
+            standard.append(unit_cost("conv", layer.kernel, received, out, partner.bias, partner.batch_norm))
         else:
-            counterparts.append(layer)
-    return counterparts
+            standard.append(unit)
+    return tuple(standard)
 
 
 @lru_cache(maxsize=1024)
-def plan(architecture: Architecture, settings: Settings) -> Plan:
-    """The per-pixel costs of ``architecture`` (``settings.resolution`` is not used)."""
-    layers = layer_templates(architecture, settings)
-    units = tuple(layer_cost(layer) for layer in layers)
-    standard_units = tuple(
-        unit if standard is layer else layer_cost(standard) if standard else Cost()
-        for layer, unit, standard in zip(layers, units, standard_counterparts(layers), strict=True)
+def plan(
+    architecture: Architecture, alpha: Fraction, classes: int | None, include_top: bool, rounding: str
+) -> Plan:
+    """The per-pixel costs of ``architecture`` at one width: what every resolution shares."""
+    steps = skeleton(architecture, include_top)
+    channels, present = channel_counts(steps, architecture, alpha, classes, rounding)
+    inputs = (architecture.input_channels, *channels[:-1])
+    units = tuple(
+        unit_cost(layer.kind, layer.kernel, received, out, layer.bias, layer.batch_norm)
+        for layer, received, out in zip((step.template for step in steps), inputs, channels, strict=True)
     )
-    return Plan(layers, units, standard_units, _parameters(units), _parameters(standard_units))
+    standard_units = _standard_units(steps, inputs, channels, units)
+    return Plan(
+        steps, channels, present, units, standard_units, _parameters(units), _parameters(standard_units),
+        tuple(unit.macs for unit in units), tuple(unit.macs for unit in standard_units),
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=1024)
+def _spatial(
+    architecture: Architecture, include_top: bool, resolution: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Each layer's output size and pixels: the same at every width, so kept per resolution."""
+    sizes = spatial_sizes(skeleton(architecture, include_top), resolution, architecture)
+    return sizes, tuple(size * size for size in sizes)
 
 
 def network_cost(architecture: Architecture | str | Path, settings: Settings | None = None) -> NetworkCost:
@@ -170,10 +214,13 @@ def network_cost(architecture: Architecture | str | Path, settings: Settings | N
     if not isinstance(architecture, Architecture):
         architecture = load(architecture)
     settings = settings or Settings()
-    resolution = settings.resolution or architecture.resolution
-    network_plan = plan(architecture, replace(settings, resolution=None))
-    sizes = spatial_sizes(network_plan.layers, resolution, architecture)
-    return NetworkCost(architecture, settings, network_plan, sizes)
+    network_plan = plan(
+        architecture, settings.alpha, settings.classes, settings.include_top, settings.rounding
+    )
+    sizes, pixels = _spatial(
+        architecture, settings.include_top, settings.resolution or architecture.resolution
+    )
+    return NetworkCost(architecture, settings, network_plan, sizes, pixels)
 
 
 @dataclass(frozen=True)

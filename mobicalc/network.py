@@ -5,9 +5,10 @@ width, resolution and class count. The cost formulas and the TensorFlow builder
 both read the layers it produces, so they cannot disagree on the network.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from mobicalc.architecture import Architecture, Padding, Row
@@ -76,102 +77,133 @@ def output_size(size: int, kernel: int, stride: int, padding: Padding) -> int:
     return (size + before + after - kernel) // stride + 1
 
 
-class _Walk:
-    """The state of one pass over the rows: the channels so far, and the names given."""
+class Channels(NamedTuple):
+    """How a layer's output channels follow from the settings; decided once per table.
 
-    def __init__(self, architecture: Architecture, settings: Settings) -> None:
-        self.architecture, self.settings = architecture, settings
-        self.shape = Shape(1, 1, architecture.input_channels)
-        self.last = "input"
+    ``source`` is ``scaled`` (``count`` times the width multiplier, rounded by
+    ``rule``; ``grow_only``: alpha applies only above 1), ``fixed`` (``count``),
+    ``input`` (as many as the layer receives), ``times`` (``count`` times as
+    many as it receives) or ``classes`` (the class count of the settings).
+    """
+
+    source: str
+    count: int = 0
+    rule: str = ""
+    grow_only: bool = False
+
+
+class Step(NamedTuple):
+    """One layer before its width and resolution are known.
+
+    ``template`` has the layer's name, kind, kernel, stride and so on, with
+    unplaced shapes; ``channels`` says how its output channels follow. An add
+    layer is only there when the block keeps its channels, which can depend on
+    the width (Keras decides the same way): ``shortcut_step`` is the step whose
+    output it adds (-1: the network's input). ``partner_step`` is, for a
+    depthwise layer, the step of the pointwise layer that completes it.
+    """
+
+    template: Layer
+    channels: Channels
+    shortcut_step: int | None = None
+    partner_step: int | None = None
+
+
+UNPLACED = Shape(0, 0, 0)
+"""The shapes of a template: sizes and channels are given by ``place``."""
+
+
+class _Walk:
+    """The state of one pass over the rows: the steps so far, and the names given."""
+
+    def __init__(self, architecture: Architecture) -> None:
+        self.architecture = architecture
+        self.steps: list[Step] = []
         self.counters: dict[str, int] = {}
-        self.rule = None if settings.rounding == KERAS else settings.rounding
-        self.alphas = {"scaled": settings.alpha, "grow-only": max(settings.alpha, Fraction(1))}
 
     def number(self, operator: str) -> int:
         self.counters[operator] = self.counters.get(operator, 0) + 1
         return self.counters[operator]
 
-    def channels(self, row: Row, name: str) -> Count:
-        rule = self.rule or row.rounding or self.architecture.rounding
-        alpha = self.alphas.get(row.width)
-        count = row.c if alpha is None else scale_channels(row.c, alpha, rule)
-        if count < 1:  # under exact rounding too: less than one channel is no layer
-            raise NetworkError(
-                f"layer {name}: alpha {significant(self.settings.alpha):g} leaves "
-                f"{significant(count):g} channels ({row.c} x alpha, rounded by {rule!r}); "
-                "a layer needs at least 1, use a larger --alpha"
-            )
-        return count
+    def scaled(self, row: Row) -> Channels:
+        """A row's own channels: ``c`` at the width multiplier, or fixed."""
+        if row.width == "fixed":
+            return Channels("fixed", row.c)
+        rule = row.rounding or self.architecture.rounding
+        return Channels("scaled", row.c, rule, grow_only=row.width == "grow-only")
 
-    def add(self, name: str, kind: str, channels: Count, **options: Any) -> Layer:
-        """The next layer, per output pixel: its spatial sizes are placed later."""
-        layer = Layer(name, kind, self.shape, Shape(1, 1, channels), **options)
-        self.shape, self.last = layer.output, name
-        return layer
+    def add(self, name: str, kind: str, channels: Channels, **options: Any) -> int:
+        """Append the next layer; its index, for the layers that refer back to it."""
+        self.steps.append(Step(Layer(name, kind, UNPLACED, UNPLACED, **options), channels))
+        return len(self.steps) - 1
 
-    @property
-    def current(self) -> Count:
-        """The channels the next layer receives."""
-        return self.shape.channels
+    def link(self, index: int, **links: int) -> None:
+        self.steps[index] = self.steps[index]._replace(**links)
 
 
-def _single(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+SAME = Channels("input")
+
+
+def _single(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
     """A conv, depthwise or pointwise row: one layer (a 1x1 conv is pointwise)."""
     name = f"{row.operator}{walk.number(row.operator)}"
     depthwise = row.operator == "depthwise"
     kind = row.operator if depthwise or row.kernel != 1 else "pointwise"
-    channels = walk.current if depthwise else walk.channels(row, name)
-    yield walk.add(
-        name, kind, channels, kernel=row.kernel, stride=stride, padding=padding,
-        bias=row.bias, batch_norm=row.batch_norm, activation="relu6",
+    walk.add(
+        name, kind, SAME if depthwise else walk.scaled(row), kernel=row.kernel, stride=stride,
+        padding=padding, bias=row.bias, batch_norm=row.batch_norm, activation="relu6",
     )  # fmt: skip
 
 
-def _block_depthwise(walk: _Walk, block: str, row: Row, stride: int, padding: Padding) -> Layer:
+def _block_depthwise(walk: _Walk, block: str, row: Row, stride: int, padding: Padding) -> int:
     return walk.add(
-        f"{block}_depthwise", "depthwise", walk.current, kernel=row.kernel, stride=stride,
-        padding=padding, batch_norm=True, activation="relu6",
+        f"{block}_depthwise", "depthwise", SAME, kernel=row.kernel, stride=stride, padding=padding,
+        batch_norm=True, activation="relu6",
     )  # fmt: skip
 
 
-def _separable(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+def _pointwise(walk: _Walk, name: str, row: Row, depthwise: int, activation: str | None) -> None:
+    """The 1x1 convolution that completes a depthwise one: the pair costs as one standard conv."""
+    pair = walk.steps[depthwise].template.name
+    pointwise = walk.add(
+        name, "pointwise", walk.scaled(row), batch_norm=True, activation=activation, pair=pair
+    )
+    walk.link(depthwise, partner_step=pointwise)
+
+
+def _separable(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
     """Depthwise k x k, then pointwise 1x1 (MobileNetV1, paper Figure 3)."""
     block = f"block{walk.number('block')}"
     depthwise = _block_depthwise(walk, block, row, stride, padding)
-    yield depthwise
-    name = f"{block}_pointwise"
-    channels = walk.channels(row, name)
-    yield walk.add(name, "pointwise", channels, batch_norm=True, activation="relu6", pair=depthwise.name)
+    _pointwise(walk, f"{block}_pointwise", row, depthwise, "relu6")
 
 
-def _bottleneck(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+def _bottleneck(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
     """Inverted residual with linear bottleneck (MobileNetV2, paper Table 1)."""
     block = f"block{walk.number('block')}"
-    shortcut, block_channels = walk.last, walk.current
+    shortcut = len(walk.steps) - 1
     if row.t != 1:
-        expanded = row.t * walk.current
-        yield walk.add(f"{block}_expand", "pointwise", expanded, batch_norm=True, activation="relu6")
+        walk.add(
+            f"{block}_expand", "pointwise", Channels("times", row.t), batch_norm=True, activation="relu6"
+        )
     depthwise = _block_depthwise(walk, block, row, stride, padding)
-    yield depthwise
-    name = f"{block}_project"
-    project = walk.add(name, "pointwise", walk.channels(row, name), batch_norm=True, pair=depthwise.name)
-    yield project
+    _pointwise(walk, f"{block}_project", row, depthwise, None)
     # As Keras: a residual where the block keeps its shape (stride 1, "same", same channels).
-    if stride == 1 and padding == "same" and project.output.channels == block_channels:
-        yield walk.add(f"{block}_add", "add", project.output.channels, shortcut=shortcut)
+    if stride == 1 and padding == "same":
+        add = walk.add(f"{block}_add", "add", SAME)
+        walk.link(add, shortcut_step=shortcut)
 
 
-def _pool(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
+def _pool(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
     """Global average pooling: every pixel of each channel to one value."""
-    yield walk.add(f"pool{walk.number('pool')}", "pool", walk.current, padding="valid")
+    walk.add(f"pool{walk.number('pool')}", "pool", SAME, padding="valid")
 
 
-def _classifier(walk: _Walk, row: Row, stride: int, padding: Padding) -> Iterator[Layer]:
-    classes = walk.settings.classes or walk.architecture.classes
-    yield walk.add("classifier", "dense", classes, bias=row.bias, activation="softmax")
+def _classifier(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
+    walk.add("classifier", "dense", Channels("classes"), bias=row.bias, activation="softmax")
 
 
-OPERATORS: dict[str, Callable[[_Walk, Row, int, Padding], Iterator[Layer]]] = {
+OPERATORS: dict[str, Callable[[_Walk, Row, int, Padding], None]] = {
     "conv": _single,
     "depthwise": _single,
     "pointwise": _single,
@@ -185,37 +217,77 @@ OPERATORS: dict[str, Callable[[_Walk, Row, int, Padding], Iterator[Layer]]] = {
 TOP = ("pool", "classifier")
 
 
-def layer_templates(architecture: Architecture, settings: Settings) -> tuple[Layer, ...]:
-    """The layers with their channels, per output pixel (1x1 shapes).
-
-    Nothing here depends on the resolution, so one set of templates serves
-    every resolution: ``place`` gives them their spatial sizes.
-    """
-    walk = _Walk(architecture, settings)
+@lru_cache(maxsize=64)
+def skeleton(architecture: Architecture, include_top: bool = True) -> tuple[Step, ...]:
+    """The layers of a table, before width and resolution: the same for every alpha and size."""
+    walk = _Walk(architecture)
     rows = list(architecture.rows)
-    if not settings.include_top:
+    if not include_top:
         while rows and rows[-1].operator in TOP:
             rows.pop()
         if not rows:
             raise NetworkError(
                 f"{architecture.name} has only pool and classifier rows: --no-top leaves nothing"
             )
-    layers: list[Layer] = []
     for row in rows:
         # Stride and padding apply to the first repeat; the others keep the size.
-        layers.extend(OPERATORS[row.operator](walk, row, row.s, row.padding))
+        OPERATORS[row.operator](walk, row, row.s, row.padding)
         for _ in range(row.n - 1):
-            layers.extend(OPERATORS[row.operator](walk, row, 1, "same"))
-    return tuple(layers)
+            OPERATORS[row.operator](walk, row, 1, "same")
+    return tuple(walk.steps)
 
 
-def spatial_sizes(
-    templates: tuple[Layer, ...], resolution: int, architecture: Architecture
-) -> tuple[int, ...]:
+def channel_counts(
+    steps: tuple[Step, ...], architecture: Architecture, alpha: Fraction, classes: int | None, rounding: str
+) -> tuple[tuple[Count, ...], tuple[bool, ...]]:
+    """Each layer's output channels at width ``alpha``, and whether the layer is there at all.
+
+    Only an add layer can be absent: when its block does not keep its channels.
+    """
+    grown = max(alpha, Fraction(1))
+    policy = None if rounding == KERAS else rounding
+    classes = classes or architecture.classes
+    channels: list[Count] = []
+    present: list[bool] = []
+    scaled: dict[Channels, Count] = {}  # a row's repeats share their channels: round once
+    current: Count = architecture.input_channels
+    for step in steps:
+        source, count, rule, grow_only = step.channels
+        if source == "input":
+            out = current
+        elif source == "scaled":
+            out = scaled.get(step.channels, 0)
+            if not out:
+                rule = policy or rule
+                out = scaled[step.channels] = scale_channels(count, grown if grow_only else alpha, rule)
+                if out < 1:  # under exact rounding too: less than one channel is no layer
+                    raise NetworkError(
+                        f"layer {step.template.name}: alpha {significant(alpha):g} leaves "
+                        f"{significant(out):g} channels ({count} x alpha, rounded by {rule!r}); "
+                        "a layer needs at least 1, use a larger --alpha"
+                    )
+        elif source == "times":
+            out = count * current
+        elif source == "fixed":
+            out = count
+        else:
+            out = classes
+        if step.shortcut_step is None:
+            present.append(True)
+        else:
+            shortcut = step.shortcut_step
+            present.append(current == (channels[shortcut] if shortcut >= 0 else architecture.input_channels))
+        channels.append(out)
+        current = out
+    return tuple(channels), tuple(present)
+
+
+def spatial_sizes(steps: tuple[Step, ...], resolution: int, architecture: Architecture) -> tuple[int, ...]:
     """Each layer's output size (height = width) for a square input of ``resolution``."""
     sizes = []
     size = resolution
-    for layer in templates:
+    for step in steps:
+        layer = step.template
         if layer.kind == "pool":
             out = 1
         elif layer.kind == "dense" and size != 1:
@@ -235,22 +307,41 @@ def spatial_sizes(
     return tuple(sizes)
 
 
-def place(templates: tuple[Layer, ...], resolution: int, sizes: tuple[int, ...]) -> tuple[Layer, ...]:
-    """The templates with their input and output sizes (a global pool's kernel is its input)."""
+def place(
+    steps: tuple[Step, ...],
+    input_shape: Shape,
+    channels: tuple[Count, ...],
+    present: tuple[bool, ...],
+    sizes: tuple[int, ...],
+) -> tuple[Layer, ...]:
+    """The layers that are there, with channels and sizes (a global pool's kernel is its input)."""
     layers = []
-    size = resolution
-    for layer, out in zip(templates, sizes, strict=True):
-        in_shape, out_shape = Shape(size, size, layer.input.channels), Shape(out, out, layer.output.channels)
-        kernel = size if layer.kind == "pool" else layer.kernel
-        # Layer(...) with the fields after ``kernel`` kept: several times faster than _replace.
-        layers.append(Layer(layer.name, layer.kind, in_shape, out_shape, kernel, *layer[5:]))
-        size = out
+    before = input_shape
+    names: list[str] = []  # at each step, the name of the latest layer that is there
+    for step, out_channels, there, out in zip(steps, channels, present, sizes, strict=True):
+        layer = step.template
+        if not there:  # an add that is not there passes its input on unchanged
+            names.append(names[-1] if names else "input")
+            continue
+        after = Shape(out, out, out_channels)
+        kernel = before.height if layer.kind == "pool" else layer.kernel
+        index = step.shortcut_step
+        shortcut = None if index is None else names[index] if index >= 0 else "input"
+        # Layer(...) with the fields between ``kernel`` and ``shortcut`` kept: faster than _replace.
+        layers.append(Layer(layer.name, layer.kind, before, after, kernel, *layer[5:-1], shortcut))
+        names.append(layer.name)
+        before = after
     return tuple(layers)
 
 
 def build_layers(architecture: Architecture, settings: Settings | None = None) -> tuple[Layer, ...]:
     """The concrete layers of ``architecture`` under ``settings``, in order."""
     settings = settings or Settings()
-    templates = layer_templates(architecture, settings)
+    steps = skeleton(architecture, settings.include_top)
+    channels, present = channel_counts(
+        steps, architecture, settings.alpha, settings.classes, settings.rounding
+    )
     resolution = settings.resolution or architecture.resolution
-    return place(templates, resolution, spatial_sizes(templates, resolution, architecture))
+    sizes = spatial_sizes(steps, resolution, architecture)
+    source = Shape(resolution, resolution, architecture.input_channels)
+    return place(steps, source, channels, present, sizes)

@@ -5,6 +5,7 @@ per-op flops statistics and tensor shapes. Each configuration builds two
 models (from the table, and keras.applications), so the list is kept short.
 """
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -33,6 +34,7 @@ CONFIGS = [
     ("v2", "0.6", 97, 10, False),
     ("v2", "1.3", 33, 1000, True),
     ("v2", "1.4", 225, 1000, True),
+    ("v2", "0.1", 64, 10, True),  # so narrow that block1 keeps its 8 channels: a residual add appears
 ]
 
 
@@ -95,7 +97,7 @@ def test_user_table(tmp_path):
 def test_a_wrong_formula_is_caught(monkeypatch):
     """The checker can fail: depthwise MACs one too many per output pixel show up per layer."""
     right = costs.FORMULAS["depthwise"]
-    monkeypatch.setitem(costs.FORMULAS, "depthwise", lambda layer: (right(layer)[0] + 1, right(layer)[1]))
+    monkeypatch.setitem(costs.FORMULAS, "depthwise", lambda *args: (right(*args)[0] + 1, right(*args)[1]))
     network = network_cost("v1", Settings(alpha=Fraction("0.25"), resolution=64))
     verification = verify_network(network)
     assert not verification.ok
@@ -131,7 +133,7 @@ def test_a_table_that_differs_from_keras_is_caught(monkeypatch):
 
 
 def _fields(record) -> dict:
-    return {name: getattr(record, name) for name in record.__slots__}
+    return {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
 
 
 def test_model_from_exact_rounding_is_refused():
@@ -160,7 +162,7 @@ class TestVerifyCommand:
         assert "TF profiler float_operation()" in result.output
 
     def test_difference_exits_1_and_names_the_layers(self, monkeypatch):
-        monkeypatch.setitem(costs.FORMULAS, "dense", lambda layer: (1, 1))
+        monkeypatch.setitem(costs.FORMULAS, "dense", lambda *args: (1, 1))
         result = CliRunner().invoke(main, ["verify", "v1", "--alpha", "0.25", "--resolution", "64"])
         assert result.exit_code == 1
         assert "✗ differs: classifier" in result.output

@@ -96,3 +96,20 @@ def test_settings_reject_unknown_rounding_and_bad_alpha():
         Settings(rounding="ceil")
     with pytest.raises(NetworkError, match="alpha must be positive"):
         Settings(alpha=Fraction(0))
+
+
+def test_a_shortcut_skips_an_add_that_is_not_there():
+    # At alpha 1, block11 (the first 96-channel block) takes 64 channels: no residual,
+    # so block12's residual adds block11's projection.
+    layers = {layer.name: layer for layer in build_layers(load("v2"))}
+    assert "block11_add" not in layers
+    assert layers["block12_add"].shortcut == "block11_project"
+
+
+def test_a_narrow_width_can_add_a_residual():
+    # At alpha 0.1, as Keras: the first conv has make_divisible(32 x 0.1 = 3.2) = 8 channels and
+    # block1 (t 1, c 16, stride 1) projects to make_divisible(int(16 x 0.1) = 1) = 8: same shape, an add.
+    narrow = {layer.name: layer for layer in build_layers(load("v2"), Settings(alpha=Fraction("0.1")))}
+    assert narrow["block1_add"].shortcut == "conv1"
+    assert narrow["block1_add"].output.channels == 8
+    assert "block1_add" not in {layer.name for layer in build_layers(load("v2"))}
