@@ -9,7 +9,9 @@ Prints
    (build the keras.applications model, count params, trace the graph for MACs),
    and the engine's speed-up over that route.
 
-Timings are medians of repeated runs; they are figures to read, not assertions.
+Engine timings are the best of several repeats (on a shared machine the fastest run is
+the truest measure of the code's own cost); start-up times are medians, runs interleaved.
+They are figures to read, not assertions.
 """
 
 import argparse
@@ -18,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+import timeit
 from collections.abc import Callable
 from fractions import Fraction
 from functools import partial
@@ -29,15 +32,9 @@ ALPHAS = [Fraction(a) for a in ("0.25", "0.35", "0.5", "0.6", "0.75", "1", "1.3"
 RESOLUTIONS = [96, 128, 160, 192, 224, 225, 256, 320]
 
 
-def median_seconds(function, repeat: int, number: int) -> float:
-    """Median over ``repeat`` runs of the mean time of ``number`` calls."""
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            function()
-        samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples)
+def best_seconds(function, repeat: int, number: int) -> float:
+    """The best over ``repeat`` runs of the mean time of ``number`` calls."""
+    return min(timeit.repeat(function, number=number, repeat=repeat)) / number
 
 
 def table_totals(model: str, grid: list[Settings]) -> None:
@@ -45,9 +42,11 @@ def table_totals(model: str, grid: list[Settings]) -> None:
         network_cost(model, settings).totals  # noqa: B018 - computing is the point
 
 
-def table_records(model: str, grid: list[Settings]) -> None:
+def full_table(model: str, grid: list[Settings]) -> None:
+    """Everything ``mobicalc table`` shows: totals, standard-conv side, every layer's row, breakdown."""
     for settings in grid:
-        network_cost(model, settings).records  # noqa: B018
+        network = network_cost(model, settings)
+        network.totals, network.standard, network.breakdown()
 
 
 def cold(function: Callable[[], None]) -> Callable[[], None]:
@@ -65,17 +64,17 @@ def engine_figures() -> None:
     print("Engine, one table in-process (alpha 0.75, 192x192):")
     for model in ("v1", "v2"):
         layers = len(network_cost(model, settings).records)
-        warm = median_seconds(partial(table_totals, model, [settings]), repeat=7, number=300)
-        first = median_seconds(cold(partial(table_totals, model, [settings])), repeat=7, number=100)
-        records = median_seconds(partial(table_records, model, [settings]), repeat=7, number=100)
+        warm = best_seconds(partial(table_totals, model, [settings]), repeat=7, number=300)
+        first = best_seconds(cold(partial(table_totals, model, [settings])), repeat=7, number=100)
+        full = best_seconds(cold(partial(full_table, model, [settings])), repeat=7, number=100)
         print(
-            f"  {model} ({layers} layers): totals {warm * 1e6:6.1f} us (width plan cached), "
-            f"{first * 1e6:6.1f} us (first call at this width); "
-            f"all per-layer records {records * 1e6:6.1f} us"
+            f"  {model} ({layers} layers): totals {warm * 1e6:5.1f} us with the width's plan cached, "
+            f"{first * 1e6:5.1f} us at a new width; the full table (every layer's row, "
+            f"standard-conv side, breakdown) {full * 1e6:5.1f} us at a new width"
         )
     grid = [Settings(alpha=a, resolution=r) for a in ALPHAS for r in RESOLUTIONS]
     for model in ("v1", "v2"):
-        seconds = median_seconds(cold(partial(table_totals, model, grid)), repeat=5, number=3)
+        seconds = best_seconds(cold(partial(table_totals, model, grid)), repeat=5, number=3)
         print(
             f"  {model}: {len(grid) / seconds:9,.0f} configurations per second over a grid of "
             f"{len(ALPHAS)} alphas x {len(RESOLUTIONS)} resolutions (plans built within the sweep)"

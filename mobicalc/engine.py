@@ -46,26 +46,65 @@ class LayerRecord(NamedTuple):
     standard: Cost
 
 
-class Plan(NamedTuple):
+@dataclass(frozen=True)
+class Plan:
     """What a network costs at one width, per output pixel: everything but the resolution.
 
     A layer's MACs are its cost per output pixel times its output pixels; its
     parameters do not depend on the resolution at all. So one plan, built once
-    per width and rounding, serves every resolution.
+    per width and rounding, serves every resolution. The standard-convolution
+    side is worked out only when asked for: budgets and sweeps never need it.
     """
 
     steps: tuple[Step, ...]
+    inputs: tuple[Count, ...]
+    """Each layer's input channels."""
     channels: tuple[Count, ...]
     """Each layer's output channels."""
     present: tuple[bool, ...]
     """False for an add layer whose block does not keep its channels (no layer there)."""
     units: tuple[Cost, ...]
-    standard_units: tuple[Cost, ...]
-    parameters: Cost
-    """The resolution-independent part of the totals (MACs left at 0)."""
-    standard_parameters: Cost
-    macs_per_pixel: tuple[Count, ...]
-    standard_macs_per_pixel: tuple[Count, ...]
+
+    @cached_property
+    def parameters(self) -> Cost:
+        """The resolution-independent part of the totals (MACs left at 0)."""
+        return _parameters(self.units)
+
+    @cached_property
+    def macs_per_pixel(self) -> tuple[Count, ...]:
+        return tuple(unit.macs for unit in self.units)
+
+    @cached_property
+    def standard_units(self) -> tuple[Cost, ...]:
+        """Per pixel, the standard convolution each layer stands for.
+
+        A depthwise layer stands for its whole pair: one full Dk x Dk convolution
+        to its pointwise partner's channels, with the partner's bias and
+        batch-norm; the partner then stands for nothing. Other layers are themselves.
+        """
+        standard = []
+        for step, received, unit in zip(self.steps, self.inputs, self.units, strict=True):
+            layer, index = step.template, step.partner_step
+            if layer.pair:
+                standard.append(Cost())
+            elif layer.kind == "depthwise":
+                partner, out = (
+                    (layer, received) if index is None else (self.steps[index].template, self.channels[index])
+                )
+                standard.append(
+                    unit_cost("conv", layer.kernel, received, out, partner.bias, partner.batch_norm)
+                )
+            else:
+                standard.append(unit)
+        return tuple(standard)
+
+    @cached_property
+    def standard_parameters(self) -> Cost:
+        return _parameters(self.standard_units)
+
+    @cached_property
+    def standard_macs_per_pixel(self) -> tuple[Count, ...]:
+        return tuple(unit.macs for unit in self.standard_units)
 
 
 def _sum(costs: Iterable[Cost]) -> Cost:
@@ -111,13 +150,16 @@ class NetworkCost:
         layers = iter(
             place(network_plan.steps, source, network_plan.channels, network_plan.present, self.sizes)
         )
-        return tuple(
-            LayerRecord(next(layers), _at(unit, size), _at(standard, size))
-            for unit, standard, size, present in zip(
-                network_plan.units, network_plan.standard_units, self.sizes, network_plan.present, strict=True
-            )
-            if present
-        )
+        records = []
+        for unit, standard, size, present in zip(
+            network_plan.units, network_plan.standard_units, self.sizes, network_plan.present, strict=True
+        ):
+            if present:
+                cost = _at(unit, size)
+                records.append(
+                    LayerRecord(next(layers), cost, cost if standard is unit else _at(standard, size))
+                )
+        return tuple(records)
 
     @cached_property
     def totals(self) -> Cost:
@@ -147,38 +189,10 @@ class NetworkCost:
 
     def breakdown(self) -> dict[str, Cost]:
         """Totals by layer kind, for the kinds that occur, in a fixed order."""
-        by_kind: dict[str, Cost] = {}
+        by_kind: dict[str, list[Cost]] = {}
         for record in self.records:
-            by_kind[record.layer.kind] = by_kind.get(record.layer.kind, Cost()) + record.cost
-        return {kind: by_kind[kind] for kind in KINDS if kind in by_kind}
-
-
-def _standard_units(
-    plan_steps: tuple[Step, ...],
-    inputs: tuple[Count, ...],
-    channels: tuple[Count, ...],
-    units: tuple[Cost, ...],
-) -> tuple[Cost, ...]:
-    """Per pixel, the standard convolution each layer stands for.
-
-    A depthwise layer stands for its whole pair: one full Dk x Dk convolution
-    to its pointwise partner's channels, with the partner's bias and
-    batch-norm; the partner then stands for nothing. Other layers are themselves.
-    """
-    standard = []
-    for step, received, unit in zip(plan_steps, inputs, units, strict=True):
-        layer = step.template
-        if layer.pair:
-            standard.append(Cost())
-        elif layer.kind == "depthwise":
-            index = step.partner_step
-            partner, out = (
-                (layer, received) if index is None else (plan_steps[index].template, channels[index])
-            )
-            standard.append(unit_cost("conv", layer.kernel, received, out, partner.bias, partner.batch_norm))
-        else:
-            standard.append(unit)
-    return tuple(standard)
+            by_kind.setdefault(record.layer.kind, []).append(record.cost)
+        return {kind: _sum(by_kind[kind]) for kind in KINDS if kind in by_kind}
 
 
 @lru_cache(maxsize=1024)
@@ -193,11 +207,7 @@ def plan(
         unit_cost(layer.kind, layer.kernel, received, out, layer.bias, layer.batch_norm)
         for layer, received, out in zip((step.template for step in steps), inputs, channels, strict=True)
     )
-    standard_units = _standard_units(steps, inputs, channels, units)
-    return Plan(
-        steps, channels, present, units, standard_units, _parameters(units), _parameters(standard_units),
-        tuple(unit.macs for unit in units), tuple(unit.macs for unit in standard_units),
-    )  # fmt: skip
+    return Plan(steps, inputs, channels, present, units)
 
 
 @lru_cache(maxsize=1024)

@@ -244,7 +244,7 @@ def channel_counts(
 
     Only an add layer can be absent: when its block does not keep its channels.
     """
-    grown = max(alpha, Fraction(1))
+    grown = alpha if alpha > 1 else 1  # grow-only rows: alpha only above 1
     policy = None if rounding == KERAS else rounding
     classes = classes or architecture.classes
     channels: list[Count] = []
