@@ -3,6 +3,12 @@
 This is the one place that decides what the real network looks like at a given
 width, resolution and class count. The cost formulas and the TensorFlow builder
 both read the layers it produces, so they cannot disagree on the network.
+
+It works in three stages, so that a sweep over widths and resolutions is only
+arithmetic: ``skeleton`` walks the rows once per table (names, kinds, kernels,
+strides, and how each layer's channels follow from the width);
+``channel_counts`` gives the channels at one width; ``spatial_sizes`` the sizes
+at one resolution. ``place`` joins them into concrete layers when they are shown.
 """
 
 from collections.abc import Callable
