@@ -62,6 +62,8 @@ def cold(function: Callable[[], None]) -> Callable[[], None]:
 def engine_figures() -> None:
     settings = Settings(alpha=Fraction("0.75"), resolution=192)
     print("Engine, one table in-process (alpha 0.75, 192x192):")
+    for model in ("v1", "v2"):  # warm up: the first thousand calls of a fresh process run slower
+        best_seconds(cold(partial(full_table, model, [settings])), repeat=3, number=300)
     for model in ("v1", "v2"):
         layers = len(network_cost(model, settings).records)
         warm = best_seconds(partial(table_totals, model, [settings]), repeat=7, number=300)
