@@ -7,7 +7,6 @@ tensor shapes), never from the engine, so agreement means something.
 """
 
 import os
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -197,21 +196,42 @@ def _graph(model: Any) -> Any:
     return tf.function(lambda x: model(x, training=False)).get_concrete_function(spec).graph
 
 
-def _macs_by_layer(graph: Any, names: set[str]) -> dict[str, int]:
+def _weight_owners(model: Any, graph: Any) -> dict[int, str]:
+    """Which Keras layer owns each variable the traced graph reads, by the graph's placeholder."""
+    owners = {}
+    for layer in model.layers:
+        for weight in layer.weights:
+            variable = getattr(weight, "value", weight)  # Keras 3 wraps the tf.Variable
+            owners[id(variable.handle)] = layer.name
+    return {
+        id(internal): owners[id(external)] for external, internal in graph.captures if id(external) in owners
+    }
+
+
+def _reader(tensor: Any, owners: dict[int, str]) -> str | None:
+    """The layer whose variable ``tensor`` is read from (through identities and casts), if any."""
+    op = tensor.op
+    while op.type in ("Identity", "Cast"):
+        op = op.inputs[0].op
+    return owners.get(id(op.inputs[0])) if op.type == "ReadVariableOp" else None
+
+
+def _macs_by_layer(model: Any, graph: Any) -> dict[str, int]:
     """Each Keras layer's MACs: TensorFlow's registered flops of its ops, halved.
 
-    Ops live in name scopes like ``model/conv_dw_1_1/depthwise``: Keras 3 adds
-    ``_N`` to a layer's scope when it is called inside a new trace.
+    An op belongs to the layer whose kernel it reads: a conv's filter, a
+    matmul's weights. Op names are not used, so Keras' scope naming cannot
+    mislead the attribution.
     """
     from tensorflow.python.framework import ops
 
+    owners = _weight_owners(model, graph)
     macs: dict[str, int] = {}
     for op in graph.get_operations():
         if op.type not in MAC_OPS:
             continue
-        scope = op.name.split("/")[1]
-        name = scope if scope in names else re.sub(r"_\d+$", "", scope)
-        if name not in names:
+        name = _reader(op.inputs[1], owners)
+        if name is None:
             raise RuntimeError(f"cannot tell which layer the {op.type} op {op.name} belongs to")
         flops = int(ops.get_stats_for_node_def(graph, op.node_def, "flops").value)
         macs[name] = macs.get(name, 0) + flops // 2
@@ -259,7 +279,7 @@ def _check(records: tuple[LayerRecord, ...], model: Any, title: str, matched: di
     """Compare engine records with the Keras layers ``matched`` maps their names to."""
     graph = _graph(model)
     owners = _owners(model)
-    macs = _macs_by_layer(graph, {layer.name for layer in model.layers})
+    macs = _macs_by_layer(model, graph)
     checks = []
     for record in records:
         keras_layer = matched.get(record.layer.name)
@@ -353,7 +373,7 @@ def tensorflow_totals(network: NetworkCost) -> tuple[int, int]:
     model, title = reference_model(network)
     if model is None:
         raise ValueError(title)
-    macs = sum(_macs_by_layer(_graph(model), {layer.name for layer in model.layers}).values())
+    macs = sum(_macs_by_layer(model, _graph(model)).values())
     params = int(model.count_params())
     keras.backend.clear_session()
     return macs, params
