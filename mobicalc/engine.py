@@ -46,6 +46,28 @@ class LayerRecord(NamedTuple):
     standard: Cost
 
 
+class UnitCosts(NamedTuple):
+    """Every layer's cost per output pixel, and the part of their sum no resolution changes."""
+
+    units: tuple[Cost, ...]
+    parameters: Cost
+    """The parameters of all layers (MACs left at 0)."""
+    macs_per_pixel: tuple[Count, ...]
+
+    def total(self, pixels: tuple[int, ...]) -> Cost:
+        """The sum of the per-layer costs at their output pixels: the same numbers the records hold."""
+        return Cost(sum(map(operator.mul, self.macs_per_pixel, pixels)), *self.parameters[1:])
+
+
+def _sum(costs: Iterable[Cost]) -> Cost:
+    """Field by field; Cost() leads so that no costs at all sum to zero."""
+    return Cost(*map(sum, zip(Cost(), *costs, strict=True)))
+
+
+def _unit_costs(units: tuple[Cost, ...]) -> UnitCosts:
+    return UnitCosts(units, _sum(units)._replace(macs=0), tuple(unit.macs for unit in units))
+
+
 @dataclass(frozen=True)
 class Plan:
     """What a network costs at one width, per output pixel: everything but the resolution.
@@ -63,19 +85,10 @@ class Plan:
     """Each layer's output channels."""
     present: tuple[bool, ...]
     """False for an add layer whose block does not keep its channels (no layer there)."""
-    units: tuple[Cost, ...]
+    costs: UnitCosts
 
     @cached_property
-    def parameters(self) -> Cost:
-        """The resolution-independent part of the totals (MACs left at 0)."""
-        return _parameters(self.units)
-
-    @cached_property
-    def macs_per_pixel(self) -> tuple[Count, ...]:
-        return tuple(unit.macs for unit in self.units)
-
-    @cached_property
-    def standard_units(self) -> tuple[Cost, ...]:
+    def standard(self) -> UnitCosts:
         """Per pixel, the standard convolution each layer stands for.
 
         A depthwise layer stands for its whole pair: one full Dk x Dk convolution
@@ -83,7 +96,7 @@ class Plan:
         batch-norm; the partner then stands for nothing. Other layers are themselves.
         """
         standard = []
-        for step, received, unit in zip(self.steps, self.inputs, self.units, strict=True):
+        for step, received, unit in zip(self.steps, self.inputs, self.costs.units, strict=True):
             layer, index = step.template, step.partner_step
             if layer.pair:
                 standard.append(Cost())
@@ -96,29 +109,7 @@ class Plan:
                 )
             else:
                 standard.append(unit)
-        return tuple(standard)
-
-    @cached_property
-    def standard_parameters(self) -> Cost:
-        return _parameters(self.standard_units)
-
-    @cached_property
-    def standard_macs_per_pixel(self) -> tuple[Count, ...]:
-        return tuple(unit.macs for unit in self.standard_units)
-
-
-def _sum(costs: Iterable[Cost]) -> Cost:
-    """Field by field; Cost() leads so that no costs at all sum to zero."""
-    return Cost(*map(sum, zip(Cost(), *costs, strict=True)))
-
-
-def _parameters(units: Iterable[Cost]) -> Cost:
-    return _sum(units)._replace(macs=0)
-
-
-def _total(macs_per_pixel: tuple[Count, ...], parameters: Cost, pixels: tuple[int, ...]) -> Cost:
-    """The sum of the per-layer costs at their sizes, the same numbers the records hold."""
-    return Cost(sum(map(operator.mul, macs_per_pixel, pixels)), *parameters[1:])
+        return _unit_costs(tuple(standard))
 
 
 def _at(unit: Cost, size: int) -> Cost:
@@ -152,7 +143,11 @@ class NetworkCost:
         )
         records = []
         for unit, standard, size, present in zip(
-            network_plan.units, network_plan.standard_units, self.sizes, network_plan.present, strict=True
+            network_plan.costs.units,
+            network_plan.standard.units,
+            self.sizes,
+            network_plan.present,
+            strict=True,
         ):
             if present:
                 cost = _at(unit, size)
@@ -163,12 +158,12 @@ class NetworkCost:
 
     @cached_property
     def totals(self) -> Cost:
-        return _total(self.plan.macs_per_pixel, self.plan.parameters, self.pixels)
+        return self.plan.costs.total(self.pixels)
 
     @cached_property
     def standard(self) -> Cost:
         """The same network with every separable pair made one standard convolution."""
-        return _total(self.plan.standard_macs_per_pixel, self.plan.standard_parameters, self.pixels)
+        return self.plan.standard.total(self.pixels)
 
     @property
     def macs(self) -> Count:
@@ -207,7 +202,7 @@ def plan(
         unit_cost(layer.kind, layer.kernel, received, out, layer.bias, layer.batch_norm)
         for layer, received, out in zip((step.template for step in steps), inputs, channels, strict=True)
     )
-    return Plan(steps, inputs, channels, present, units)
+    return Plan(steps, inputs, channels, present, _unit_costs(units))
 
 
 @lru_cache(maxsize=1024)
