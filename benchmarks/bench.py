@@ -62,13 +62,12 @@ def cold(function: Callable[[], None]) -> Callable[[], None]:
 def engine_figures() -> None:
     settings = Settings(alpha=Fraction("0.75"), resolution=192)
     print("Engine, one table in-process (alpha 0.75, 192x192):")
-    for model in ("v1", "v2"):  # warm up: the first thousand calls of a fresh process run slower
-        best_seconds(cold(partial(full_table, model, [settings])), repeat=3, number=300)
+    # Many short repeats: on a shared machine the best of them is the one nothing else disturbed.
     for model in ("v1", "v2"):
         layers = len(network_cost(model, settings).records)
-        warm = best_seconds(partial(table_totals, model, [settings]), repeat=7, number=300)
-        first = best_seconds(cold(partial(table_totals, model, [settings])), repeat=7, number=100)
-        full = best_seconds(cold(partial(full_table, model, [settings])), repeat=7, number=100)
+        warm = best_seconds(partial(table_totals, model, [settings]), repeat=30, number=100)
+        first = best_seconds(cold(partial(table_totals, model, [settings])), repeat=30, number=30)
+        full = best_seconds(cold(partial(full_table, model, [settings])), repeat=30, number=30)
         print(
             f"  {model} ({layers} layers): totals {warm * 1e6:5.1f} us with the width's plan cached, "
             f"{first * 1e6:5.1f} us at a new width; the full table (every layer's row, "
@@ -76,7 +75,7 @@ def engine_figures() -> None:
         )
     grid = [Settings(alpha=a, resolution=r) for a in ALPHAS for r in RESOLUTIONS]
     for model in ("v1", "v2"):
-        seconds = best_seconds(cold(partial(table_totals, model, grid)), repeat=5, number=3)
+        seconds = best_seconds(cold(partial(table_totals, model, grid)), repeat=15, number=2)
         print(
             f"  {model}: {len(grid) / seconds:9,.0f} configurations per second over a grid of "
             f"{len(ALPHAS)} alphas x {len(RESOLUTIONS)} resolutions (plans built within the sweep)"
