@@ -217,6 +217,9 @@ def main() -> None:
       mobicalc table v2 --format json                totals for a CI pipeline
       mobicalc table --arch my_net.toml              your own architecture table
     """
+    # Counts are exact Python ints of any size; printing one of over 4,300 digits
+    # (Python's default guard for parsing untrusted text) must not crash.
+    sys.set_int_max_str_digits(0)
 
 
 @main.command()

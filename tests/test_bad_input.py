@@ -145,7 +145,7 @@ def test_a_path_with_a_nul_byte():
     assert "cannot read" in result.output
 
 
-TEN_TO = {"160": "1" + "0" * 160, "310": "1" + "0" * 310, "400": "1" + "0" * 400}
+TEN_TO = {digits: "1" + "0" * int(digits) for digits in ("160", "310", "400", "2200", "5000")}
 
 
 @pytest.mark.parametrize("output_format", ["table", "json", "csv", "markdown"])
@@ -164,6 +164,9 @@ def test_absurdly_large_numbers_are_counted_exactly(output_format):
         ["table", "v1", "--resolution", TEN_TO["160"], "--format", output_format],
         ["ratio", "--N", TEN_TO["400"], "--dk", "3", "--format", output_format],
         ["check", "v2", "--resolution", TEN_TO["160"], "--max-macs", "1T", "--format", output_format],
+        # Past Python's 4,300-digit guard on int <-> str: MACs of over 4,400 digits, a 5,001-digit input.
+        ["table", "v1", "--resolution", TEN_TO["2200"], "--format", output_format],
+        ["check", "v1", "--classes", TEN_TO["5000"], "--max-params", "4.3M", "--format", output_format],
     ):
         assert invoke(args).exit_code in (0, 1)
 
