@@ -7,8 +7,8 @@ the same format works everywhere a built-in one does. See docs/tables.md.
 """
 
 import tomllib
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, fields
+from functools import cache, cached_property
 from pathlib import Path
 
 from mobicalc.rounding import RULES
@@ -84,14 +84,12 @@ class Architecture:
     path: str
 
     def __hash__(self) -> int:
-        # The engine's caches are keyed by the table: hash its rows once, not on every lookup.
-        try:
-            return self._hash  # type: ignore[attr-defined]
-        except AttributeError:
-            value = hash((self.name, self.source, self.resolution, self.input_channels, self.classes,
-                          self.rounding, self.rows, self.path))  # fmt: skip
-            object.__setattr__(self, "_hash", value)
-            return value
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        """The engine's caches are keyed by the table: its rows are hashed once, not on every lookup."""
+        return hash(tuple(getattr(self, field.name) for field in fields(self)))
 
 
 def load(name_or_path: str | Path) -> Architecture:
