@@ -79,8 +79,9 @@ def _four_digits(value: int | Fraction) -> str:
 def human(value: int | Fraction) -> str:
     """Short form for reading, never for computing: 568740352 -> '568.7M'."""
     for limit, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
-        if abs(value) >= limit:
-            return _four_digits(Fraction(value) / limit) + suffix
+        scaled = Fraction(value) / limit
+        if abs(significant(scaled, 4)) >= 1:  # after rounding: 999,950 is 1M, not 1000K
+            return _four_digits(scaled) + suffix
     return exact_decimal(value) if isinstance(value, int) else _four_digits(value)
 
 

@@ -42,6 +42,8 @@ def test_grouped_and_human():
     assert human(Fraction(1, 3)) == "0.3333"
     assert human(1500 * 10**12) == "1500T"
     assert human(10**310) == "1e+298T"  # float() would overflow
+    assert human(999_950) == "1M"  # 999.95K to 4 digits is 1000K: one unit up
+    assert human(999_949) == "999.9K"
 
 
 def test_percent_of_any_size():
