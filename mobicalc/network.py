@@ -138,16 +138,20 @@ class _Walk:
         rule = row.rounding or self.architecture.rounding
         return Channels("scaled", row.c, rule, grow_only=row.width == "grow-only")
 
-    def add(self, name: str, kind: str, channels: Channels, **options: Any) -> int:
+    def add(
+        self, name: str, kind: str, channels: Channels, shortcut_step: int | None = None, **options: Any
+    ) -> int:
         """Append the next layer; its index, for the layers that refer back to it."""
-        self.steps.append(Step(Layer(name, kind, UNPLACED, UNPLACED, **options), channels))
+        self.steps.append(Step(Layer(name, kind, UNPLACED, UNPLACED, **options), channels, shortcut_step))
         return len(self.steps) - 1
 
-    def link(self, index: int, **links: int) -> None:
-        self.steps[index] = self.steps[index]._replace(**links)
+    def pair(self, depthwise: int, pointwise: int) -> None:
+        """Mark ``pointwise`` as the layer that completes ``depthwise``."""
+        self.steps[depthwise] = self.steps[depthwise]._replace(partner_step=pointwise)
 
 
-SAME = Channels("input")
+RECEIVED = Channels("input")
+"""As many channels out as the layer receives (depthwise, pool, add)."""
 
 
 def _single(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
@@ -156,14 +160,14 @@ def _single(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
     depthwise = row.operator == "depthwise"
     kind = row.operator if depthwise or row.kernel != 1 else "pointwise"
     walk.add(
-        name, kind, SAME if depthwise else walk.scaled(row), kernel=row.kernel, stride=stride,
+        name, kind, RECEIVED if depthwise else walk.scaled(row), kernel=row.kernel, stride=stride,
         padding=padding, bias=row.bias, batch_norm=row.batch_norm, activation="relu6",
     )  # fmt: skip
 
 
 def _block_depthwise(walk: _Walk, block: str, row: Row, stride: int, padding: Padding) -> int:
     return walk.add(
-        f"{block}_depthwise", "depthwise", SAME, kernel=row.kernel, stride=stride, padding=padding,
+        f"{block}_depthwise", "depthwise", RECEIVED, kernel=row.kernel, stride=stride, padding=padding,
         batch_norm=True, activation="relu6",
     )  # fmt: skip
 
@@ -174,7 +178,7 @@ def _pointwise(walk: _Walk, name: str, row: Row, depthwise: int, activation: str
     pointwise = walk.add(
         name, "pointwise", walk.scaled(row), batch_norm=True, activation=activation, pair=pair
     )
-    walk.link(depthwise, partner_step=pointwise)
+    walk.pair(depthwise, pointwise)
 
 
 def _separable(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
@@ -196,13 +200,12 @@ def _bottleneck(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
     _pointwise(walk, f"{block}_project", row, depthwise, None)
     # As Keras: a residual where the block keeps its shape (stride 1, "same", same channels).
     if stride == 1 and padding == "same":
-        add = walk.add(f"{block}_add", "add", SAME)
-        walk.link(add, shortcut_step=shortcut)
+        walk.add(f"{block}_add", "add", RECEIVED, shortcut_step=shortcut)
 
 
 def _pool(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
     """Global average pooling: every pixel of each channel to one value."""
-    walk.add(f"pool{walk.number('pool')}", "pool", SAME, padding="valid")
+    walk.add(f"pool{walk.number('pool')}", "pool", RECEIVED, padding="valid")
 
 
 def _classifier(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
