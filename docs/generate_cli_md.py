@@ -1,25 +1,90 @@
-"""Write docs/cli.md from the commands' own --help, so the two never drift.
+"""Write docs/cli.md from the commands themselves, so the two never drift.
 
-Run ``python docs/generate_cli_md.py`` after changing a command;
-tests/test_docs.py fails while docs/cli.md is out of date.
+Run ``python docs/generate_cli_md.py`` after changing a command; tests/test_docs.py
+fails while docs/cli.md is out of date. The reference is built from each
+command's own parameters and help texts, not from Click's rendering of
+``--help``, so a new Click release that draws usage lines differently does not
+make the docs stale.
 """
 
+import argparse
+import inspect
 from pathlib import Path
 
-from click.testing import CliRunner
+import click
 
 from mobicalc.cli import main
 
 TARGET = Path(__file__).with_name("cli.md")
 
 
+def _text(help_text: str | None) -> str:
+    """A docstring as Markdown: Click's ``\\b`` paragraphs (kept as typed) become code blocks."""
+    paragraphs = inspect.cleandoc(help_text or "").split("\n\n")
+    parts = []
+    for paragraph in paragraphs:
+        if paragraph.startswith("\b\n"):
+            parts.append("```text\n" + paragraph[2:] + "\n```")
+        else:
+            parts.append(" ".join(paragraph.split()))
+    return "\n\n".join(parts)
+
+
+def _type(param: click.Parameter) -> str:
+    if isinstance(param.type, click.Choice):
+        return " \\| ".join(f"`{choice}`" for choice in param.type.choices)
+    if isinstance(param, click.Option) and param.is_flag:
+        return "flag"
+    if isinstance(param.type, click.IntRange) and param.type.min == 1 and param.type.max is None:
+        return "positive integer"
+    return param.type.name
+
+
+def _options(command: click.Command) -> list[str]:
+    rows = ["| option | takes | default | what it does |", "| --- | --- | --- | --- |"]
+    for param in command.params:
+        if isinstance(param, click.Argument):
+            name = f"`{param.human_readable_name}`" + (" (optional)" if not param.required else "")
+            rows.append(f"| {name} | {_type(param)} | | the model |")
+            continue
+        assert isinstance(param, click.Option)
+        names = ", ".join(f"`{opt}`" for opt in param.opts + param.secondary_opts)
+        shown = not param.is_flag and isinstance(param.default, str | int | float)  # not None nor a sentinel
+        default = f"`{param.default}`" if shown else ""
+        if param.required:
+            default = "required"
+        help_text = " ".join((param.help or "").split()).replace("|", "\\|")
+        rows.append(f"| {names} | {_type(param)} | {default} | {help_text} |")
+    return rows
+
+
 def render() -> str:
-    parts = ["# Command reference", "", "Generated from `--help` by `docs/generate_cli_md.py`.", ""]
-    for args in [[], *([name] for name in sorted(main.commands))]:
-        result = CliRunner().invoke(main, [*args, "--help"], prog_name="mobicalc", terminal_width=100)
-        parts += [f"## `{' '.join(['mobicalc', *args])}`", "", "```text", result.output.rstrip(), "```", ""]
+    parts = [
+        "# Command reference",
+        "",
+        "Generated from the commands' own options and help texts by `docs/generate_cli_md.py`;",
+        "`mobicalc COMMAND --help` shows the same on a terminal.",
+        "",
+    ]
+    commands: list[tuple[str, click.Command]] = [("mobicalc", main)]
+    commands += [(f"mobicalc {name}", main.commands[name]) for name in sorted(main.commands)]
+    for title, command in commands:
+        parts += [f"## `{title}`", "", _text(command.help), ""]
+        if isinstance(command, click.Group):
+            parts += ["| command | what it does |", "| --- | --- |"]
+            parts += [
+                f"| `{name}` | {main.commands[name].get_short_help_str(200)} |"
+                for name in sorted(main.commands)
+            ]
+            parts.append("")
+        else:
+            parts += [*_options(command), ""]
+        if command.epilog:
+            parts += [_text(command.epilog), ""]
     return "\n".join(parts)
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args()
     TARGET.write_text(render(), encoding="utf-8")

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -157,7 +158,9 @@ def test_help_teaches_the_conventions():
 
 
 def installed(command: str) -> list[str]:
-    path = shutil.which(command)
+    """The console script beside this Python (its venv's bin), else on PATH."""
+    beside = Path(sys.executable).with_name(command)
+    path = str(beside) if beside.exists() else shutil.which(command)
     if path is None:
         pytest.skip(f"{command} is not installed (pip install -e .)")
     return [path]

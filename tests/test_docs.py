@@ -1,6 +1,8 @@
 """The docs stay true: the CLI reference is the commands' own --help."""
 
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,4 +20,14 @@ def test_readme_opens_with_install_and_test_commands():
     assert commands[0].startswith("pip install . && mobicalc ")
     assert commands[1] == "pip install -e '.[test,tf]' && pytest"
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert ci[-2:] == ["pip install -e '.[test,tf]'", "pytest"]
+    assert ci[-1] == commands[1], "CI must run the README's test command"
+    assert any(line.startswith("python3 -m venv ") for line in ci), "CI must make a fresh virtual environment"
+
+
+def test_cli_reference_generator_has_help_that_writes_nothing(tmp_path):
+    before = (ROOT / "docs" / "cli.md").stat().st_mtime_ns
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "generate_cli_md.py"), "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "usage:" in result.stdout
+    assert (ROOT / "docs" / "cli.md").stat().st_mtime_ns == before
