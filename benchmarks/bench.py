@@ -2,7 +2,7 @@
 
 Prints
 1. the engine's time for one V1 and V2 table in-process: totals, and all per-layer records;
-2. configurations per second over a grid of alphas x resolutions;
+2. configurations per second of ``mobicalc.sweep`` over grids of alphas x resolutions;
 3. the CLI's whole-process start-up against ``python -c "import click, rich.console, rich.table"``
    (median wall time, runs interleaved, output piped as in a CI job);
 4. the time TensorFlow needs to give the same totals for the same configurations
@@ -21,15 +21,16 @@ import subprocess
 import sys
 import time
 import timeit
-from collections.abc import Callable
 from fractions import Fraction
 from functools import partial
 
-from mobicalc.engine import network_cost, plan
+from mobicalc.engine import network_cost, sweep
 from mobicalc.network import Settings
 
 ALPHAS = [Fraction(a) for a in ("0.25", "0.35", "0.5", "0.6", "0.75", "1", "1.3", "1.4")]
 RESOLUTIONS = [96, 128, 160, 192, 224, 225, 256, 320]
+BIG_ALPHAS = [Fraction(n, 100) for n in range(25, 141)]  # 0.25 to 1.4 in steps of 0.01
+BIG_RESOLUTIONS = list(range(96, 321, 2))
 
 
 def best_seconds(function, repeat: int, number: int) -> float:
@@ -49,37 +50,26 @@ def full_table(model: str, grid: list[Settings]) -> None:
         network.totals, network.standard, network.breakdown()
 
 
-def cold(function: Callable[[], None]) -> Callable[[], None]:
-    """``function`` with the per-width plan cache emptied first, as for a first call."""
-
-    def run() -> None:
-        plan.cache_clear()
-        function()
-
-    return run
-
-
 def engine_figures() -> None:
     settings = Settings(alpha=Fraction("0.75"), resolution=192)
-    print("Engine, one table in-process (alpha 0.75, 192x192):")
+    print("Engine, one table in-process (alpha 0.75, 192x192), from the loaded table, nothing cached:")
     # Many short repeats: on a shared machine the best of them is the one nothing else disturbed.
     for model in ("v1", "v2"):
         layers = len(network_cost(model, settings).records)
-        warm = best_seconds(partial(table_totals, model, [settings]), repeat=30, number=100)
-        first = best_seconds(cold(partial(table_totals, model, [settings])), repeat=30, number=30)
-        full = best_seconds(cold(partial(full_table, model, [settings])), repeat=30, number=30)
+        totals = best_seconds(partial(table_totals, model, [settings]), repeat=30, number=30)
+        full = best_seconds(partial(full_table, model, [settings]), repeat=30, number=30)
         print(
-            f"  {model} ({layers} layers): totals {warm * 1e6:5.1f} us with the width's plan cached, "
-            f"{first * 1e6:5.1f} us at a new width; the full table (every layer's row, "
-            f"standard-conv side, breakdown) {full * 1e6:5.1f} us at a new width"
+            f"  {model} ({layers} layers): totals {totals * 1e6:6.1f} us; the full table (every layer's row, "
+            f"standard-conv side, breakdown) {full * 1e6:6.1f} us"
         )
-    grid = [Settings(alpha=a, resolution=r) for a in ALPHAS for r in RESOLUTIONS]
-    for model in ("v1", "v2"):
-        seconds = best_seconds(cold(partial(table_totals, model, grid)), repeat=15, number=2)
-        print(
-            f"  {model}: {len(grid) / seconds:9,.0f} configurations per second over a grid of "
-            f"{len(ALPHAS)} alphas x {len(RESOLUTIONS)} resolutions (plans built within the sweep)"
-        )
+    grids = [(ALPHAS, RESOLUTIONS), (BIG_ALPHAS, BIG_RESOLUTIONS)]
+    for alphas, resolutions in grids:
+        for model in ("v1", "v2"):
+            seconds = best_seconds(partial(sweep, model, alphas, resolutions), repeat=15, number=2)
+            print(
+                f"  {model}: {len(alphas) * len(resolutions) / seconds:9,.0f} configurations per second, "
+                f"mobicalc.sweep over {len(alphas)} alphas x {len(resolutions)} resolutions"
+            )
 
 
 def startup_figures(runs: int) -> None:
@@ -123,7 +113,6 @@ def tensorflow_figures(configs: list[tuple[str, Fraction, int]]) -> None:
     )
     for model, alpha, resolution in configs:
         settings = Settings(alpha=alpha, resolution=resolution)
-        plan.cache_clear()  # the engine's first call at this width, as the TensorFlow route's is
         start = time.perf_counter()
         network = network_cost(model, settings)
         macs, params = network.macs, network.params

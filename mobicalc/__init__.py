@@ -7,16 +7,20 @@ The Python API, for tests and notebooks in other projects::
     network.macs, network.params          # exact ints, the same numbers as the CLI
     network.totals.trainable_params
     [record.layer.name for record in network.records]
+
+    # A grid of widths x resolutions, sharing the work the configurations have in common:
+    for point in mobicalc.sweep("v1", alphas=["0.5", "1"], resolutions=[128, 224]):
+        point.alpha, point.resolution, point.totals.macs
 """
 
 from fractions import Fraction
 from pathlib import Path
 
-from mobicalc.engine import LayerComparison, NetworkCost, compare_layer, network_cost
+from mobicalc.engine import LayerComparison, NetworkCost, SweepPoint, compare_layer, network_cost, sweep
 from mobicalc.network import Settings
 from mobicalc.rounding import KERAS
 
-__all__ = ["LayerComparison", "NetworkCost", "compare_layer", "cost"]
+__all__ = ["LayerComparison", "NetworkCost", "SweepPoint", "compare_layer", "cost", "sweep"]
 
 
 def cost(

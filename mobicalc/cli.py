@@ -1,9 +1,11 @@
 """The command line: parse, call the engine, render. Nothing else happens here."""
 
+import contextlib
 import math
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -12,38 +14,31 @@ import click
 
 from mobicalc.architecture import BUILTIN, ArchitectureError, load
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
+from mobicalc.exits import MEANINGS, Exit
 from mobicalc.network import NetworkError, Settings
-from mobicalc.present import (
-    FORMATS,
-    Sheet,
-    print_rich,
-    render_csv,
-    render_json,
-    render_markdown,
-    render_text,
-)
-from mobicalc.reports import (
-    budget_document,
-    budget_sheets,
-    ratio_document,
-    ratio_sheets,
-    table_document,
-    table_sheets,
-    verify_document,
-    verify_sheets,
-)
+from mobicalc.render import FORMATS, detect, render
 from mobicalc.rounding import DESCRIPTIONS, KERAS, POLICIES
+from mobicalc.views import CONVENTIONS, Report, check_report, ratio_report, table_report, verify_report
 
-CONVENTIONS = """\b
-Counting conventions:
-  MACs    multiply-accumulates of conv, depthwise, pointwise and dense
-          layers (the papers' "mult-adds"); pooling, adds, batch-norm
-          and activations are not MACs.
-  FLOPs   2 x MACs.
-  params  every weight Keras counts (model.count_params()): kernels,
-          biases and batch-norm, split into trainable and non-trainable
-          as in model.summary().
-All counts are exact: integers, or exact decimals under --rounding exact."""
+
+def _epilog() -> str:
+    """The counting conventions and the exit codes, from the one copy of each (views, exits)."""
+    labels = {"macs": "MACs", "flops": "FLOPs"}
+    conventions = "\n".join(
+        textwrap.fill(text, 76, initial_indent=f"  {labels.get(key, key):<7} ", subsequent_indent=" " * 10)
+        for key, text in CONVENTIONS.items()
+    )
+    codes = "\n".join(
+        textwrap.fill(meaning, 76, initial_indent=f"  {int(code):>3}  ", subsequent_indent=" " * 7)
+        for code, meaning in MEANINGS.items()
+    )
+    return (
+        f"\b\nCounting conventions:\n{conventions}\nAll counts are exact: integers, "
+        f"or exact decimals under --rounding exact.\n\n\b\nExit codes:\n{codes}"
+    )
+
+
+EPILOG = _epilog()
 
 
 class PositiveNumber(click.ParamType):
@@ -106,14 +101,21 @@ COUNT = click.IntRange(min=1)
 
 
 def format_option(command: Callable) -> Callable:
+    """--format and --wide: what every command's output takes."""
+    command = click.option(
+        "--wide",
+        is_flag=True,
+        help="Show every column of a table, however wide (by default: the most important that fit).",
+    )(command)
     return click.option(
         "--format",
         "output_format",
         type=click.Choice(FORMATS),
         default="table",
         show_default=True,
-        help="table: Rich table (plain text when piped); json: the stable contract of docs/json.md; "
-        "csv: one row per layer; markdown: for docs and PRs.",
+        help="table: fitted to the terminal (plain text when piped; ASCII where Unicode cannot show); "
+        "json: the stable contract of docs/json.md; csv: one row per layer, every column, raw; "
+        "markdown: every column, for docs and PRs.",
     )(command)
 
 
@@ -187,23 +189,54 @@ def build_network(
         raise click.UsageError(f"{arch}: {error}" if arch else str(error)) from None
 
 
-def emit(sheets: list[Sheet], document: dict[str, Any], output_format: str) -> None:
-    """Print a result in the chosen format; the Rich path is the only one that loads Rich."""
-    if output_format == "json":
-        click.echo(render_json(document), nl=False)
-    elif output_format == "csv":
-        click.echo(render_csv(sheets[0]), nl=False)
-    elif output_format == "markdown":
-        click.echo(render_markdown(sheets), nl=False)
-    elif sys.stdout.isatty() or os.environ.get("FORCE_COLOR"):
-        print_rich(sheets)
-    else:
-        # Piped or redirected: aligned plain text, without loading Rich at all.
-        click.echo(render_text(sheets), nl=False)
+def write(text: str) -> None:
+    """Write the whole output to stdout, or end with the exit code for what went wrong.
+
+    A reader that went away (``| head -1``) ends the run quietly; a closed or
+    full stdout is said on stderr. A failed write never exits 0.
+    """
+    stream = sys.stdout
+    try:
+        if stream is None:  # started with stdout closed (>&-)
+            raise OSError("standard output is closed")
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+        raise SystemExit(Exit.BROKEN_PIPE) from None
+    except (OSError, ValueError) as error:  # ValueError: a stream closed under us
+        _drop_stdout()
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        click.echo(f"mobicalc: cannot write the output: {reason}", err=True)
+        raise SystemExit(Exit.OUTPUT_ERROR) from None
+
+
+def _drop_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so that no flush at exit fails again or complains."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
+def emit(report: Report, output_format: str, wide: bool) -> None:
+    """Render a command's report for stdout and write it; Rich is loaded only for a capable terminal."""
+    stream = sys.stdout
+    if stream is not None and hasattr(stream, "reconfigure"):
+        # A character the terminal's encoding lacks (in a table's name) is escaped, not fatal.
+        with contextlib.suppress(ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")
+    write(
+        render(
+            report, output_format, detect(stream, wide) if stream is not None else detect(sys.stderr, wide)
+        )
+    )
 
 
 @click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=CONVENTIONS
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=EPILOG
 )
 @click.version_option(package_name="mobicalc")
 def main() -> None:
@@ -240,7 +273,15 @@ def main() -> None:
 @rounding_option
 @format_option
 def ratio(
-    N: int, dk: int, M: int | None, dp: int, alpha: Fraction, rho: Fraction, rounding: str, output_format: str
+    N: int,
+    dk: int,
+    M: int | None,
+    dp: int,
+    alpha: Fraction,
+    rho: Fraction,
+    rounding: str,
+    output_format: str,
+    wide: bool,
 ) -> None:
     """Standard convolution vs depthwise separable convolution for one layer.
 
@@ -258,12 +299,12 @@ def ratio(
         raise click.UsageError(str(error)) from None
     inputs = {"alpha": alpha, "rho": rho, "rounding": rounding}
     given = {"M": N if M is None else M, "N": N, "dp": dp}
-    emit(ratio_sheets(comparison, inputs, given), ratio_document(comparison, inputs), output_format)
+    emit(ratio_report(comparison, inputs, given), output_format, wide)
 
 
-@main.command(epilog=CONVENTIONS)
+@main.command(epilog=EPILOG)
 @model_options
-def table(output_format: str, **options: Any) -> None:
+def table(output_format: str, wide: bool, **options: Any) -> None:
     """A whole network, layer by layer, beside its standard-convolution counterpart.
 
     MODEL is v1 (MobileNetV1, Howard et al. 2017, Table 1) or v2
@@ -273,8 +314,7 @@ def table(output_format: str, **options: Any) -> None:
     The "standard" columns cost each depthwise + pointwise pair as one
     full convolution (the paper's "Conv MobileNet", Table 4).
     """
-    network = build_network(**options)
-    emit(table_sheets(network), table_document(network), output_format)
+    emit(table_report(build_network(**options)), output_format, wide)
 
 
 @main.command()
@@ -284,6 +324,7 @@ def table(output_format: str, **options: Any) -> None:
 @click.option("--max-params", type=Budget(), help="Parameter budget, e.g. 4.3M.")
 def check(
     output_format: str,
+    wide: bool,
     max_macs: Fraction | None,
     max_flops: Fraction | None,
     max_params: Fraction | None,
@@ -302,15 +343,15 @@ def check(
     if not budgets:
         raise click.UsageError("give at least one budget: --max-macs, --max-flops or --max-params")
     network = build_network(**options)
-    document = budget_document(network, budgets)
-    emit(budget_sheets(network, budgets), document, output_format)
-    if not document["ok"]:
-        raise SystemExit(1)
+    verdict = network.check(budgets)
+    emit(check_report(network, verdict), output_format, wide)
+    if not verdict.ok:
+        raise SystemExit(Exit.FAILED)
 
 
 @main.command()
 @model_options
-def verify(output_format: str, **options: Any) -> None:
+def verify(output_format: str, wide: bool, **options: Any) -> None:
     """Prove every count against the real TensorFlow models: exit 0 if all agree, 1 if not.
 
     \b
@@ -337,6 +378,6 @@ def verify(output_format: str, **options: Any) -> None:
         verification = verify_network(network)
     except TensorFlowMissing as error:
         raise click.ClickException(str(error)) from None
-    emit(verify_sheets(verification), verify_document(verification), output_format)
+    emit(verify_report(verification), output_format, wide)
     if not verification.ok:
-        raise SystemExit(1)
+        raise SystemExit(Exit.FAILED)

@@ -1,16 +1,13 @@
-"""Cost formulas, one small function per layer kind.
+"""What a layer costs: its kind's formula (kinds.py), plus bias and batch-norm.
 
-Convention: a MAC is one multiply-accumulate (the papers' "mult-add"); FLOPs
-are 2 x MACs. Only conv, depthwise, pointwise and dense layers have MACs: the
-additions of pooling, residual adds, batch-norm and activations are elementwise
-work, not MACs. Parameters are every weight Keras counts: kernels, biases and
-batch-norm (gamma and beta trainable, moving mean and variance not).
+Parameters are every weight Keras counts: kernels, biases and batch-norm
+(gamma and beta trainable, moving mean and variance not).
 """
 
 import operator
-from collections.abc import Callable
 from typing import NamedTuple
 
+from mobicalc.kinds import KINDS
 from mobicalc.network import Layer
 from mobicalc.rounding import Count
 
@@ -44,39 +41,11 @@ class Cost(NamedTuple):
         return Cost(*map(operator.add, self, other))
 
 
-def _conv(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
-    """Dk x Dk x M x N weights, each used once per output pixel."""
-    weights = kernel * kernel * inputs * outputs
-    return weights, weights
-
-
-def _depthwise(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
-    """One Dk x Dk filter per input channel: Dk x Dk x M weights."""
-    weights = kernel * kernel * inputs
-    return weights, weights
-
-
-def _free(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
-    return 0, 0
-
-
-FORMULAS: dict[str, Callable[[int, Count, Count], tuple[Count, Count]]] = {
-    "conv": _conv,
-    "pointwise": _conv,
-    "depthwise": _depthwise,
-    "dense": _conv,  # a dense layer is a 1x1 convolution on a 1x1 input
-    "pool": _free,
-    "add": _free,
-}
-"""(MACs per output pixel, weights) by layer kind, from (kernel, input channels, output
-channels); a new kind is one function and one entry here."""
-
-
 def unit_cost(
     kind: str, kernel: int, inputs: Count, outputs: Count, bias: bool = False, batch_norm: bool = False
 ) -> Cost:
     """What a layer costs per output pixel (its parameters do not depend on the pixels)."""
-    macs, weights = FORMULAS[kind](kernel, inputs, outputs)
+    macs, weights = KINDS[kind].formula(kernel, inputs, outputs)
     norm = 2 * outputs if batch_norm else 0
     return Cost(macs, weights, outputs if bias else 0, norm, norm)
 

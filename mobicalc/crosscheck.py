@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from mobicalc.engine import LayerRecord, NetworkCost
+from mobicalc.kinds import KINDS
 from mobicalc.network import Layer
 
 # Ops whose cost TensorFlow registers as a "flops" statistic (2 x MACs).
 MAC_OPS = ("Conv2D", "DepthwiseConv2dNative", "MatMul")
 KERAS_KINDS = {
-    "Conv2D": ("conv", "pointwise", "dense"),
+    "Conv2D": ("conv", "pointwise", "dense"),  # keras.applications.MobileNet's classifier is a 1x1 Conv2D
     "DepthwiseConv2D": ("depthwise",),
     "Dense": ("dense",),
 }
+"""The Keras layers that carry weights (and MAC ops), and the engine kinds each can stand for."""
 REFERENCE = {"v1": "MobileNet", "v2": "MobileNetV2"}
 KERAS_MIN_RESOLUTION = 32  # keras.applications refuses smaller inputs
 
@@ -130,28 +132,11 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
             raise ValueError(
                 f"layer {layer.name} has {layer.output.channels} channels: no real model has that"
             )
-        padding = layer.padding
-        if isinstance(padding, tuple):
-            x = keras.layers.ZeroPadding2D((padding, padding), name=f"{layer.name}_pad")(x)
-            padding = "valid"
-        if layer.kind in ("conv", "pointwise"):
-            x = keras.layers.Conv2D(
-                layer.output.channels, layer.kernel, strides=layer.stride, padding=padding,
-                use_bias=layer.bias, name=layer.name,
-            )(x)  # fmt: skip
-        elif layer.kind == "depthwise":
-            x = keras.layers.DepthwiseConv2D(
-                layer.kernel, strides=layer.stride, padding=padding, use_bias=layer.bias, name=layer.name
-            )(x)
-        elif layer.kind == "pool":
-            x = keras.layers.GlobalAveragePooling2D(keepdims=True, name=layer.name)(x)
-        elif layer.kind == "add":
-            x = keras.layers.Add(name=layer.name)([outputs[layer.shortcut], x])
-        elif layer.kind == "dense":
-            x = keras.layers.Flatten(name=f"{layer.name}_flatten")(x)
-            x = keras.layers.Dense(layer.output.channels, use_bias=layer.bias, name=layer.name)(x)
-        else:
-            raise ValueError(f"layer {layer.name}: no Keras layer for kind {layer.kind!r}")
+        if isinstance(layer.padding, tuple):
+            x = keras.layers.ZeroPadding2D((layer.padding, layer.padding), name=f"{layer.name}_pad")(x)
+            layer = layer._replace(padding="valid")
+        taken = [outputs[layer.shortcut], x] if layer.shortcut is not None else x
+        x = KINDS[layer.kind].build(keras.layers, layer, taken)
         if layer.batch_norm:
             x = keras.layers.BatchNormalization(name=f"{layer.name}_bn")(x)
         if layer.activation == "relu6":

@@ -1,21 +1,24 @@
 """The analytic cost engine: per-layer records, and everything derived from them.
 
 Pure arithmetic over plain dataclasses: no I/O, no Click, no Rich, no
-TensorFlow. Every total, share and breakdown is derived from the per-layer
-costs, never kept separately.
+TensorFlow. A network's totals, standard-convolution counterpart and breakdown
+are sums of its per-layer records; verdicts (within budget) are decided here.
+``sweep`` shares the work of many configurations explicitly: a table is walked
+once, each width is costed once per pixel, each resolution sized once.
 """
 
 import math
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
 from mobicalc.architecture import Architecture, load
 from mobicalc.costs import Cost, layer_cost, unit_cost
+from mobicalc.kinds import KINDS, Standard
 from mobicalc.network import (
     Layer,
     NetworkError,
@@ -28,8 +31,6 @@ from mobicalc.network import (
     spatial_sizes,
 )
 from mobicalc.rounding import KERAS, Count, scale_channels, significant
-
-KINDS = ("conv", "depthwise", "pointwise", "dense", "pool", "add")
 
 
 class LayerRecord(NamedTuple):
@@ -46,26 +47,9 @@ class LayerRecord(NamedTuple):
     standard: Cost
 
 
-class UnitCosts(NamedTuple):
-    """Every layer's cost per output pixel, and the part of their sum no resolution changes."""
-
-    units: tuple[Cost, ...]
-    parameters: Cost
-    """The parameters of all layers (MACs left at 0)."""
-    macs_per_pixel: tuple[Count, ...]
-
-    def total(self, pixels: tuple[int, ...]) -> Cost:
-        """The sum of the per-layer costs at their output pixels: the same numbers the records hold."""
-        return Cost(sum(map(operator.mul, self.macs_per_pixel, pixels)), *self.parameters[1:])
-
-
 def _sum(costs: Iterable[Cost]) -> Cost:
     """Field by field; Cost() leads so that no costs at all sum to zero."""
     return Cost(*map(sum, zip(Cost(), *costs, strict=True)))
-
-
-def _unit_costs(units: tuple[Cost, ...]) -> UnitCosts:
-    return UnitCosts(units, _sum(units)._replace(macs=0), tuple(unit.macs for unit in units))
 
 
 @dataclass(frozen=True)
@@ -73,9 +57,9 @@ class Plan:
     """What a network costs at one width, per output pixel: everything but the resolution.
 
     A layer's MACs are its cost per output pixel times its output pixels; its
-    parameters do not depend on the resolution at all. So one plan, built once
-    per width and rounding, serves every resolution. The standard-convolution
-    side is worked out only when asked for: budgets and sweeps never need it.
+    parameters do not depend on the resolution at all. So one plan serves every
+    resolution of a sweep. The standard-convolution side is worked out only
+    when asked for: budgets and sweeps never need it.
     """
 
     steps: tuple[Step, ...]
@@ -85,10 +69,24 @@ class Plan:
     """Each layer's output channels."""
     present: tuple[bool, ...]
     """False for an add layer whose block does not keep its channels (no layer there)."""
-    costs: UnitCosts
+    units: tuple[Cost, ...]
+    """Each layer's cost per output pixel."""
 
     @cached_property
-    def standard(self) -> UnitCosts:
+    def macs_per_pixel(self) -> tuple[Count, ...]:
+        return tuple(unit.macs for unit in self.units)
+
+    @cached_property
+    def parameters(self) -> Cost:
+        """The parameters of all layers (MACs left at 0): the same at every resolution."""
+        return _sum(self.units)._replace(macs=0)
+
+    def total(self, pixels: Sequence[int]) -> Cost:
+        """The sum of the per-layer costs at their output pixels, without building records."""
+        return Cost(sum(map(operator.mul, self.macs_per_pixel, pixels)), *self.parameters[1:])
+
+    @cached_property
+    def standard_units(self) -> tuple[Cost, ...]:
         """Per pixel, the standard convolution each layer stands for.
 
         A depthwise layer stands for its whole pair: one full Dk x Dk convolution
@@ -96,11 +94,11 @@ class Plan:
         batch-norm; the partner then stands for nothing. Other layers are themselves.
         """
         standard = []
-        for step, received, unit in zip(self.steps, self.inputs, self.costs.units, strict=True):
+        for step, received, unit in zip(self.steps, self.inputs, self.units, strict=True):
             layer, index = step.template, step.partner_step
             if layer.pair:
                 standard.append(Cost())
-            elif layer.kind == "depthwise":
+            elif KINDS[layer.kind].standard is Standard.PAIR:
                 partner, out = (
                     (layer, received) if index is None else (self.steps[index].template, self.channels[index])
                 )
@@ -109,7 +107,20 @@ class Plan:
                 )
             else:
                 standard.append(unit)
-        return _unit_costs(tuple(standard))
+        return tuple(standard)
+
+
+def plan(steps: tuple[Step, ...], architecture: Architecture, settings: Settings) -> Plan:
+    """The per-pixel costs of a walked table at the width (and classes, rounding) of ``settings``."""
+    channels, present = channel_counts(
+        steps, architecture, settings.alpha, settings.classes, settings.rounding
+    )
+    inputs = (architecture.input_channels, *channels[:-1])
+    units = tuple(
+        unit_cost(layer.kind, layer.kernel, received, out, layer.bias, layer.batch_norm)
+        for layer, received, out in zip((step.template for step in steps), inputs, channels, strict=True)
+    )
+    return Plan(steps, inputs, channels, present, units)
 
 
 def _at(unit: Cost, size: int) -> Cost:
@@ -119,23 +130,17 @@ def _at(unit: Cost, size: int) -> Cost:
 
 @dataclass(frozen=True)
 class NetworkCost:
-    """A whole network under one set of settings: its per-layer records and their sums.
-
-    The records are built when first asked for; the totals come from the same
-    per-layer costs (per-pixel cost x output pixels) without building them, so a
-    sweep over thousands of configurations stays cheap.
-    """
+    """A whole network under one set of settings: its per-layer records and their sums."""
 
     architecture: Architecture
     settings: Settings
     plan: Plan
     sizes: tuple[int, ...]
     """Each layer's output size (height = width)."""
-    pixels: tuple[int, ...]
-    """Each layer's output pixels (size x size)."""
 
     @cached_property
     def records(self) -> tuple[LayerRecord, ...]:
+        """Every layer that is there, in order: the one way a network's layers are built."""
         network_plan, resolution = self.plan, self.resolution
         source = Shape(resolution, resolution, self.architecture.input_channels)
         layers = iter(
@@ -143,11 +148,7 @@ class NetworkCost:
         )
         records = []
         for unit, standard, size, present in zip(
-            network_plan.costs.units,
-            network_plan.standard.units,
-            self.sizes,
-            network_plan.present,
-            strict=True,
+            network_plan.units, network_plan.standard_units, self.sizes, network_plan.present, strict=True
         ):
             if present:
                 cost = _at(unit, size)
@@ -156,14 +157,18 @@ class NetworkCost:
                 )
         return tuple(records)
 
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        return tuple(record.layer for record in self.records)
+
     @cached_property
     def totals(self) -> Cost:
-        return self.plan.costs.total(self.pixels)
+        return _sum(record.cost for record in self.records)
 
     @cached_property
     def standard(self) -> Cost:
         """The same network with every separable pair made one standard convolution."""
-        return self.plan.standard.total(self.pixels)
+        return _sum(record.standard for record in self.records)
 
     @property
     def macs(self) -> Count:
@@ -179,53 +184,108 @@ class NetworkCost:
 
     @property
     def classes(self) -> int | None:
+        """The classifier's outputs, or None for a network without one."""
         last = self.plan.steps[-1].template
         return self.plan.channels[-1] if last.kind == "dense" else None
 
     def breakdown(self) -> dict[str, Cost]:
-        """Totals by layer kind, for the kinds that occur, in a fixed order."""
+        """Totals by layer kind, for the kinds that occur, in registry order."""
         by_kind: dict[str, list[Cost]] = {}
         for record in self.records:
             by_kind.setdefault(record.layer.kind, []).append(record.cost)
         return {kind: _sum(by_kind[kind]) for kind in KINDS if kind in by_kind}
 
-
-@lru_cache(maxsize=1024)
-def plan(
-    architecture: Architecture, alpha: Fraction, classes: int | None, include_top: bool, rounding: str
-) -> Plan:
-    """The per-pixel costs of ``architecture`` at one width: what every resolution shares."""
-    steps = skeleton(architecture, include_top)
-    channels, present = channel_counts(steps, architecture, alpha, classes, rounding)
-    inputs = (architecture.input_channels, *channels[:-1])
-    units = tuple(
-        unit_cost(layer.kind, layer.kernel, received, out, layer.bias, layer.batch_norm)
-        for layer, received, out in zip((step.template for step in steps), inputs, channels, strict=True)
-    )
-    return Plan(steps, inputs, channels, present, _unit_costs(units))
+    def check(self, budgets: Mapping[str, Fraction]) -> "BudgetVerdict":
+        """The verdict on ``budgets`` (``macs``, ``flops``, ``params``; inclusive)."""
+        return check_budgets(self.totals, budgets)
 
 
-@lru_cache(maxsize=1024)
-def _spatial(
-    architecture: Architecture, include_top: bool, resolution: int
-) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Each layer's output size and pixels: the same at every width, so kept per resolution."""
-    sizes = spatial_sizes(skeleton(architecture, include_top), resolution, architecture)
-    return sizes, tuple(size * size for size in sizes)
+def _architecture(architecture: Architecture | str | Path) -> Architecture:
+    return architecture if isinstance(architecture, Architecture) else load(architecture)
 
 
 def network_cost(architecture: Architecture | str | Path, settings: Settings | None = None) -> NetworkCost:
     """Cost a built-in table (``"v1"``, ``"v2"``), a table file, or a loaded table."""
-    if not isinstance(architecture, Architecture):
-        architecture = load(architecture)
+    architecture = _architecture(architecture)
     settings = settings or Settings()
-    network_plan = plan(
-        architecture, settings.alpha, settings.classes, settings.include_top, settings.rounding
-    )
-    sizes, pixels = _spatial(
-        architecture, settings.include_top, settings.resolution or architecture.resolution
-    )
-    return NetworkCost(architecture, settings, network_plan, sizes, pixels)
+    steps = skeleton(architecture, settings.include_top)
+    sizes = spatial_sizes(steps, settings.resolution or architecture.resolution, architecture)
+    return NetworkCost(architecture, settings, plan(steps, architecture, settings), sizes)
+
+
+class SweepPoint(NamedTuple):
+    """One configuration of a sweep and its totals (the same numbers ``network_cost`` gives)."""
+
+    alpha: Fraction
+    resolution: int
+    totals: Cost
+
+
+def sweep(
+    architecture: Architecture | str | Path,
+    alphas: Iterable[Fraction | int | str],
+    resolutions: Iterable[int],
+    *,
+    classes: int | None = None,
+    include_top: bool = True,
+    rounding: str = KERAS,
+) -> list[SweepPoint]:
+    """Totals for every alpha x resolution, alpha-major, sharing the work they have in common.
+
+    The table is walked once; each width is costed per output pixel once and
+    each resolution is sized once, so a configuration is one sum of products.
+    """
+    architecture = _architecture(architecture)
+    steps = skeleton(architecture, include_top)
+    resolutions = tuple(resolutions)
+    pixels = [
+        tuple(size * size for size in spatial_sizes(steps, resolution, architecture))
+        for resolution in resolutions
+    ]
+    points = []
+    for alpha in alphas:
+        exact_alpha = Fraction(str(alpha)) if isinstance(alpha, str | float) else Fraction(alpha)
+        settings = Settings(alpha=exact_alpha, classes=classes, include_top=include_top, rounding=rounding)
+        width = plan(steps, architecture, settings)
+        points += [
+            SweepPoint(exact_alpha, resolution, width.total(sizes))
+            for resolution, sizes in zip(resolutions, pixels, strict=True)
+        ]
+    return points
+
+
+METRICS = ("macs", "flops", "params")
+"""What a budget can limit: attributes of a Cost."""
+
+
+class BudgetCheck(NamedTuple):
+    metric: str
+    value: Count
+    budget: Fraction
+    ok: bool
+
+
+class BudgetVerdict(NamedTuple):
+    checks: tuple[BudgetCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def over(self) -> tuple[str, ...]:
+        return tuple(check.metric for check in self.checks if not check.ok)
+
+
+def check_budgets(totals: Cost, budgets: Mapping[str, Fraction]) -> BudgetVerdict:
+    """Each budget against the totals; a budget is inclusive (exactly at it is within)."""
+    checks = []
+    for metric, budget in budgets.items():
+        if metric not in METRICS:
+            raise ValueError(f"unknown budget {metric!r}; expected one of: {', '.join(METRICS)}")
+        value = getattr(totals, metric)
+        checks.append(BudgetCheck(metric, value, budget, value <= budget))
+    return BudgetVerdict(tuple(checks))
 
 
 @dataclass(frozen=True)

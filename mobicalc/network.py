@@ -14,10 +14,10 @@ at one resolution. ``place`` joins them into concrete layers when they are shown
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from mobicalc.architecture import Architecture, Padding, Row
+from mobicalc.kinds import KINDS, Spatial
 from mobicalc.rounding import KERAS, POLICIES, Count, scale_channels, significant
 
 
@@ -34,7 +34,7 @@ class Shape(NamedTuple):
 class Layer(NamedTuple):
     """One layer of the concrete network; the unit every count is made of.
 
-    ``kind`` is one of conv, depthwise, pointwise, dense, pool, add. ``pair``
+    ``kind`` is a key of ``kinds.KINDS``. ``pair``
     names the depthwise layer a pointwise layer completes (depthwise separable
     convolution); ``shortcut`` names the layer whose output an add layer adds.
     ``"input"`` names the network input.
@@ -226,7 +226,6 @@ OPERATORS: dict[str, Callable[[_Walk, Row, int, Padding], None]] = {
 TOP = ("pool", "classifier")
 
 
-@lru_cache(maxsize=64)
 def skeleton(architecture: Architecture, include_top: bool = True) -> tuple[Step, ...]:
     """The layers of a table, before width and resolution: the same for every alpha and size."""
     walk = _Walk(architecture)
@@ -297,9 +296,10 @@ def spatial_sizes(steps: tuple[Step, ...], resolution: int, architecture: Archit
     size = resolution
     for step in steps:
         layer = step.template
-        if layer.kind == "pool":
+        spatial = KINDS[layer.kind].spatial
+        if spatial is Spatial.GLOBAL:
             out = 1
-        elif layer.kind == "dense" and size != 1:
+        elif spatial is Spatial.VECTOR and size != 1:
             raise NetworkError(
                 f"layer {layer.name}: needs a 1x1 input (put a pool row before it), got {size}x{size}"
             )
@@ -333,7 +333,7 @@ def place(
             names.append(names[-1] if names else "input")
             continue
         after = Shape(out, out, out_channels)
-        kernel = before.height if layer.kind == "pool" else layer.kernel
+        kernel = before.height if KINDS[layer.kind].spatial is Spatial.GLOBAL else layer.kernel
         index = step.shortcut_step
         shortcut = None if index is None else names[index] if index >= 0 else "input"
         # Layer(...) with the fields between ``kernel`` and ``shortcut`` kept: faster than _replace.
@@ -341,16 +341,3 @@ def place(
         names.append(layer.name)
         before = after
     return tuple(layers)
-
-
-def build_layers(architecture: Architecture, settings: Settings | None = None) -> tuple[Layer, ...]:
-    """The concrete layers of ``architecture`` under ``settings``, in order."""
-    settings = settings or Settings()
-    steps = skeleton(architecture, settings.include_top)
-    channels, present = channel_counts(
-        steps, architecture, settings.alpha, settings.classes, settings.rounding
-    )
-    resolution = settings.resolution or architecture.resolution
-    sizes = spatial_sizes(steps, resolution, architecture)
-    source = Shape(resolution, resolution, architecture.input_channels)
-    return place(steps, source, channels, present, sizes)

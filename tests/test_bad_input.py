@@ -188,5 +188,5 @@ def test_exact_rounding_with_a_long_alpha_prints_every_digit():
     # conv1: 3x3 kernel, 3 input channels, 32 x alpha output channels on a 112x112 output;
     # its params add batch-norm's 4 per channel (no bias).
     channels = 32 * Fraction(alpha)
-    assert Fraction(first["MACs"]) == 3 * 3 * 3 * channels * 112 * 112
+    assert Fraction(first["macs"]) == 3 * 3 * 3 * channels * 112 * 112
     assert Fraction(first["params"]) == 3 * 3 * 3 * channels + 4 * channels

@@ -15,5 +15,6 @@ def test_benchmark_script_prints_its_figures():
         check=True,
     )
     assert "totals" in result.stdout and "the full table" in result.stdout
+    assert "mobicalc.sweep" in result.stdout
     assert "configurations per second" in result.stdout
     assert "x baseline" in result.stdout

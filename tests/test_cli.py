@@ -25,6 +25,11 @@ def run_json(*args: str) -> dict:
     return json.loads(run(*args, "--format", "json").output)
 
 
+def shape(layer: dict, which: str) -> list:
+    """A layer's input or output shape, from its three JSON (and CSV) fields."""
+    return [layer[f"{which}_{part}"] for part in ("height", "width", "channels")]
+
+
 # MobileNetV1 paper, Table 3: one 14x14x512 -> 14x14x512 layer, Dk = 3; then alpha 0.75 and rho 0.714.
 TABLE_3 = ["ratio", "--M", "512", "--N", "512", "--dk", "3", "--dp", "14"]
 TABLE_3_SCALED = [*TABLE_3, "--alpha", "0.75", "--rho", "0.714"]
@@ -93,8 +98,17 @@ class TestTable:
         assert set(data["standard"]) >= {"macs", "params"}
         layer = data["layers"][0]
         assert layer["name"] == "conv1"
-        assert layer["input"] == [224, 224, 3] and layer["output"] == [112, 112, 32]
-        assert {"kind", "kernel", "stride", "macs", "params", "weights", "standard"} <= set(layer)
+        assert shape(layer, "input") == [224, 224, 3] and shape(layer, "output") == [112, 112, 32]
+        assert {
+            "kind",
+            "kernel",
+            "stride",
+            "macs",
+            "params",
+            "weights",
+            "standard_macs",
+            "standard_params",
+        } <= set(layer)
         # 3x3x3x32 kernel weights; BN of 32 channels: trainable gamma, beta; non-trainable mean, variance.
         assert (layer["weights"], layer["bias"]) == (3 * 3 * 3 * 32, 0)
         assert (layer["batch_norm_trainable"], layer["batch_norm_non_trainable"]) == (2 * 32, 2 * 32)
@@ -117,7 +131,7 @@ class TestTable:
     def test_csv_is_one_row_per_layer(self):
         rows = list(csv.DictReader(io.StringIO(run("table", "v2", "--format", "csv").output)))
         assert len(rows) == len(run_json("table", "v2")["layers"])
-        assert sum(int(row["MACs"]) for row in rows) == 300_774_272
+        assert sum(int(row["macs"]) for row in rows) == 300_774_272
 
     def test_markdown(self):
         output = run("table", "v1", "--format", "markdown").output
@@ -134,17 +148,16 @@ class TestTable:
 
     def test_odd_resolution_and_no_top(self):
         data = run_json("table", "v1", "--resolution", "225", "--no-top")
-        assert data["layers"][-1]["output"] == [7, 7, 1024]
+        assert shape(data["layers"][-1], "output") == [7, 7, 1024]
         assert data["model"]["classes"] is None
 
     def test_exact_rounding_prints_exact_decimals(self):
         data = run_json("table", "v1", "--alpha", "0.6", "--rounding", "exact")
-        assert data["layers"][0]["output"][2] == 19.2
+        assert data["layers"][0]["output_channels"] == 19.2
         assert data["layers"][0]["macs"] == 3 * 3 * 3 * 19.2 * 112 * 112
         # 32 x 0.6 = 19.2 channels, written as a decimal in the text too (not as 96/5).
-        assert (
-            "224x224x3 -> 112x112x19.2" in run("table", "v1", "--alpha", "0.6", "--rounding", "exact").output
-        )
+        wide = run("table", "v1", "--alpha", "0.6", "--rounding", "exact", "--wide").output
+        assert "224x224x3" in wide and "112x112x19.2" in wide
 
 
 def test_help_teaches_the_conventions():

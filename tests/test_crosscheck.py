@@ -14,9 +14,9 @@ from fractions import Fraction
 import pytest
 from click.testing import CliRunner
 
-from mobicalc import costs
 from mobicalc.cli import main
 from mobicalc.engine import network_cost
+from mobicalc.kinds import KINDS
 from mobicalc.network import Settings
 
 pytest.importorskip("tensorflow")
@@ -96,8 +96,11 @@ def test_user_table(tmp_path):
 
 def test_a_wrong_formula_is_caught(monkeypatch):
     """The checker can fail: depthwise MACs one too many per output pixel show up per layer."""
-    right = costs.FORMULAS["depthwise"]
-    monkeypatch.setitem(costs.FORMULAS, "depthwise", lambda *args: (right(*args)[0] + 1, right(*args)[1]))
+    right = KINDS["depthwise"].formula
+    wrong = dataclasses.replace(
+        KINDS["depthwise"], formula=lambda *args: (right(*args)[0] + 1, right(*args)[1])
+    )
+    monkeypatch.setitem(KINDS, "depthwise", wrong)
     network = network_cost("v1", Settings(alpha=Fraction("0.25"), resolution=64))
     verification = verify_network(network)
     assert not verification.ok
@@ -162,7 +165,7 @@ class TestVerifyCommand:
         assert "TF profiler float_operation()" in result.output
 
     def test_difference_exits_1_and_names_the_layers(self, monkeypatch):
-        monkeypatch.setitem(costs.FORMULAS, "dense", lambda *args: (1, 1))
+        monkeypatch.setitem(KINDS, "dense", dataclasses.replace(KINDS["dense"], formula=lambda *args: (1, 1)))
         result = CliRunner().invoke(main, ["verify", "v1", "--alpha", "0.25", "--resolution", "64"])
         assert result.exit_code == 1
         assert "✗ differs: classifier" in result.output

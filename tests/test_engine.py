@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import pytest
 
-from mobicalc.engine import compare_layer, network_cost
+from mobicalc.engine import compare_layer, network_cost, sweep
 from mobicalc.network import Settings
 
 # MobileNetV1 paper, Table 1: (output channels, stride) of the 13 depthwise
@@ -239,3 +239,60 @@ def test_engine_imports_neither_click_rich_nor_tensorflow():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+class TestSweep:
+    """A sweep shares work across configurations; each cell is still exactly what one table gives."""
+
+    @pytest.mark.parametrize(
+        ("model", "options"),
+        [
+            ("v1", {}),
+            ("v2", {}),
+            ("v2", {"classes": 10, "include_top": False}),
+            ("v1", {"rounding": "exact"}),
+        ],
+    )
+    def test_every_cell_equals_the_table(self, model, options):
+        alphas, resolutions = ["0.35", "0.5", "1", "1.3"], [33, 97, 128, 225]
+        points = sweep(model, alphas, resolutions, **options)
+        assert [(point.alpha, point.resolution) for point in points] == [
+            (Fraction(alpha), resolution) for alpha in alphas for resolution in resolutions
+        ]
+        for point in points:
+            settings = Settings(alpha=point.alpha, resolution=point.resolution, **options)
+            assert point.totals == network_cost(model, settings).totals
+
+    def test_a_user_table(self, tmp_path):
+        path = tmp_path / "net.toml"
+        path.write_text(
+            'layers = [{ operator = "conv", c = 24, s = 2 }, { operator = "bottleneck", t = 4, c = 24, n = 2 },'
+            ' { operator = "pool" }, { operator = "classifier" }]\n'
+        )
+        for point in sweep(path, ["0.5", "0.75"], [31, 64]):
+            assert (
+                point.totals
+                == network_cost(path, Settings(alpha=point.alpha, resolution=point.resolution)).totals
+            )
+
+    def test_v1_at_224_is_the_published_count(self):
+        # MobileNetV1 1.0-224: 569M mult-adds (paper Table 8); 568,740,352 exactly, as TensorFlow counts.
+        (point,) = sweep("v1", [1], [224])
+        assert point.totals.macs == v1_by_hand()[0] == 568_740_352
+
+
+class TestBudgets:
+    def test_verdicts_are_inclusive(self):
+        macs, params = v1_by_hand()
+        network = network_cost("v1")
+        assert network.check({"macs": Fraction(macs)}).ok
+        verdict = network.check(
+            {"macs": Fraction(macs - 1), "params": Fraction(params), "flops": Fraction(2 * macs)}
+        )
+        assert not verdict.ok
+        assert verdict.over == ("macs",)
+        assert [check.value for check in verdict.checks] == [macs, params, 2 * macs]
+
+    def test_an_unknown_metric_is_refused(self):
+        with pytest.raises(ValueError, match="unknown budget 'latency'"):
+            network_cost("v1").check({"latency": Fraction(1)})

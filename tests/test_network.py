@@ -5,7 +5,13 @@ from fractions import Fraction
 import pytest
 
 from mobicalc.architecture import load
-from mobicalc.network import NetworkError, Settings, build_layers, output_size
+from mobicalc.engine import network_cost
+from mobicalc.network import NetworkError, Settings, output_size
+
+
+def build_layers(architecture, settings=None):
+    """The concrete layers, as the engine builds them (its one way to)."""
+    return network_cost(architecture, settings).layers
 
 
 @pytest.mark.parametrize(

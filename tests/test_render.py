@@ -7,19 +7,9 @@ from fractions import Fraction
 
 import pytest
 
-from mobicalc.present import (
-    Column,
-    Sheet,
-    exact_decimal,
-    grouped,
-    human,
-    percent,
-    render_csv,
-    render_json,
-    render_markdown,
-    render_text,
-    rich_tables,
-)
+from mobicalc.formats import exact_decimal, grouped, human, percent
+from mobicalc.render import Target, render_csv, render_json, render_markdown, render_rich, render_text
+from mobicalc.views import Column, Style, View
 
 
 @pytest.mark.parametrize(
@@ -58,10 +48,13 @@ def test_json_keeps_a_never_ending_fraction_exact_as_a_string():
     }
 
 
-SHEET = Sheet(
+SHEET = View(
     "demo",
-    [Column("name"), Column("MACs", "count"), Column("share", "share")],
-    rows=[["a|b", 1234567, Fraction(1, 4)], ["c", Fraction(5, 2), Fraction(3, 4)]],
+    (Column("name", "name"), Column("MACs", "MACs", Style.COUNT), Column("share", "share", Style.SHARE)),
+    rows=[
+        {"name": "a|b", "MACs": 1234567, "share": Fraction(1, 4)},
+        {"name": "c", "MACs": Fraction(5, 2), "share": Fraction(3, 4)},
+    ],
     notes=["a note"],
 )
 
@@ -86,18 +79,14 @@ def test_json_is_valid_and_exact():
 
 
 def test_rich_tables_draw_bars_on_a_terminal():
-    from rich.console import Console
-
-    console = Console(file=io.StringIO(), force_terminal=True, width=200, color_system=None)
-    console.print(*rich_tables([SHEET]), sep="\n")
-    output = console.file.getvalue()
+    output = render_rich([SHEET], Target(width=200, rich=True))
     assert "1,234,567" in output
     assert "75.00% ██████████" in output  # the largest share gets the full bar
     assert "25.00% ███▍" in output  # a third of it: 10 x 8 / 3 = 26.7 -> 27 eighths, 3 blocks + 3/8
 
 
 def test_plain_text_aligns_columns():
-    text = render_text([SHEET])
+    text = render_text([SHEET], Target())
     lines = text.splitlines()
     assert lines[0] == "demo"
     assert lines[2].split() == ["name", "MACs", "share"]

@@ -1,0 +1,67 @@
+"""Numbers as text, exactly: every digit of a count, and short forms for reading.
+
+Pure functions, shared by the views (titles and notes) and the renderers.
+"""
+
+from fractions import Fraction
+
+from mobicalc.rounding import significant
+
+
+def _decimal_places(denominator: int) -> int | None:
+    """How many decimal places 1/denominator needs, or None if its expansion never ends."""
+    twos = fives = 0
+    while denominator % 2 == 0:
+        denominator, twos = denominator // 2, twos + 1
+    while denominator % 5 == 0:
+        denominator, fives = denominator // 5, fives + 1
+    return max(twos, fives) if denominator == 1 else None
+
+
+def exact_decimal(value: int | Fraction) -> str:
+    """All the digits of a count: 1234567 -> '1234567', 1234567/4 -> '308641.75'.
+
+    A fraction with no finite decimal (only the Python API can make one, with an
+    alpha such as Fraction(1, 3)) is shown as 'numerator/denominator'.
+    """
+    if isinstance(value, int) or value.denominator == 1:
+        return str(int(value))
+    places = _decimal_places(value.denominator)
+    if places is None:
+        return str(value)
+    text = str(abs(value.numerator * 10**places // value.denominator)).rjust(places + 1, "0")
+    sign = "-" if value < 0 else ""
+    return f"{sign}{text[:-places]}.{text[-places:]}"
+
+
+def grouped(value: int | Fraction) -> str:
+    """Exact count with thousands separators: 568740352 -> '568,740,352'."""
+    text = exact_decimal(value)
+    if "/" in text:
+        return text
+    whole, _, decimals = text.partition(".")
+    whole = f"{int(whole):,}"
+    return f"{whole}.{decimals}" if decimals else whole
+
+
+def _four_digits(value: int | Fraction) -> str:
+    """Like '%.4g' (4 significant digits, no trailing zeros), for any size: float() would overflow."""
+    rounded = significant(value, 4).normalize()
+    return f"{rounded:f}" if -5 <= rounded.adjusted() < 4 else f"{rounded:g}"
+
+
+def human(value: int | Fraction) -> str:
+    """Short form for reading, never for computing: 568740352 -> '568.7M'."""
+    for limit, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+        scaled = Fraction(value) / limit
+        if abs(significant(scaled, 4)) >= 1:  # after rounding: 999,950 is 1M, not 1000K
+            return _four_digits(scaled) + suffix
+    return exact_decimal(value) if isinstance(value, int) else _four_digits(value)
+
+
+def percent(share: Fraction) -> str:
+    return f"{significant(share * 100, 28):.2f}%"
+
+
+def share(part: int | Fraction, whole: int | Fraction) -> Fraction:
+    return Fraction(part) / Fraction(whole) if whole else Fraction(0)

@@ -1,0 +1,124 @@
+"""The layer kinds: everything about a kind, declared in one entry.
+
+Each kind says what one output pixel of it costs, what standard convolution it
+stands for, how its output size follows from its input, which layer columns it
+fills, and which Keras layer builds it. The network walk, the engine, the views
+and the TensorFlow bridge all read this registry; none of them branches on a
+kind's name. A new kind (squeeze-and-excite, hard-swish) is one entry here.
+
+Convention: a MAC is one multiply-accumulate (the papers' "mult-add"); FLOPs
+are 2 x MACs. Pooling, residual adds, batch-norm and activations are
+elementwise work, not MACs. Weights are kernel weights; biases and batch-norm
+are added per output channel by ``costs.unit_cost``.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from mobicalc.rounding import Count
+
+Formula = Callable[[int, Count, Count], tuple[Count, Count]]
+"""(kernel, input channels, output channels) -> (MACs per output pixel, kernel weights)."""
+
+KerasBuilder = Callable[[Any, Any, Any], Any]
+"""(keras.layers, the engine's Layer, the input tensor or tensors) -> the output tensor.
+
+The Keras module is passed in, so this registry never imports TensorFlow."""
+
+
+class Standard(Enum):
+    """What standard convolution a layer of a kind stands for (the paper's "Conv MobileNet")."""
+
+    ITSELF = "itself"
+    """It is one already (or has no convolution to replace)."""
+    PAIR = "pair"
+    """A depthwise layer: with the pointwise layer that completes it, one full Dk x Dk convolution."""
+
+
+class Spatial(Enum):
+    """How a layer's output size follows from its input size."""
+
+    WINDOW = "window"
+    """A kernel sliding with a stride and padding, as TensorFlow computes it."""
+    GLOBAL = "global"
+    """Every pixel of a channel to one value (global pooling)."""
+    VECTOR = "vector"
+    """Takes a 1x1 input and gives one (a dense layer)."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    formula: Formula
+    standard: Standard
+    spatial: Spatial
+    columns: frozenset[str]
+    """The layer columns this kind fills beyond the ones every layer fills (name, shapes, counts)."""
+    keras_class: str
+    """The Keras layer class that computes this kind (what ``verify`` matches it with)."""
+    build: KerasBuilder
+    """How the TensorFlow bridge makes the Keras layer(s)."""
+
+
+def _conv(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
+    """Dk x Dk x M x N weights, each used once per output pixel."""
+    weights = kernel * kernel * inputs * outputs
+    return weights, weights
+
+
+def _depthwise(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
+    """One Dk x Dk filter per input channel: Dk x Dk x M weights."""
+    weights = kernel * kernel * inputs
+    return weights, weights
+
+
+def _elementwise(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
+    """No MACs and no weights: the work is elementwise."""
+    return 0, 0
+
+
+def _keras_conv(layers: Any, layer: Any, x: Any) -> Any:
+    return layers.Conv2D(
+        layer.output.channels, layer.kernel, strides=layer.stride, padding=layer.padding,
+        use_bias=layer.bias, name=layer.name,
+    )(x)  # fmt: skip
+
+
+def _keras_depthwise(layers: Any, layer: Any, x: Any) -> Any:
+    return layers.DepthwiseConv2D(
+        layer.kernel, strides=layer.stride, padding=layer.padding, use_bias=layer.bias, name=layer.name
+    )(x)
+
+
+def _keras_dense(layers: Any, layer: Any, x: Any) -> Any:
+    flat = layers.Flatten(name=f"{layer.name}_flatten")(x)
+    return layers.Dense(layer.output.channels, use_bias=layer.bias, name=layer.name)(flat)
+
+
+def _keras_pool(layers: Any, layer: Any, x: Any) -> Any:
+    return layers.GlobalAveragePooling2D(keepdims=True, name=layer.name)(x)
+
+
+def _keras_add(layers: Any, layer: Any, x: Any) -> Any:
+    return layers.Add(name=layer.name)(x)  # x: [shortcut, the block's output]
+
+
+CONVOLUTION = frozenset({"kernel", "stride"})
+
+KINDS: Mapping[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("conv", _conv, Standard.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv),
+        Kind("depthwise", _depthwise, Standard.PAIR, Spatial.WINDOW, CONVOLUTION, "DepthwiseConv2D",
+             _keras_depthwise),
+        Kind("pointwise", _conv, Standard.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv),
+        # A dense layer is a 1x1 convolution on a 1x1 input.
+        Kind("dense", _conv, Standard.ITSELF, Spatial.VECTOR, frozenset(), "Dense", _keras_dense),
+        Kind("pool", _elementwise, Standard.ITSELF, Spatial.GLOBAL, frozenset({"kernel"}),
+             "GlobalAveragePooling2D", _keras_pool),
+        Kind("add", _elementwise, Standard.ITSELF, Spatial.WINDOW, frozenset(), "Add", _keras_add),
+    )
+}  # fmt: skip
+"""Every layer kind, in the order breakdowns list them."""

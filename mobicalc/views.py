@@ -1,0 +1,500 @@
+"""What each command shows: one view per command, built from engine results.
+
+A ``View`` is a list of column definitions and one row record per item (a
+layer, a budget, a part of a comparison), each row a dict keyed by the column
+keys. Every output format renders the same views (render.py): the JSON field
+names and the CSV headers are the column keys; text and Rich show the columns'
+headers, as many columns as the terminal fits, most important first.
+A command's ``Report`` places its views in a JSON document and lists the ones a
+person reads, in order.
+"""
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from mobicalc.costs import Cost
+from mobicalc.engine import BudgetVerdict, LayerComparison, LayerRecord, NetworkCost
+from mobicalc.formats import exact_decimal, grouped, human, percent, share
+from mobicalc.kinds import KINDS
+from mobicalc.rounding import Count, exact_count
+
+if TYPE_CHECKING:  # the TensorFlow bridge's result types, named without importing it
+    from mobicalc.crosscheck import ModelCheck, Verification
+
+
+class Style(Enum):
+    """How a column's values are written."""
+
+    TEXT = "text"
+    COUNT = "count"
+    """An exact count: thousands separators for people, every digit for machines."""
+    NUMBER = "number"
+    """A small exact integer (kernel, stride, layer number): no separators."""
+    SHAPE = "shape"
+    """(height, width, channels): ``112x112x32``; three numeric fields in JSON and CSV."""
+    SHARE = "share"
+    """A fraction of a whole: a percentage, with a bar on a terminal."""
+    RATIO = "ratio"
+    VERDICT = "verdict"
+    """True or False: a word for people, a boolean for machines."""
+
+
+ALWAYS = 1
+WIDE = 9
+"""Priority of the columns only ``--wide`` shows."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    """The JSON field and the CSV header."""
+    header: str
+    """What a person reads above the column."""
+    style: Style = Style.TEXT
+    priority: int = ALWAYS
+    """1 is always shown; the columns with the largest numbers go first when space is short."""
+    words: tuple[str, str] = ("", "")
+    """For a verdict: how True and False read."""
+    note: str = ""
+    """What a reader needs to know when this column is shown (a share: of what; a bar: against what)."""
+
+
+class Layout(Enum):
+    ROWS = "rows"
+    """JSON: a list of row objects."""
+    RECORD = "record"
+    """One row: a JSON object; on a terminal, one line per column."""
+    BY_FIRST = "by-first"
+    """JSON: an object keyed by each row's first column."""
+
+
+@dataclass
+class View:
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    layout: Layout = Layout.ROWS
+
+
+@dataclass
+class Report:
+    """A command's result: a JSON document (views in place), and the views a person reads."""
+
+    document: dict[str | None, Any]
+    """The JSON document; a view under the key None puts its entries at that level."""
+    views: list[View]
+
+
+# --- shared pieces ---------------------------------------------------------------------
+
+COUNT_COLUMNS = (
+    Column("macs", "MACs (mult-adds)", Style.COUNT),
+    Column("flops", "FLOPs (2 x MACs)", Style.COUNT),
+    Column("params", "params", Style.COUNT),
+    Column("trainable_params", "trainable params", Style.COUNT),
+    Column("non_trainable_params", "non-trainable params", Style.COUNT),
+    Column("weights", "kernel weights", Style.COUNT, WIDE),
+    Column("bias", "bias", Style.COUNT, WIDE),
+    Column("batch_norm_trainable", "batch-norm gamma, beta", Style.COUNT, WIDE),
+    Column("batch_norm_non_trainable", "batch-norm mean, variance", Style.COUNT, WIDE),
+)
+
+CONVENTIONS = {
+    "macs": "multiply-accumulates of conv, depthwise, pointwise and dense layers (the papers' mult-adds)",
+    "flops": "2 x MACs",
+    "params": "every weight Keras counts (model.count_params()): kernels, biases, batch-norm "
+    "gamma and beta (trainable) and moving mean and variance (non-trainable)",
+}
+"""What each count counts: the one copy, for JSON, --help and the docs."""
+
+
+def counts(cost: Cost) -> dict[str, Any]:
+    return {
+        "macs": cost.macs,
+        "flops": cost.flops,
+        "params": cost.params,
+        "trainable_params": cost.trainable_params,
+        "non_trainable_params": cost.non_trainable_params,
+        "weights": cost.weights,
+        "bias": cost.bias,
+        "batch_norm_trainable": cost.batch_norm_trainable,
+        "batch_norm_non_trainable": cost.batch_norm_non_trainable,
+    }
+
+
+def describe(network: NetworkCost) -> dict[str, Any]:
+    settings, architecture = network.settings, network.architecture
+    return {
+        "name": architecture.name,
+        "table": architecture.path,
+        "source": architecture.source,
+        "alpha": settings.alpha,
+        "resolution": network.resolution,
+        "classes": network.classes,
+        "include_top": settings.include_top,
+        "rounding": settings.rounding,
+    }
+
+
+def title(network: NetworkCost) -> str:
+    model = describe(network)
+    if not model["include_top"]:
+        top = "no top"
+    elif model["classes"] is None:
+        top = "no classifier"
+    else:
+        top = f"{model['classes']} classes"
+    return (
+        f"{model['name']} ({model['source']}): alpha {exact_decimal(model['alpha'])}, "
+        f"{model['resolution']}x{model['resolution']}, {top}, rounding {model['rounding']}"
+    )
+
+
+def totals_view(name: str, cost: Cost, extra: tuple[Column, ...] = (), **values: Any) -> View:
+    return View(name, COUNT_COLUMNS + extra, [{**counts(cost), **values}], layout=Layout.RECORD)
+
+
+# --- table -----------------------------------------------------------------------------
+
+STANDARD_NOTE = (
+    "standard: each depthwise + pointwise pair as one full convolution, shown on the depthwise row."
+)
+
+LAYER_COLUMNS = (
+    Column("index", "#", Style.NUMBER, 6),
+    Column("name", "layer"),
+    Column("kind", "kind", priority=3),
+    Column("input", "input", Style.SHAPE, 7),
+    Column("output", "output", Style.SHAPE, 2),
+    Column("kernel", "kernel", Style.NUMBER, 5),
+    Column("stride", "stride", Style.NUMBER, 5),
+    Column("padding", "padding", priority=WIDE),
+    Column("macs", "MACs", Style.COUNT),
+    Column(
+        "macs_share",
+        "share of MACs",
+        Style.SHARE,
+        4,
+        note="share of MACs: of the whole network's (a bar: against the largest layer's).",
+    ),
+    Column("params", "params", Style.COUNT, 2),
+    Column("standard_macs", "standard MACs", Style.COUNT, 3, note=STANDARD_NOTE),
+    Column("standard_params", "standard params", Style.COUNT, 6, note=STANDARD_NOTE),
+    Column(
+        "standard_ratio",
+        "sep/std",
+        Style.RATIO,
+        4,
+        note="sep/std: the depthwise + pointwise pair's MACs over its standard convolution's.",
+    ),
+    *(Column(c.key, c.header, c.style, WIDE) for c in COUNT_COLUMNS if c.key not in ("macs", "params")),
+)
+
+
+def _layer_row(index: int, record: LayerRecord, pair_macs: Count | None, total_macs: Count) -> dict[str, Any]:
+    layer, cost, standard = record.layer, record.cost, record.standard
+    fills = KINDS[layer.kind].columns
+    paired = (
+        layer.pair is not None
+    )  # the pointwise half of a pair: its pair's standard is on the depthwise row
+    return {
+        "index": index,
+        "name": layer.name,
+        "kind": layer.kind,
+        "input": tuple(layer.input),
+        "output": tuple(layer.output),
+        "kernel": layer.kernel if "kernel" in fills else None,
+        "stride": layer.stride if "stride" in fills else None,
+        "padding": layer.padding if isinstance(layer.padding, str) else list(layer.padding),
+        "macs": cost.macs,
+        "macs_share": share(cost.macs, total_macs),
+        "params": cost.params,
+        "standard_macs": None if paired else standard.macs,
+        "standard_params": None if paired else standard.params,
+        "standard_ratio": None
+        if paired or not standard.macs
+        else share(pair_macs or cost.macs, standard.macs),
+        **{key: value for key, value in counts(cost).items() if key not in ("macs", "params")},
+    }
+
+
+def layers_view(network: NetworkCost) -> View:
+    records, total_macs = network.records, network.totals.macs
+    partner = {record.layer.pair: record.cost.macs for record in records if record.layer.pair}
+    rows = [
+        _layer_row(
+            index,
+            record,
+            record.cost.macs + partner[record.layer.name] if record.layer.name in partner else None,
+            total_macs,
+        )
+        for index, record in enumerate(records, start=1)
+    ]
+    return View(
+        title(network),
+        LAYER_COLUMNS,
+        rows,
+    )
+
+
+KIND_SHARES = "shares: of the whole network's (a bar: against the largest kind's)."
+
+BREAKDOWN_COLUMNS = (
+    Column("kind", "kind"),
+    Column("layers", "layers", Style.NUMBER),
+    Column("macs", "MACs", Style.COUNT),
+    Column("macs_share", "share of MACs", Style.SHARE, 2, note=KIND_SHARES),
+    Column("params", "params", Style.COUNT),
+    Column("params_share", "share of params", Style.SHARE, 2, note=KIND_SHARES),
+    *(Column(c.key, c.header, c.style, WIDE) for c in COUNT_COLUMNS if c.key not in ("macs", "params")),
+)
+
+
+def breakdown_view(network: NetworkCost) -> View:
+    totals = network.totals
+    layers = Counter(record.layer.kind for record in network.records)
+    rows = [
+        {
+            "kind": kind,
+            "layers": layers[kind],
+            **counts(cost),
+            "macs_share": share(cost.macs, totals.macs),
+            "params_share": share(cost.params, totals.params),
+        }
+        for kind, cost in network.breakdown().items()
+    ]
+    return View("By layer kind", BREAKDOWN_COLUMNS, rows, layout=Layout.BY_FIRST)
+
+
+RATIO_COLUMNS = (
+    Column("macs_ratio", "MACs: separable / standard", Style.RATIO),
+    Column("params_ratio", "params: separable / standard", Style.RATIO),
+)
+
+
+def table_report(network: NetworkCost) -> Report:
+    totals, standard = network.totals, network.standard
+    layers = layers_view(network)
+    summary = totals_view("Totals", totals)
+    conventional = totals_view(
+        "As standard convolution (each depthwise + pointwise pair one full convolution)",
+        standard,
+        RATIO_COLUMNS,
+        macs_ratio=share(totals.macs, standard.macs),
+        params_ratio=share(totals.params, standard.params),
+    )
+    conventional.notes.append(
+        f"Depthwise separable vs standard convolution: {percent(share(totals.macs, standard.macs))} "
+        f"of the MACs ({human(totals.macs)} vs {human(standard.macs)}), "
+        f"{percent(share(totals.params, standard.params))} of the params "
+        f"({human(totals.params)} vs {human(standard.params)})."
+    )
+    breakdown = breakdown_view(network)
+    document = {
+        "model": describe(network),
+        "conventions": CONVENTIONS,
+        "totals": summary,
+        "standard": conventional,
+        "breakdown": breakdown,
+        "layers": layers,
+    }
+    return Report(document, [layers, summary, conventional, breakdown])
+
+
+# --- ratio -----------------------------------------------------------------------------
+
+PART_COLUMNS = (
+    Column("part", "part"),
+    Column("macs_formula", "MACs formula", priority=3),
+    Column("macs", "MACs", Style.COUNT),
+    Column("flops", "FLOPs", Style.COUNT, WIDE),
+    Column("params_formula", "params formula", priority=4),
+    Column("params", "params", Style.COUNT, 2),
+)
+
+
+def ratio_report(comparison: LayerComparison, inputs: dict[str, Any], given: dict[str, int]) -> Report:
+    """``inputs``: alpha, rho and rounding; ``given``: M, N and Dp before the multipliers."""
+    M, N, k, p = (
+        exact_decimal(value) for value in (comparison.M, comparison.N, comparison.dk, comparison.dp)
+    )
+    parts = [
+        ("standard", f"Dk·Dk·M·N·Dp·Dp = {k}·{k}·{M}·{N}·{p}·{p}", f"Dk·Dk·M·N = {k}·{k}·{M}·{N}",
+         comparison.standard),
+        ("depthwise", f"Dk·Dk·M·Dp·Dp = {k}·{k}·{M}·{p}·{p}", f"Dk·Dk·M = {k}·{k}·{M}", comparison.depthwise),
+        ("pointwise", f"M·N·Dp·Dp = {M}·{N}·{p}·{p}", f"M·N = {M}·{N}", comparison.pointwise),
+        ("separable", "depthwise + pointwise", "depthwise + pointwise", comparison.separable),
+    ]  # fmt: skip
+    view = View(
+        f"Standard vs depthwise separable convolution: M={M}, N={N}, Dk={k}, Dp={p}",
+        PART_COLUMNS,
+        [
+            {
+                "part": part,
+                "macs_formula": macs_formula,
+                "macs": cost.macs,
+                "flops": cost.flops,
+                "params_formula": params_formula,
+                "params": cost.params,
+            }
+            for part, macs_formula, params_formula, cost in parts
+        ],
+        layout=Layout.BY_FIRST,
+    )
+    ratio, closed = comparison.ratio, comparison.closed_form
+    view.notes += [
+        f"ratio separable / standard = {grouped(comparison.separable.macs)} / "
+        f"{grouped(comparison.standard.macs)} = {float(ratio):.3f} ({percent(ratio)}; exactly {ratio})",
+        f"closed form 1/N + 1/Dk² = 1/{N} + 1/{comparison.dk * comparison.dk} "
+        f"= {float(closed):.3f} (exactly {closed})",
+        f"params ratio = {float(comparison.params_ratio):.3f} "
+        "(params are kernel weights only, as in paper Table 3)",
+    ]
+    alpha, rho = inputs["alpha"], inputs["rho"]
+    if alpha != 1:
+        view.notes.append(
+            f"alpha {exact_decimal(alpha)}: M {given['M']} -> {M}, N {given['N']} -> {N} "
+            f"(rounding {inputs['rounding']})"
+        )
+    if rho != 1:
+        view.notes.append(
+            f"rho {exact_decimal(rho)}: Dp {given['dp']} x {exact_decimal(rho)} = "
+            f"{exact_decimal(rho * given['dp'])} -> {comparison.dp} (nearest integer)"
+        )
+    if comparison.dp == 1:
+        view.notes.append("Dp = 1: MACs are per output pixel; give --dp for a whole layer.")
+    document = {
+        "inputs": {**inputs, "M": comparison.M, "N": comparison.N, "dk": comparison.dk, "dp": comparison.dp},
+        "conventions": {
+            **CONVENTIONS,
+            "params": "kernel weights only (no bias, no batch-norm), as paper Table 3",
+        },
+        None: view,  # each part at the top level: "standard", "depthwise", ...
+        "ratio": float(ratio),
+        "ratio_exact": str(ratio),
+        "params_ratio": float(comparison.params_ratio),
+        "closed_form": float(closed),
+        "closed_form_exact": str(closed),
+    }
+    return Report(document, [view])
+
+
+# --- check -----------------------------------------------------------------------------
+
+BUDGET_COLUMNS = (
+    Column("metric", "metric"),
+    Column("value", "value", Style.COUNT),
+    Column("budget", "budget", Style.COUNT),
+    Column("use", "use", Style.SHARE, 2, note="use: the value as a share of its budget."),
+    Column("ok", "verdict", Style.VERDICT, words=("within budget", "OVER BUDGET")),
+)
+
+
+def check_report(network: NetworkCost, verdict: BudgetVerdict) -> Report:
+    view = View(
+        f"Budget: {title(network)}",
+        BUDGET_COLUMNS,
+        [
+            {
+                "metric": check.metric,
+                "value": check.value,
+                "budget": exact_count(check.budget),
+                "use": share(check.value, check.budget),
+                "ok": check.ok,
+            }
+            for check in verdict.checks
+        ],
+        notes=[f"over budget: {', '.join(verdict.over)}" if verdict.over else "all within budget"],
+    )
+    summary = totals_view("Totals", network.totals)
+    document = {"model": describe(network), "ok": verdict.ok, "checks": view, "totals": summary}
+    return Report(document, [view, summary])
+
+
+# --- verify ----------------------------------------------------------------------------
+
+VERIFY_COLUMNS = (
+    Column("name", "layer"),
+    Column("kind", "kind", priority=4),
+    Column("shape", "shape", Style.SHAPE, 3),
+    Column("tf_shape", "TF shape", Style.SHAPE, 3),
+    Column("macs", "MACs", Style.COUNT),
+    Column("tf_macs", "TF MACs", Style.COUNT),
+    Column("params", "params", Style.COUNT, 2),
+    Column("tf_params", "TF params", Style.COUNT, 2),
+    Column("ok", "", Style.VERDICT, words=("✓", "✗")),
+)
+
+
+def _profiler_note(check: "ModelCheck") -> str:
+    """One line relating the TF profiler's total to MACs, because users compare against it."""
+    if check.profiler_flops is None or check.tf_totals is None:
+        return ""
+    flops = 2 * check.tf_totals["macs"]
+    return (
+        f"TF profiler float_operation(): {grouped(check.profiler_flops)} = 2 x MACs ({grouped(flops)}) "
+        f"+ {grouped(check.profiler_flops - flops)} elementwise ops "
+        "(batch-norm, pooling, softmax, bias adds)"
+    )
+
+
+def _check_view(check: "ModelCheck", heading: str) -> View:
+    view = View(
+        f"{check.model}: {heading}",
+        VERIFY_COLUMNS,
+        [
+            {
+                "name": layer.name,
+                "kind": layer.kind,
+                "shape": layer.engine_shape,
+                "tf_shape": layer.tf_shape,
+                "macs": layer.engine_macs,
+                "tf_macs": layer.tf_macs,
+                "params": layer.engine_params,
+                "tf_params": layer.tf_params,
+                "ok": layer.ok,
+            }
+            for layer in check.layers
+        ],
+    )
+    if check.skipped:
+        view.notes.append(f"skipped: {check.skipped}")
+        return view
+    assert check.engine_totals is not None and check.tf_totals is not None
+    for key in ("macs", "params", "trainable_params", "non_trainable_params"):
+        engine, tensorflow = check.engine_totals[key], check.tf_totals[key]
+        mark = "✓" if engine == tensorflow else "✗"
+        view.notes.append(f"{mark} {key}: engine {grouped(engine)}, TensorFlow {grouped(tensorflow)}")
+    differing = [layer.name for layer in check.layers if not layer.ok]
+    view.notes.append(
+        f"✗ differs: {', '.join(differing)}"
+        if differing
+        else ("✓ all agree" if check.ok else "✗ totals differ")
+    )
+    if note := _profiler_note(check):
+        view.notes.append(note)
+    return view
+
+
+def verify_report(verification: "Verification") -> Report:
+    heading = title(verification.network)
+    views = [_check_view(check, heading) for check in verification.checks]
+    checks: list[Mapping[str, Any]] = [
+        {
+            "model": check.model,
+            "ok": check.ok,
+            "skipped": check.skipped,
+            "engine_totals": check.engine_totals,
+            "tensorflow_totals": check.tf_totals,
+            "profiler_flops": check.profiler_flops,
+            "profiler_note": _profiler_note(check),
+            "layers": view,
+        }
+        for check, view in zip(verification.checks, views, strict=True)
+    ]
+    document = {"model": describe(verification.network), "ok": verification.ok, "checks": checks}
+    return Report(document, views)

@@ -1,0 +1,65 @@
+"""The registry of layer kinds: each kind declares everything the rest of mobicalc needs."""
+
+from fractions import Fraction
+
+import pytest
+
+from mobicalc.engine import network_cost
+from mobicalc.kinds import KINDS, Spatial, Standard
+from mobicalc.network import Layer, Settings, Shape
+from mobicalc.views import LAYER_COLUMNS
+
+
+class RecordingLayers:
+    """Stands in for keras.layers: records which layer classes a builder makes, and returns markers."""
+
+    def __init__(self) -> None:
+        self.made: list[str] = []
+
+    def __getattr__(self, name: str):
+        def layer_class(*args, **kwargs):
+            self.made.append(name)
+            return lambda inputs: f"{name}-output"
+
+        return layer_class
+
+
+LAYER = Layer("x", "conv", Shape(8, 8, 4), Shape(8, 8, 16), kernel=3)
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_every_kind_declares_formula_counterpart_columns_and_builder(name):
+    kind = KINDS[name]
+    assert kind.name == name
+    macs, weights = kind.formula(3, 4, 16)
+    assert isinstance(macs, int) and isinstance(weights, int)
+    assert isinstance(kind.standard, Standard)
+    assert isinstance(kind.spatial, Spatial)
+    assert kind.columns <= {column.key for column in LAYER_COLUMNS}
+    layers = RecordingLayers()
+    output = kind.build(layers, LAYER._replace(kind=name), "input")
+    assert layers.made[-1] == kind.keras_class  # the builder makes the Keras layer verify matches it with
+    assert output == f"{kind.keras_class}-output"
+
+
+@pytest.mark.parametrize(
+    ("name", "macs", "weights"),
+    [
+        # Per output pixel, kernel 3, 4 channels in, 16 out (MobileNetV1 paper, Section 3).
+        ("conv", 3 * 3 * 4 * 16, 3 * 3 * 4 * 16),
+        ("pointwise", 3 * 3 * 4 * 16, 3 * 3 * 4 * 16),  # a pointwise layer's kernel is 1 in practice
+        ("depthwise", 3 * 3 * 4, 3 * 3 * 4),
+        ("dense", 3 * 3 * 4 * 16, 3 * 3 * 4 * 16),
+        ("pool", 0, 0),
+        ("add", 0, 0),
+    ],
+)
+def test_formulas(name, macs, weights):
+    assert KINDS[name].formula(3, 4, 16) == (macs, weights)
+
+
+@pytest.mark.parametrize("model", ["v1", "v2"])
+def test_every_layer_of_the_built_in_tables_is_a_registered_kind(model):
+    for alpha in ("0.35", "1", "1.4"):
+        layers = network_cost(model, Settings(alpha=Fraction(alpha))).layers
+        assert {layer.kind for layer in layers} <= set(KINDS)
