@@ -49,7 +49,7 @@ def detect(stream: TextIO, wide: bool = False) -> Target:
     Width: ``COLUMNS`` if set, else the terminal's, else 80 (a pipe or a file).
     """
     encoding = (getattr(stream, "encoding", None) or "ascii").lower().replace("_", "-")
-    unicode = encoding in ("utf-8", "utf8", "utf-16", "utf-32")
+    unicode = encoding in ("utf-8", "utf8", "utf-16", "utf-32") and not _c_locale()
     term = os.environ.get("TERM", "")
     force = os.environ.get("FORCE_COLOR")
     forced = force is not None and force not in ("", "0")
@@ -69,6 +69,19 @@ def detect(stream: TextIO, wide: bool = False) -> Target:
         except (OSError, ValueError, AttributeError):
             columns = 80
     return Target(width=max(columns, 20), wide=wide, rich=capable or forced, color=color, unicode=unicode)
+
+
+def _c_locale() -> bool:
+    """The user asked for the C (ASCII) locale, which Python itself coerces to UTF-8 (PEP 538).
+
+    PYTHONIOENCODING, when set, says what the output takes and wins.
+    """
+    if os.environ.get("PYTHONIOENCODING"):
+        return False
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        if value := os.environ.get(name):
+            return value in ("C", "POSIX")
+    return False
 
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
