@@ -110,7 +110,7 @@ class TestTable:
     def test_rich_table_piped_is_plain_text(self):
         output = run("table", "v1", "--alpha", "0.5").output
         assert "\x1b[" not in output
-        assert "block13_pointwise" in output
+        assert "conv_pw_13" in output
         assert "149,497,088" in output
         assert all(line == line.rstrip() for line in output.splitlines())
 

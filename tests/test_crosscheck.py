@@ -34,7 +34,7 @@ CONFIGS = [
     ("v2", "0.6", 97, 10, False),
     ("v2", "1.3", 33, 1000, True),
     ("v2", "1.4", 225, 1000, True),
-    ("v2", "0.1", 64, 10, True),  # so narrow that block1 keeps its 8 channels: a residual add appears
+    ("v2", "0.1", 64, 10, True),  # so narrow that block 0 keeps its 8 channels: a residual add appears
 ]
 
 
@@ -103,7 +103,7 @@ def test_a_wrong_formula_is_caught(monkeypatch):
     assert not verification.ok
     for check in verification.checks:
         assert {layer.name for layer in check.layers if not layer.ok} == {
-            f"block{block}_depthwise" for block in range(1, 14)
+            f"conv_dw_{block}" for block in range(1, 14)
         }
         extra = sum(
             layer.engine_shape[0] * layer.engine_shape[1]
@@ -129,7 +129,7 @@ def test_a_table_that_differs_from_keras_is_caught(monkeypatch):
     built, reference = verification.checks
     assert built.ok  # the model built from the (wrong) table agrees with the engine...
     assert not reference.ok  # ...but keras.applications does not
-    assert "block2_depthwise" in {layer.name for layer in reference.layers if not layer.ok}
+    assert "conv_dw_2" in {layer.name for layer in reference.layers if not layer.ok}
 
 
 def _fields(record) -> dict:
@@ -165,7 +165,7 @@ class TestVerifyCommand:
         monkeypatch.setitem(costs.FORMULAS, "dense", lambda *args: (1, 1))
         result = CliRunner().invoke(main, ["verify", "v1", "--alpha", "0.25", "--resolution", "64"])
         assert result.exit_code == 1
-        assert "✗ differs: classifier" in result.output
+        assert "✗ differs: conv_preds" in result.output
 
     def test_exact_rounding_is_a_usage_error(self):
         result = CliRunner().invoke(main, ["verify", "v1", "--rounding", "exact", "--alpha", "0.6"])
