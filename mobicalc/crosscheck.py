@@ -7,6 +7,7 @@ tensor shapes), never from the engine, so agreement means something.
 """
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,10 @@ KERAS_KINDS = {
     "DepthwiseConv2D": ("depthwise",),
     "Dense": ("dense",),
 }
+# Every Keras layer class an engine layer can be, with the engine kinds it can stand for.
+KINDS = {**KERAS_KINDS, "GlobalAveragePooling2D": ("pool",), "Add": ("add",)}
+AUTO_POOL_NAME = re.compile(r"global_average_pooling2d(_\d+)?")
+"""The names Keras gives a GlobalAveragePooling2D layer that was not named."""
 REFERENCE = {"v1": "MobileNet", "v2": "MobileNetV2"}
 KERAS_MIN_RESOLUTION = 32  # keras.applications refuses smaller inputs
 
@@ -318,30 +323,30 @@ def _output_of(keras_layer: Any, owners: dict[str, list[Any]]) -> Any:
     return owners.get(keras_layer.name, [keras_layer])[-1].output
 
 
-def _match_by_order(records: tuple[LayerRecord, ...], model: Any) -> dict[str, Any]:
-    """Pair engine layers with a keras.applications model's layers, kind by kind, in order.
+def _match_by_name(records: tuple[LayerRecord, ...], model: Any) -> dict[str, Any]:
+    """Pair engine layers with a keras.applications model's layers of the same name and kind.
 
-    Cost-bearing layers pair in order (V1's classifier is a 1x1 Conv2D there),
-    pools with GlobalAveragePooling2D, adds with Add. A pairing of the wrong
-    kind stays unpaired, so it shows as a difference.
+    The built-in tables give their layers Keras' names. The global pool is the one layer
+    Keras names automatically (``global_average_pooling2d`` in a fresh session, with a
+    suffix such as ``_1`` when other models were built before it), so an engine pool
+    without a namesake takes the model's one auto-named pool. An engine layer without a
+    counterpart of its name, or whose counterpart is of another kind, stays unpaired, so
+    it shows as a difference.
     """
-    queues: dict[str, list[Any]] = {"weighted": [], "pool": [], "add": []}
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind in KERAS_KINDS:
-            queues["weighted"].append(layer)
-        elif kind == "GlobalAveragePooling2D":
-            queues["pool"].append(layer)
-        elif kind == "Add":
-            queues["add"].append(layer)
+    by_name = {layer.name: layer for layer in model.layers}
+    pools = [
+        layer
+        for layer in model.layers
+        if type(layer).__name__ == "GlobalAveragePooling2D" and AUTO_POOL_NAME.fullmatch(layer.name)
+    ]
     matched = {}
     for record in records:
-        queue = queues.get(record.layer.kind, queues["weighted"])
-        if not queue:
-            continue
-        candidate = queue.pop(0)
-        if record.layer.kind in ("pool", "add") or record.layer.kind in KERAS_KINDS[type(candidate).__name__]:
-            matched[record.layer.name] = candidate
+        layer = record.layer
+        candidate = by_name.get(layer.name)
+        if candidate is None and layer.kind == "pool" and len(pools) == 1:
+            candidate = pools[0]
+        if candidate is not None and layer.kind in KINDS.get(type(candidate).__name__, ()):
+            matched[layer.name] = candidate
     return matched
 
 
@@ -360,7 +365,7 @@ def verify_network(network: NetworkCost) -> Verification:
     if reference is None:
         checks.append(ModelCheck(model="keras.applications", skipped=title))
     else:
-        checks.append(_check(network.records, reference, title, _match_by_order(network.records, reference)))
+        checks.append(_check(network.records, reference, title, _match_by_name(network.records, reference)))
         keras.backend.clear_session()
     return Verification(network, tuple(checks))
 
