@@ -121,7 +121,8 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
     """A tf.keras model of the engine's layers: the one builder for every table.
 
     Keras layers take the engine's names (batch-norm ``NAME_bn``, activation
-    ``NAME_act``, explicit padding ``NAME_pad``), so the two map one to one.
+    ``NAME_act``, explicit padding ``NAME_pad``), so the two map one to one. A
+    helper layer whose name a table gave to a layer of its own gets a ``_2``.
     """
     import_tensorflow()
     import keras
@@ -129,6 +130,18 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
     first = layers[0].input
     inputs = keras.Input((first.height, first.width, first.channels), batch_size=1, name="input")
     outputs = {"input": inputs}
+    taken = {"input", *(layer.name for layer in layers)}
+
+    def helper(layer: Layer, suffix: str) -> str:
+        """The name of a layer that only accompanies ``layer``: NAME_suffix, unless a table took it."""
+        name = base = f"{layer.name}_{suffix}"
+        number = 1
+        while name in taken:
+            number += 1
+            name = f"{base}_{number}"
+        taken.add(name)
+        return name
+
     x = inputs
     for layer in layers:
         if not isinstance(layer.output.channels, int):
@@ -137,7 +150,7 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
             )
         padding = layer.padding
         if isinstance(padding, tuple):
-            x = keras.layers.ZeroPadding2D((padding, padding), name=f"{layer.name}_pad")(x)
+            x = keras.layers.ZeroPadding2D((padding, padding), name=helper(layer, "pad"))(x)
             padding = "valid"
         if layer.kind in ("conv", "pointwise"):
             x = keras.layers.Conv2D(
@@ -153,16 +166,16 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
         elif layer.kind == "add":
             x = keras.layers.Add(name=layer.name)([outputs[layer.shortcut], x])
         elif layer.kind == "dense":
-            x = keras.layers.Flatten(name=f"{layer.name}_flatten")(x)
+            x = keras.layers.Flatten(name=helper(layer, "flatten"))(x)
             x = keras.layers.Dense(layer.output.channels, use_bias=layer.bias, name=layer.name)(x)
         else:
             raise ValueError(f"layer {layer.name}: no Keras layer for kind {layer.kind!r}")
         if layer.batch_norm:
-            x = keras.layers.BatchNormalization(name=f"{layer.name}_bn")(x)
+            x = keras.layers.BatchNormalization(name=helper(layer, "bn"))(x)
         if layer.activation == "relu6":
-            x = keras.layers.ReLU(6.0, name=f"{layer.name}_act")(x)
+            x = keras.layers.ReLU(6.0, name=helper(layer, "act"))(x)
         elif layer.activation == "softmax":
-            x = keras.layers.Softmax(name=f"{layer.name}_act")(x)
+            x = keras.layers.Softmax(name=helper(layer, "act"))(x)
         outputs[layer.name] = x
     return keras.Model(inputs, x, name=name)
 

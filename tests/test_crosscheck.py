@@ -100,6 +100,28 @@ def test_user_table(tmp_path):
     assert any(layer.kind == "add" for layer in built.layers)
 
 
+def test_user_names_that_look_like_helper_layers(tmp_path):
+    """A table may name a layer x_bn: the batch-norm of layer x then takes another name."""
+    path = tmp_path / "net.toml"
+    path.write_text(
+        """
+        resolution = 32
+        layers = [
+          { operator = "conv", c = 8, s = 2, name = "x" },
+          { operator = "conv", c = 8, name = "x_bn" },
+          { operator = "depthwise", name = "x_bn_bn", padding = [0, 1] },
+          { operator = "pointwise", c = 8, name = "x_bn_bn_pad" },
+        ]
+        """
+    )
+    network = network_cost(path)
+    model = build_model(tuple(record.layer for record in network.records))
+    assert {"x", "x_bn", "x_bn_bn", "x_bn_bn_pad", "x_bn_2", "x_bn_bn_2", "x_bn_bn_pad_2"} <= {
+        layer.name for layer in model.layers
+    }
+    assert verify_network(network).checks[0].ok
+
+
 def test_a_wrong_formula_is_caught(monkeypatch):
     """The checker can fail: depthwise MACs one too many per output pixel show up per layer."""
     right = costs.FORMULAS["depthwise"]
