@@ -7,6 +7,7 @@ tensor shapes), never from the engine, so agreement means something.
 """
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,10 @@ KERAS_KINDS = {
     "Dense": ("dense",),
 }
 """The Keras layers that carry weights (and MAC ops), and the engine kinds each can stand for."""
+KERAS_CLASSES = {**KERAS_KINDS, "GlobalAveragePooling2D": ("pool",), "Add": ("add",)}
+"""Every Keras layer class an engine layer can be, with the engine kinds it can stand for."""
+AUTO_POOL_NAME = re.compile(r"global_average_pooling2d(_\d+)?")
+"""The names Keras gives a GlobalAveragePooling2D layer that was not named."""
 REFERENCE = {"v1": "MobileNet", "v2": "MobileNetV2"}
 KERAS_MIN_RESOLUTION = 32  # keras.applications refuses smaller inputs
 
@@ -118,7 +123,8 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
     """A tf.keras model of the engine's layers: the one builder for every table.
 
     Keras layers take the engine's names (batch-norm ``NAME_bn``, activation
-    ``NAME_act``, explicit padding ``NAME_pad``), so the two map one to one.
+    ``NAME_act``, explicit padding ``NAME_pad``), so the two map one to one. A
+    helper layer whose name a table gave to a layer of its own gets a ``_2``.
     """
     import_tensorflow()
     import keras
@@ -126,6 +132,18 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
     first = layers[0].input
     inputs = keras.Input((first.height, first.width, first.channels), batch_size=1, name="input")
     outputs = {"input": inputs}
+    taken = {"input", *(layer.name for layer in layers)}
+
+    def helper(layer: Layer, suffix: str) -> str:
+        """The name of a layer that only accompanies ``layer``: NAME_suffix, unless a table took it."""
+        name = base = f"{layer.name}_{suffix}"
+        number = 1
+        while name in taken:
+            number += 1
+            name = f"{base}_{number}"
+        taken.add(name)
+        return name
+
     x = inputs
     for layer in layers:
         if not isinstance(layer.output.channels, int):
@@ -133,16 +151,16 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
                 f"layer {layer.name} has {layer.output.channels} channels: no real model has that"
             )
         if isinstance(layer.padding, tuple):
-            x = keras.layers.ZeroPadding2D((layer.padding, layer.padding), name=f"{layer.name}_pad")(x)
+            x = keras.layers.ZeroPadding2D((layer.padding, layer.padding), name=helper(layer, "pad"))(x)
             layer = layer._replace(padding="valid")
         taken = [outputs[layer.shortcut], x] if layer.shortcut is not None else x
         x = KINDS[layer.kind].build(keras.layers, layer, taken)
         if layer.batch_norm:
-            x = keras.layers.BatchNormalization(name=f"{layer.name}_bn")(x)
+            x = keras.layers.BatchNormalization(name=helper(layer, "bn"))(x)
         if layer.activation == "relu6":
-            x = keras.layers.ReLU(6.0, name=f"{layer.name}_act")(x)
+            x = keras.layers.ReLU(6.0, name=helper(layer, "act"))(x)
         elif layer.activation == "softmax":
-            x = keras.layers.Softmax(name=f"{layer.name}_act")(x)
+            x = keras.layers.Softmax(name=helper(layer, "act"))(x)
         outputs[layer.name] = x
     return keras.Model(inputs, x, name=name)
 
@@ -303,30 +321,30 @@ def _output_of(keras_layer: Any, owners: dict[str, list[Any]]) -> Any:
     return owners.get(keras_layer.name, [keras_layer])[-1].output
 
 
-def _match_by_order(records: tuple[LayerRecord, ...], model: Any) -> dict[str, Any]:
-    """Pair engine layers with a keras.applications model's layers, kind by kind, in order.
+def _match_by_name(records: tuple[LayerRecord, ...], model: Any) -> dict[str, Any]:
+    """Pair engine layers with a keras.applications model's layers of the same name and kind.
 
-    Cost-bearing layers pair in order (V1's classifier is a 1x1 Conv2D there),
-    pools with GlobalAveragePooling2D, adds with Add. A pairing of the wrong
-    kind stays unpaired, so it shows as a difference.
+    The built-in tables give their layers Keras' names. The global pool is the one layer
+    Keras names automatically (``global_average_pooling2d`` in a fresh session, with a
+    suffix such as ``_1`` when other models were built before it), so an engine pool
+    without a namesake takes the model's one auto-named pool. An engine layer without a
+    counterpart of its name, or whose counterpart is of another kind, stays unpaired, so
+    it shows as a difference.
     """
-    queues: dict[str, list[Any]] = {"weighted": [], "pool": [], "add": []}
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind in KERAS_KINDS:
-            queues["weighted"].append(layer)
-        elif kind == "GlobalAveragePooling2D":
-            queues["pool"].append(layer)
-        elif kind == "Add":
-            queues["add"].append(layer)
+    by_name = {layer.name: layer for layer in model.layers}
+    pools = [
+        layer
+        for layer in model.layers
+        if type(layer).__name__ == "GlobalAveragePooling2D" and AUTO_POOL_NAME.fullmatch(layer.name)
+    ]
     matched = {}
     for record in records:
-        queue = queues.get(record.layer.kind, queues["weighted"])
-        if not queue:
-            continue
-        candidate = queue.pop(0)
-        if record.layer.kind in ("pool", "add") or record.layer.kind in KERAS_KINDS[type(candidate).__name__]:
-            matched[record.layer.name] = candidate
+        layer = record.layer
+        candidate = by_name.get(layer.name)
+        if candidate is None and layer.kind == "pool" and len(pools) == 1:
+            candidate = pools[0]
+        if candidate is not None and layer.kind in KERAS_CLASSES.get(type(candidate).__name__, ()):
+            matched[layer.name] = candidate
     return matched
 
 
@@ -345,7 +363,7 @@ def verify_network(network: NetworkCost) -> Verification:
     if reference is None:
         checks.append(ModelCheck(model="keras.applications", skipped=title))
     else:
-        checks.append(_check(network.records, reference, title, _match_by_order(network.records, reference)))
+        checks.append(_check(network.records, reference, title, _match_by_name(network.records, reference)))
         keras.backend.clear_session()
     return Verification(network, tuple(checks))
 

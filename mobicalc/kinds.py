@@ -93,7 +93,7 @@ def _keras_depthwise(layers: Any, layer: Any, x: Any) -> Any:
 
 
 def _keras_dense(layers: Any, layer: Any, x: Any) -> Any:
-    flat = layers.Flatten(name=f"{layer.name}_flatten")(x)
+    flat = layers.Flatten()(x)  # Keras names it: no weights, and never clashes with a table's names
     return layers.Dense(layer.output.channels, use_bias=layer.bias, name=layer.name)(flat)
 
 

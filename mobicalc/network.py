@@ -5,8 +5,9 @@ width, resolution and class count. The cost formulas and the TensorFlow builder
 both read the layers it produces, so they cannot disagree on the network.
 
 It works in three stages, so that a sweep over widths and resolutions is only
-arithmetic: ``skeleton`` walks the rows once per table (names, kinds, kernels,
-strides, and how each layer's channels follow from the width);
+arithmetic: ``skeleton`` walks the rows once per table (names, as the table
+gives them; kinds, kernels, strides, and how each layer's channels follow
+from the width);
 ``channel_counts`` gives the channels at one width; ``spatial_sizes`` the sizes
 at one resolution. ``place`` joins them into concrete layers when they are shown.
 """
@@ -120,16 +121,11 @@ UNPLACED = Shape(0, 0, 0)
 
 
 class _Walk:
-    """The state of one pass over the rows: the steps so far, and the names given."""
+    """The state of one pass over the rows: the steps so far."""
 
     def __init__(self, architecture: Architecture) -> None:
         self.architecture = architecture
         self.steps: list[Step] = []
-        self.counters: dict[str, int] = {}
-
-    def number(self, operator: str) -> int:
-        self.counters[operator] = self.counters.get(operator, 0) + 1
-        return self.counters[operator]
 
     def scaled(self, row: Row) -> Channels:
         """A row's own channels: ``c`` at the width multiplier, or fixed."""
@@ -154,9 +150,13 @@ RECEIVED = Channels("input")
 """As many channels out as the layer receives (depthwise, pool, add)."""
 
 
-def _single(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
+Names = dict[str, str]
+"""The names the table gives the layers of one repeat of a row, by part (``architecture.parts``)."""
+
+
+def _single(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:
     """A conv, depthwise or pointwise row: one layer (a 1x1 conv is pointwise)."""
-    name = f"{row.operator}{walk.number(row.operator)}"
+    name = names[row.operator]
     depthwise = row.operator == "depthwise"
     kind = row.operator if depthwise or row.kernel != 1 else "pointwise"
     walk.add(
@@ -165,9 +165,9 @@ def _single(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
     )  # fmt: skip
 
 
-def _block_depthwise(walk: _Walk, block: str, row: Row, stride: int, padding: Padding) -> int:
+def _block_depthwise(walk: _Walk, name: str, row: Row, stride: int, padding: Padding) -> int:
     return walk.add(
-        f"{block}_depthwise", "depthwise", RECEIVED, kernel=row.kernel, stride=stride, padding=padding,
+        name, "depthwise", RECEIVED, kernel=row.kernel, stride=stride, padding=padding,
         batch_norm=True, activation="relu6",
     )  # fmt: skip
 
@@ -181,38 +181,34 @@ def _pointwise(walk: _Walk, name: str, row: Row, depthwise: int, activation: str
     walk.pair(depthwise, pointwise)
 
 
-def _separable(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
+def _separable(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:
     """Depthwise k x k, then pointwise 1x1 (MobileNetV1, paper Figure 3)."""
-    block = f"block{walk.number('block')}"
-    depthwise = _block_depthwise(walk, block, row, stride, padding)
-    _pointwise(walk, f"{block}_pointwise", row, depthwise, "relu6")
+    depthwise = _block_depthwise(walk, names["depthwise"], row, stride, padding)
+    _pointwise(walk, names["pointwise"], row, depthwise, "relu6")
 
 
-def _bottleneck(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
+def _bottleneck(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:
     """Inverted residual with linear bottleneck (MobileNetV2, paper Table 1)."""
-    block = f"block{walk.number('block')}"
     shortcut = len(walk.steps) - 1
     if row.t != 1:
-        walk.add(
-            f"{block}_expand", "pointwise", Channels("times", row.t), batch_norm=True, activation="relu6"
-        )
-    depthwise = _block_depthwise(walk, block, row, stride, padding)
-    _pointwise(walk, f"{block}_project", row, depthwise, None)
+        walk.add(names["expand"], "pointwise", Channels("times", row.t), batch_norm=True, activation="relu6")
+    depthwise = _block_depthwise(walk, names["depthwise"], row, stride, padding)
+    _pointwise(walk, names["project"], row, depthwise, None)
     # As Keras: a residual where the block keeps its shape (stride 1, "same", same channels).
     if stride == 1 and padding == "same":
-        walk.add(f"{block}_add", "add", RECEIVED, shortcut_step=shortcut)
+        walk.add(names["add"], "add", RECEIVED, shortcut_step=shortcut)
 
 
-def _pool(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
+def _pool(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:
     """Global average pooling: every pixel of each channel to one value."""
-    walk.add(f"pool{walk.number('pool')}", "pool", RECEIVED, padding="valid")
+    walk.add(names["pool"], "pool", RECEIVED, padding="valid")
 
 
-def _classifier(walk: _Walk, row: Row, stride: int, padding: Padding) -> None:
-    walk.add("classifier", "dense", Channels("classes"), bias=row.bias, activation="softmax")
+def _classifier(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:
+    walk.add(names["classifier"], "dense", Channels("classes"), bias=row.bias, activation="softmax")
 
 
-OPERATORS: dict[str, Callable[[_Walk, Row, int, Padding], None]] = {
+OPERATORS: dict[str, Callable[[_Walk, Row, Names, int, Padding], None]] = {
     "conv": _single,
     "depthwise": _single,
     "pointwise": _single,
@@ -239,9 +235,9 @@ def skeleton(architecture: Architecture, include_top: bool = True) -> tuple[Step
             )
     for row in rows:
         # Stride and padding apply to the first repeat; the others keep the size.
-        OPERATORS[row.operator](walk, row, row.s, row.padding)
-        for _ in range(row.n - 1):
-            OPERATORS[row.operator](walk, row, 1, "same")
+        OPERATORS[row.operator](walk, row, row.layer_names(0), row.s, row.padding)
+        for repeat in range(1, row.n):
+            OPERATORS[row.operator](walk, row, row.layer_names(repeat), 1, "same")
     return tuple(walk.steps)
 
 

@@ -71,6 +71,29 @@ def test_user_table_costs_by_hand(tmp_path):
         ("resolution = 0\nlayers = [{ operator = 'pool' }]", "field 'resolution' must be a positive integer"),
         ("colour = 1\nlayers = [{ operator = 'pool' }]", "unknown top-level field 'colour'"),
         ("layers = [{ operator = 'classifier' }, { operator = 'pool' }]", "classifier must be the last layer"),
+        # Layer names: templates, and unique in the network.
+        ("layers = [{ operator = 'conv', c = 4, name = 3 }]", r"layer 1 \(conv\): field 'name' must be a non-empty string, got 3"),
+        ("layers = [{ operator = 'conv', c = 4, name = '' }]", "field 'name' must be a non-empty string"),
+        ("layers = [{ operator = 'conv', c = 4, name = { conv = 'x' } }]", "field 'name' must be a non-empty string, got"),
+        ("layers = [{ operator = 'conv', c = 4, name = 'c{block}' }]", r"field 'name' has an unknown placeholder \{block\}; conv rows take: \{count\}, \{repeat\}"),
+        ("layers = [{ operator = 'pool', name = 'p{layer}' }]", r"layer 1 \(pool\): field 'name' has an unknown placeholder \{layer\}"),
+        ("layers = [{ operator = 'conv', c = 4, name = 'c{' }]", "field 'name' is not a name template"),
+        ("layers = [{ operator = 'conv', c = 4, name = 'c{count:x}{repeat:s}' }]", "field 'name' is not a name template"),
+        ("layers = [{ operator = 'separable', c = 4, name = { dw = 'x' } }]", "field 'name': part 'dw' is not one of separable's: depthwise, pointwise"),
+        ("layers = [{ operator = 'separable', c = 4, name = { pointwise = 5 } }]", "field 'name.pointwise' must be a non-empty string"),
+        ("layers = [{ operator = 'conv', c = 4, name = 'input' }]", "layer name 'input' is not allowed"),
+        ("layers = [{ operator = 'conv', c = 4, name = 'a/b' }]", "layer name 'a/b' is not allowed"),
+        ("layers = [{ operator = 'conv', c = 4, name = 'x' }, { operator = 'pool', name = 'x' }]", r"layer 2 \(pool\): layer name 'x' is already the name of layer 1 \(conv\)$"),
+        ("layers = [{ operator = 'conv', c = 4, n = 2, name = 'stem' }]", r"layer 1 \(conv\): layer name 'stem' is already the name of layer 1 \(conv\); give each repeat"),
+        ("layers = [{ operator = 'separable', c = 4, name = 'sep{block}' }]", "layer name 'sep1' is already the name of layer 1"),
+        ("layers = [{ operator = 'conv', c = 4 }, { operator = 'conv', c = 4, name = 'conv1' }]", r"layer 2 \(conv\): layer name 'conv1' is already"),
+        ("layers = [{ operator = 'separable', c = 4 }, { operator = 'bottleneck', t = 2, c = 4, name = { expand = 'block1_depthwise' } }]", r"layer 2 \(bottleneck\): layer name 'block1_depthwise' is already the name of layer 1 \(separable\)"),
+        ("names = 'x'\nlayers = [{ operator = 'pool' }]", "names: must be a table"),
+        ("names = { sep = 'x' }\nlayers = [{ operator = 'pool' }]", r"names: unknown field 'sep' \(allowed: first_block, conv,"),
+        ("names = { first_block = -1 }\nlayers = [{ operator = 'pool' }]", "names: field 'first_block' must be a non-negative integer, got -1"),
+        ("names = { first_block = true }\nlayers = [{ operator = 'pool' }]", "names: field 'first_block' must be a non-negative integer"),
+        ("names = { bottleneck = 'b{count}' }\nlayers = [{ operator = 'pool' }]", r"names: field 'bottleneck' has an unknown placeholder \{count\}; bottleneck rows take: \{block\}, \{layer\}, \{repeat\}"),
+        ("names = { conv = 'c' }\nlayers = [{ operator = 'conv', c = 4 }, { operator = 'conv', c = 4 }]", r"layer 2 \(conv\): layer name 'c' is already the name of layer 1 \(conv\)"),
     ],
 )  # fmt: skip
 def test_bad_tables_name_file_layer_and_field(text, message):
@@ -93,3 +116,43 @@ def test_undecodable_file(tmp_path):
     path.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(ArchitectureError, match="cannot read"):
         load(path)
+
+
+NAMED_TABLE = """
+names = { first_block = 0, separable = { depthwise = "dw{block}" }, bottleneck = "b{block}_{layer}" }
+layers = [
+  { operator = "conv", c = 8, n = 2, name = "stem_{repeat}" },
+  { operator = "conv", c = 8 },
+  { operator = "separable", c = 8, n = 2 },
+  { operator = "bottleneck", t = 1, c = 8, name = { project = "first_project" } },
+  { operator = "bottleneck", t = 2, c = 8, n = 2 },
+  { operator = "depthwise", name = "last_dw{count}" },
+  { operator = "pool" },
+  { operator = "classifier", name = "head" },
+]
+"""
+
+
+def test_names_come_from_row_templates_then_the_table_scheme_then_defaults(tmp_path):
+    path = tmp_path / "named.toml"
+    path.write_text(NAMED_TABLE)
+    names = [record.layer.name for record in network_cost(path).records]
+    assert names == [
+        "stem_1", "stem_2", "conv3",  # {repeat} in the row; the default counts every conv layer
+        "dw0", "block0_pointwise", "dw1", "block1_pointwise",  # the table's part, else the default
+        "b2_depthwise", "first_project", "b2_add",  # the row's own part; no expand when t is 1
+        "b3_expand", "b3_depthwise", "b3_project", "b3_add",
+        "b4_expand", "b4_depthwise", "b4_project", "b4_add",
+        "last_dw1", "pool1", "head",
+    ]  # fmt: skip
+
+
+def test_tables_without_names_keep_the_derived_names(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(USER_TABLE)
+    assert [record.layer.name for record in network_cost(path).records] == [
+        "conv1", "depthwise1", "pointwise1",
+        "block1_depthwise", "block1_pointwise", "block2_depthwise", "block2_pointwise",
+        "block3_expand", "block3_depthwise", "block3_project", "block3_add",
+        "pool1", "classifier",
+    ]  # fmt: skip

@@ -121,10 +121,30 @@ class TestTable:
         pointwise = 64 + 128 + 128 + 256 + 256 + 512 * 6 + 1024 * 2
         assert run_json("table", "v1")["totals"]["non_trainable_params"] == 2 * (32 + depthwise + pointwise)
 
+    @pytest.mark.parametrize("top", [[], ["--no-top"]])
+    def test_json_names_are_keras_applications_names(self, top):
+        # keras.applications.MobileNet: conv1, then conv_dw_N / conv_pw_N for blocks 1 to 13.
+        v1 = ["conv1", *(f"conv_{part}_{block}" for block in range(1, 14) for part in ("dw", "pw"))]
+        # MobileNetV2: Conv1, block 0 is "expanded_conv" (no expand), then block_N_* from 1 to 16,
+        # an add on every repeat after the first of a row of the paper's Table 2 (n = 2, 3, 4, 3, 3, 1).
+        v2 = ["Conv1", "expanded_conv_depthwise", "expanded_conv_project"]
+        block = 1
+        for repeats in (2, 3, 4, 3, 3, 1):
+            for repeat in range(repeats):
+                v2 += [f"block_{block}_{part}" for part in ("expand", "depthwise", "project")]
+                v2 += [f"block_{block}_add"] if repeat else []
+                block += 1
+        v2.append("Conv_1")
+        if not top:
+            v1 += ["global_average_pooling2d", "conv_preds"]
+            v2 += ["global_average_pooling2d", "predictions"]
+        for model, expected in (("v1", v1), ("v2", v2)):
+            assert [layer["name"] for layer in run_json("table", model, *top)["layers"]] == expected
+
     def test_rich_table_piped_is_plain_text(self):
         output = run("table", "v1", "--alpha", "0.5").output
         assert "\x1b[" not in output
-        assert "block13_pointwise" in output
+        assert "conv_pw_13" in output
         assert "149,497,088" in output
         assert all(line == line.rstrip() for line in output.splitlines())
 

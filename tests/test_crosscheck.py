@@ -21,7 +21,13 @@ from mobicalc.network import Settings
 
 pytest.importorskip("tensorflow")
 
-from mobicalc.crosscheck import build_model, tensorflow_totals, verify_network
+from mobicalc.crosscheck import (
+    _match_by_name,
+    build_model,
+    reference_model,
+    tensorflow_totals,
+    verify_network,
+)
 
 CONFIGS = [
     # model, alpha, resolution, classes, include_top
@@ -34,7 +40,7 @@ CONFIGS = [
     ("v2", "0.6", 97, 10, False),
     ("v2", "1.3", 33, 1000, True),
     ("v2", "1.4", 225, 1000, True),
-    ("v2", "0.1", 64, 10, True),  # so narrow that block1 keeps its 8 channels: a residual add appears
+    ("v2", "0.1", 64, 10, True),  # so narrow that block 0 keeps its 8 channels: a residual add appears
 ]
 
 
@@ -94,6 +100,28 @@ def test_user_table(tmp_path):
     assert any(layer.kind == "add" for layer in built.layers)
 
 
+def test_user_names_that_look_like_helper_layers(tmp_path):
+    """A table may name a layer x_bn: the batch-norm of layer x then takes another name."""
+    path = tmp_path / "net.toml"
+    path.write_text(
+        """
+        resolution = 32
+        layers = [
+          { operator = "conv", c = 8, s = 2, name = "x" },
+          { operator = "conv", c = 8, name = "x_bn" },
+          { operator = "depthwise", name = "x_bn_bn", padding = [0, 1] },
+          { operator = "pointwise", c = 8, name = "x_bn_bn_pad" },
+        ]
+        """
+    )
+    network = network_cost(path)
+    model = build_model(tuple(record.layer for record in network.records))
+    assert {"x", "x_bn", "x_bn_bn", "x_bn_bn_pad", "x_bn_2", "x_bn_bn_2", "x_bn_bn_pad_2"} <= {
+        layer.name for layer in model.layers
+    }
+    assert verify_network(network).checks[0].ok
+
+
 def test_a_wrong_formula_is_caught(monkeypatch):
     """The checker can fail: depthwise MACs one too many per output pixel show up per layer."""
     right = KINDS["depthwise"].formula
@@ -106,7 +134,7 @@ def test_a_wrong_formula_is_caught(monkeypatch):
     assert not verification.ok
     for check in verification.checks:
         assert {layer.name for layer in check.layers if not layer.ok} == {
-            f"block{block}_depthwise" for block in range(1, 14)
+            f"conv_dw_{block}" for block in range(1, 14)
         }
         extra = sum(
             layer.engine_shape[0] * layer.engine_shape[1]
@@ -132,7 +160,79 @@ def test_a_table_that_differs_from_keras_is_caught(monkeypatch):
     built, reference = verification.checks
     assert built.ok  # the model built from the (wrong) table agrees with the engine...
     assert not reference.ok  # ...but keras.applications does not
-    assert "block2_depthwise" in {layer.name for layer in reference.layers if not layer.ok}
+    assert "conv_dw_2" in {layer.name for layer in reference.layers if not layer.ok}
+
+
+# The Keras layer class of each engine kind (the classifier's depends on the model).
+KERAS_CLASS = {
+    "conv": "Conv2D",
+    "pointwise": "Conv2D",
+    "depthwise": "DepthwiseConv2D",
+    "add": "Add",
+    "pool": "GlobalAveragePooling2D",
+}
+
+
+@pytest.mark.parametrize("model", ["v1", "v2"])
+@pytest.mark.parametrize("alpha", ["1", "0.35"])
+@pytest.mark.parametrize("include_top", [True, False])
+def test_engine_names_are_keras_names(model, alpha, include_top):
+    """Each engine layer has a namesake of its kind in keras.applications' model built in a fresh session."""
+    import keras
+
+    network = network_cost(model, Settings(alpha=Fraction(alpha), resolution=96, include_top=include_top))
+    keras.backend.clear_session()
+    reference, _ = reference_model(network)
+    keras.backend.clear_session()
+    classes = {layer.name: type(layer).__name__ for layer in reference.layers}
+    # V1's classifier is a 1x1 convolution in Keras, V2's a Dense layer.
+    expected = {**KERAS_CLASS, "dense": "Conv2D" if model == "v1" else "Dense"}
+    assert {record.layer.name: classes.get(record.layer.name) for record in network.records} == {
+        record.layer.name: expected[record.layer.kind] for record in network.records
+    }
+
+
+def test_keras_pool_is_matched_by_kind_when_its_auto_name_has_a_suffix():
+    import keras
+
+    network = network_cost("v2", Settings(alpha=Fraction("0.35"), resolution=32))
+    keras.backend.clear_session()
+    reference_model(network)
+    second, _ = reference_model(network)  # the same session: Keras numbers the pool's name
+    keras.backend.clear_session()
+    pool = next(layer for layer in second.layers if type(layer).__name__ == "GlobalAveragePooling2D")
+    assert pool.name == "global_average_pooling2d_1"
+    matched = _match_by_name(network.records, second)
+    assert matched["global_average_pooling2d"] is pool
+    assert set(matched) == {record.layer.name for record in network.records}
+
+
+def test_a_layer_without_a_keras_namesake_of_its_kind_is_a_difference(monkeypatch):
+    """Matching is by name: a renamed layer, or names swapped between kinds, do not pass."""
+    from mobicalc import architecture
+
+    table = architecture.load("v1")
+    renamed = {"conv1": "stem", "conv_dw_1": "conv_pw_1", "conv_pw_1": "conv_dw_1"}
+    rows = tuple(
+        row.__class__(
+            **{
+                **_fields(row),
+                "names": tuple(tuple(renamed.get(name, name) for name in names) for names in row.names),
+            }
+        )
+        for row in table.rows
+    )
+    monkeypatch.setattr(
+        architecture, "_builtin", lambda name: table.__class__(**{**_fields(table), "rows": rows})
+    )
+    verification = verify_network(network_cost("v1", Settings(resolution=64, alpha=Fraction("0.25"))))
+    built, reference = verification.checks
+    assert built.ok
+    differing = {layer.name: layer for layer in reference.layers if not layer.ok}
+    assert set(differing) == {"stem", "conv_dw_1", "conv_pw_1"}
+    assert all(layer.tf_shape is None and layer.tf_params is None for layer in differing.values())
+    assert reference.engine_totals == reference.tf_totals  # the counts agree; only the names do not
+    assert not verification.ok
 
 
 def _fields(record) -> dict:
@@ -168,7 +268,7 @@ class TestVerifyCommand:
         monkeypatch.setitem(KINDS, "dense", dataclasses.replace(KINDS["dense"], formula=lambda *args: (1, 1)))
         result = CliRunner().invoke(main, ["verify", "v1", "--alpha", "0.25", "--resolution", "64"])
         assert result.exit_code == 1
-        assert "✗ differs: classifier" in result.output
+        assert "✗ differs: conv_preds" in result.output
 
     def test_exact_rounding_is_a_usage_error(self):
         result = CliRunner().invoke(main, ["verify", "v1", "--rounding", "exact", "--alpha", "0.6"])

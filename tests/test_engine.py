@@ -166,7 +166,7 @@ def test_v2_blocks_add_residuals_where_shapes_match():
 def test_no_top_drops_pool_and_classifier():
     with_top, without = network_cost("v1"), network_cost("v1", Settings(include_top=False))
     assert [r.layer.kind for r in with_top.records][-2:] == ["pool", "dense"]
-    assert without.records[-1].layer.name == "block13_pointwise"
+    assert without.records[-1].layer.name == "conv_pw_13"
     assert with_top.params - without.params == 1024 * 1000 + 1000
     assert without.classes is None
 

@@ -56,32 +56,32 @@ def test_v2_at_odd_resolution_ceils_like_keras():
 def test_v2_channels_at_alpha_0_35_follow_keras_rules():
     layers = build_layers(load("v2"), Settings(alpha=Fraction("0.35")))
     by_name = {layer.name: layer.output.channels for layer in layers}
-    assert by_name["conv1"] == 16  # make_divisible(32 x 0.35 = 11.2) = 16
-    assert by_name["block1_project"] == 8  # make_divisible(int(16 x 0.35) = 5) = 8
-    assert by_name["block17_project"] == 112  # make_divisible(int(320 x 0.35) = 112)
-    assert by_name["conv2"] == 1280  # the last conv never shrinks
+    assert by_name["Conv1"] == 16  # make_divisible(32 x 0.35 = 11.2) = 16
+    assert by_name["expanded_conv_project"] == 8  # make_divisible(int(16 x 0.35) = 5) = 8
+    assert by_name["block_16_project"] == 112  # make_divisible(int(320 x 0.35) = 112)
+    assert by_name["Conv_1"] == 1280  # the last conv never shrinks
 
 
 def test_v2_last_conv_grows_with_alpha_above_1():
     layers = build_layers(load("v2"), Settings(alpha=Fraction("1.4")))
-    assert next(layer for layer in layers if layer.name == "conv2").output.channels == 1792  # 1280 x 1.4
+    assert next(layer for layer in layers if layer.name == "Conv_1").output.channels == 1792  # 1280 x 1.4
 
 
 def test_separable_pairs_are_linked():
     layers = build_layers(load("v1"))
     pointwise = [layer for layer in layers if layer.kind == "pointwise"]
-    assert all(layer.pair == layer.name.replace("pointwise", "depthwise") for layer in pointwise)
+    assert all(layer.pair == layer.name.replace("conv_pw_", "conv_dw_") for layer in pointwise)
 
 
 def test_residual_add_names_its_shortcut():
     layers = build_layers(load("v2"))
     add = next(layer for layer in layers if layer.kind == "add")
-    assert add.name == "block3_add"
-    assert add.shortcut == "block2_project"
+    assert add.name == "block_2_add"
+    assert add.shortcut == "block_1_project"
 
 
 def test_resolution_too_small_is_an_error_naming_the_layer():
-    with pytest.raises(NetworkError, match=r"layer block\d+_depthwise: .* resolution 16 is too small"):
+    with pytest.raises(NetworkError, match=r"layer conv_dw_\d+: .* resolution 16 is too small"):
         build_layers(load("v1"), Settings(resolution=16))
 
 
@@ -105,17 +105,18 @@ def test_settings_reject_unknown_rounding_and_bad_alpha():
 
 
 def test_a_shortcut_skips_an_add_that_is_not_there():
-    # At alpha 1, block11 (the first 96-channel block) takes 64 channels: no residual,
-    # so block12's residual adds block11's projection.
+    # At alpha 1, block_10 (the first 96-channel block) takes 64 channels: no residual,
+    # so block_11's residual adds block_10's projection.
     layers = {layer.name: layer for layer in build_layers(load("v2"))}
-    assert "block11_add" not in layers
-    assert layers["block12_add"].shortcut == "block11_project"
+    assert "block_10_add" not in layers
+    assert layers["block_11_add"].shortcut == "block_10_project"
 
 
 def test_a_narrow_width_can_add_a_residual():
     # At alpha 0.1, as Keras: the first conv has make_divisible(32 x 0.1 = 3.2) = 8 channels and
-    # block1 (t 1, c 16, stride 1) projects to make_divisible(int(16 x 0.1) = 1) = 8: same shape, an add.
+    # block 0, expanded_conv (t 1, c 16, stride 1), projects to make_divisible(int(16 x 0.1) = 1) = 8:
+    # same shape, an add.
     narrow = {layer.name: layer for layer in build_layers(load("v2"), Settings(alpha=Fraction("0.1")))}
-    assert narrow["block1_add"].shortcut == "conv1"
-    assert narrow["block1_add"].output.channels == 8
-    assert "block1_add" not in {layer.name for layer in build_layers(load("v2"))}
+    assert narrow["expanded_conv_add"].shortcut == "Conv1"
+    assert narrow["expanded_conv_add"].output.channels == 8
+    assert "expanded_conv_add" not in {layer.name for layer in build_layers(load("v2"))}
