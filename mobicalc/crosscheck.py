@@ -153,8 +153,8 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
         if isinstance(layer.padding, tuple):
             x = keras.layers.ZeroPadding2D((layer.padding, layer.padding), name=helper(layer, "pad"))(x)
             layer = layer._replace(padding="valid")
-        taken = [outputs[layer.shortcut], x] if layer.shortcut is not None else x
-        x = KINDS[layer.kind].build(keras.layers, layer, taken)
+        arguments = [outputs[layer.shortcut], x] if layer.shortcut is not None else x
+        x = KINDS[layer.kind].build(keras.layers, layer, arguments)
         if layer.batch_norm:
             x = keras.layers.BatchNormalization(name=helper(layer, "bn"))(x)
         if layer.activation == "relu6":

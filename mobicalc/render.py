@@ -93,7 +93,8 @@ def escape(text: str) -> str:
 
 
 def _ratio(value: Fraction) -> str:
-    return f"{significant(value, 4):f}" if abs(value) < 10**6 else f"{significant(value, 4):g}"
+    """Four decimals, as ratios near 1 read best (0.1736); past a million, four significant digits."""
+    return f"{float(value):.4f}" if abs(value) < 10**6 else f"{significant(value, 4):g}"
 
 
 def cell(value: Any, column: Column) -> str:

@@ -167,7 +167,7 @@ STANDARD_NOTE = (
 LAYER_COLUMNS = (
     Column("index", "#", Style.NUMBER, 6),
     Column("name", "layer"),
-    Column("kind", "kind", priority=3),
+    Column("kind", "kind", priority=4),
     Column("input", "input", Style.SHAPE, 7),
     Column("output", "output", Style.SHAPE, 2),
     Column("kernel", "kernel", Style.NUMBER, 5),
@@ -182,25 +182,26 @@ LAYER_COLUMNS = (
         note="share of MACs: of the whole network's (a bar: against the largest layer's).",
     ),
     Column("params", "params", Style.COUNT, 2),
-    Column("standard_macs", "standard MACs", Style.COUNT, 3, note=STANDARD_NOTE),
+    Column("standard_macs", "standard MACs", Style.COUNT, 2, note=STANDARD_NOTE),
     Column("standard_params", "standard params", Style.COUNT, 6, note=STANDARD_NOTE),
     Column(
         "standard_ratio",
         "sep/std",
         Style.RATIO,
-        4,
+        3,
         note="sep/std: the depthwise + pointwise pair's MACs over its standard convolution's.",
     ),
     *(Column(c.key, c.header, c.style, WIDE) for c in COUNT_COLUMNS if c.key not in ("macs", "params")),
 )
 
 
-def _layer_row(index: int, record: LayerRecord, pair_macs: Count | None, total_macs: Count) -> dict[str, Any]:
+def _layer_row(index: int, record: LayerRecord, partner_macs: Count, total_macs: Count) -> dict[str, Any]:
+    """One layer's row; ``partner_macs``: the MACs of the pointwise layer that completes it, if any."""
     layer, cost, standard = record.layer, record.cost, record.standard
     fills = KINDS[layer.kind].columns
-    paired = (
-        layer.pair is not None
-    )  # the pointwise half of a pair: its pair's standard is on the depthwise row
+    paired = layer.pair is not None  # a pair's pointwise half: the pair's standard is on the depthwise row
+    # A layer that stands for a standard convolution other than itself has a ratio: separable / standard.
+    stands_for_more = standard != cost and standard.macs
     return {
         "index": index,
         "name": layer.name,
@@ -215,9 +216,7 @@ def _layer_row(index: int, record: LayerRecord, pair_macs: Count | None, total_m
         "params": cost.params,
         "standard_macs": None if paired else standard.macs,
         "standard_params": None if paired else standard.params,
-        "standard_ratio": None
-        if paired or not standard.macs
-        else share(pair_macs or cost.macs, standard.macs),
+        "standard_ratio": share(cost.macs + partner_macs, standard.macs) if stands_for_more else None,
         **{key: value for key, value in counts(cost).items() if key not in ("macs", "params")},
     }
 
@@ -226,19 +225,10 @@ def layers_view(network: NetworkCost) -> View:
     records, total_macs = network.records, network.totals.macs
     partner = {record.layer.pair: record.cost.macs for record in records if record.layer.pair}
     rows = [
-        _layer_row(
-            index,
-            record,
-            record.cost.macs + partner[record.layer.name] if record.layer.name in partner else None,
-            total_macs,
-        )
+        _layer_row(index, record, partner.get(record.layer.name, 0), total_macs)
         for index, record in enumerate(records, start=1)
     ]
-    return View(
-        title(network),
-        LAYER_COLUMNS,
-        rows,
-    )
+    return View(title(network), LAYER_COLUMNS, rows)
 
 
 KIND_SHARES = "shares: of the whole network's (a bar: against the largest kind's)."
