@@ -240,22 +240,24 @@ def emit(report: Report, output_format: str, wide: bool) -> None:
 )
 @click.version_option(package_name="mobicalc")
 def main() -> None:
-    """Exact MACs and parameters of MobileNet-style networks, standard vs depthwise separable.
+    """Exact MACs and parameters of MobileNet-style networks, standard vs separable.
 
     \b
     Examples:
-      mobicalc ratio --N 512 --dk 3                  one layer: separable costs 0.113 of standard
-      mobicalc ratio --M 512 --N 512 --dk 3 --dp 14  the MobileNetV1 paper's Table 3
-      mobicalc table v1 --alpha 0.5                  MobileNetV1 0.5, layer by layer
-      mobicalc table v2 --format json                totals for a CI pipeline
-      mobicalc table --arch my_net.toml              your own architecture table
+      mobicalc ratio --N 512 --dk 3          separable costs 0.113 of standard
+      mobicalc ratio --M 512 --N 512 --dk 3 --dp 14
+                                             the MobileNetV1 paper's Table 3
+      mobicalc table v1 --alpha 0.5          MobileNetV1 0.5, layer by layer
+      mobicalc table v2 --format json        totals for a CI pipeline
+      mobicalc table --arch my_net.toml      your own architecture table
+      mobicalc check v2 --max-macs 300M      a budget in CI: exit 1 when over
     """
     # Counts are exact Python ints of any size; printing one of over 4,300 digits
     # (Python's default guard for parsing untrusted text) must not crash.
     sys.set_int_max_str_digits(0)
 
 
-@main.command()
+@main.command(short_help="One layer: standard vs depthwise separable convolution.")
 @click.option("--N", "--n", "N", type=COUNT, required=True, help="Output channels N.")
 @click.option("--dk", type=COUNT, required=True, help="Kernel size Dk (Dk x Dk).")
 @click.option("--M", "--m", "M", type=COUNT, help="Input channels M.  [default: N]")
@@ -302,7 +304,7 @@ def ratio(
     emit(ratio_report(comparison, inputs, given), output_format, wide)
 
 
-@main.command(epilog=EPILOG)
+@main.command(epilog=EPILOG, short_help="A whole network, layer by layer, beside standard convolution.")
 @model_options
 def table(output_format: str, wide: bool, **options: Any) -> None:
     """A whole network, layer by layer, beside its standard-convolution counterpart.
@@ -349,7 +351,7 @@ def check(
         raise SystemExit(Exit.FAILED)
 
 
-@main.command()
+@main.command(short_help="Prove every count against TensorFlow: exit 0 if all agree.")
 @model_options
 def verify(output_format: str, wide: bool, **options: Any) -> None:
     """Prove every count against the real TensorFlow models: exit 0 if all agree, 1 if not.

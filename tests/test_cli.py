@@ -263,3 +263,11 @@ class TestCheck:
         result = CliRunner().invoke(main, ["check", "v1"])
         assert result.exit_code == 2
         assert "give at least one budget" in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["table"], ["ratio"], ["check"], ["verify"]])
+def test_help_fits_80_columns(command):
+    output = CliRunner().invoke(main, [*command, "--help"], terminal_width=80).output
+    assert max(len(line) for line in output.splitlines()) <= 80
+    cut = [line for line in output.splitlines() if line.endswith("...") and not line.startswith("Usage:")]
+    assert cut == []  # no command's summary is cut short
