@@ -31,3 +31,11 @@ def test_cli_reference_generator_has_help_that_writes_nothing(tmp_path):
     )
     assert result.returncode == 0 and "usage:" in result.stdout
     assert (ROOT / "docs" / "cli.md").stat().st_mtime_ns == before
+
+
+def test_readme_lists_every_exit_code_as_the_cli_does():
+    from mobicalc.exits import MEANINGS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for code, meaning in MEANINGS.items():
+        assert f"| {int(code)} | {meaning} |" in readme
