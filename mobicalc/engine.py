@@ -183,7 +183,7 @@ class NetworkCost:
         return self.settings.resolution or self.architecture.resolution
 
     @property
-    def classes(self) -> int | None:
+    def classes(self) -> Count | None:
         """The classifier's outputs, or None for a network without one."""
         last = self.plan.steps[-1].template
         return self.plan.channels[-1] if last.kind == "dense" else None

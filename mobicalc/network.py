@@ -80,7 +80,7 @@ def output_size(size: int, kernel: int, stride: int, padding: Padding) -> int:
     """Spatial output size of a convolution, as TensorFlow computes it."""
     if padding == "same":
         return -(-size // stride)
-    before, after = (0, 0) if padding == "valid" else padding
+    before, after = padding if isinstance(padding, tuple) else (0, 0)  # "valid": no padding
     return (size + before + after - kernel) // stride + 1
 
 
@@ -94,7 +94,7 @@ class Channels(NamedTuple):
     """
 
     source: str
-    count: int = 0
+    count: int = 0  # type: ignore[assignment]  # a field, though tuple has a count() method
     rule: str = ""
     grow_only: bool = False
 
@@ -248,7 +248,7 @@ def channel_counts(
 
     Only an add layer can be absent: when its block does not keep its channels.
     """
-    grown = alpha if alpha > 1 else 1  # grow-only rows: alpha only above 1
+    grown = alpha if alpha > 1 else Fraction(1)  # grow-only rows: alpha only above 1
     policy = None if rounding == KERAS else rounding
     classes = classes or architecture.classes
     channels: list[Count] = []

@@ -382,7 +382,10 @@ def render_rich(views: Iterable[View], target: Target) -> str:
 
     def table_of(grid: _Grid) -> Table:
         largest = {
-            index: max((row[column.key] for row in grid.rows if row.get(column.key) is not None), default=0)
+            index: max(
+                (Fraction(row[column.key]) for row in grid.rows if row.get(column.key) is not None),
+                default=Fraction(0),
+            )
             for index, column in enumerate(grid.columns)
             if column.style is Style.SHARE
         }

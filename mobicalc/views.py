@@ -284,7 +284,7 @@ def table_report(network: NetworkCost) -> Report:
         f"({human(totals.params)} vs {human(standard.params)})."
     )
     breakdown = breakdown_view(network)
-    document = {
+    document: dict[str | None, Any] = {
         "model": describe(network),
         "conventions": CONVENTIONS,
         "totals": summary,
@@ -357,7 +357,7 @@ def ratio_report(comparison: LayerComparison, inputs: dict[str, Any], given: dic
         )
     if comparison.dp == 1:
         view.notes.append("Dp = 1: MACs are per output pixel; give --dp for a whole layer.")
-    document = {
+    document: dict[str | None, Any] = {
         "inputs": {**inputs, "M": comparison.M, "N": comparison.N, "dk": comparison.dk, "dp": comparison.dp},
         "conventions": {
             **CONVENTIONS,
@@ -401,7 +401,12 @@ def check_report(network: NetworkCost, verdict: BudgetVerdict) -> Report:
         notes=[f"over budget: {', '.join(verdict.over)}" if verdict.over else "all within budget"],
     )
     summary = totals_view("Totals", network.totals)
-    document = {"model": describe(network), "ok": verdict.ok, "checks": view, "totals": summary}
+    document: dict[str | None, Any] = {
+        "model": describe(network),
+        "ok": verdict.ok,
+        "checks": view,
+        "totals": summary,
+    }
     return Report(document, [view, summary])
 
 
@@ -486,5 +491,9 @@ def verify_report(verification: "Verification") -> Report:
         }
         for check, view in zip(verification.checks, views, strict=True)
     ]
-    document = {"model": describe(verification.network), "ok": verification.ok, "checks": checks}
+    document: dict[str | None, Any] = {
+        "model": describe(verification.network),
+        "ok": verification.ok,
+        "checks": checks,
+    }
     return Report(document, views)
