@@ -1,17 +1,21 @@
 """The command line: parse, call the engine, render. Nothing else happens here."""
 
+import atexit
+import contextlib
 import math
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from mobicalc.architecture import BUILTIN, ArchitectureError, load
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
+from mobicalc.exits import Exit
 from mobicalc.network import NetworkError, Settings
 from mobicalc.present import (
     FORMATS,
@@ -202,8 +206,41 @@ def emit(sheets: list[Sheet], document: dict[str, Any], output_format: str) -> N
         click.echo(render_text(sheets), nl=False)
 
 
+class InterruptibleGroup(click.Group):
+    """Ctrl-C in any command: one line on stderr and exit 130, not Click's "Aborted!" and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            interrupted()
+
+
+def interrupted() -> NoReturn:
+    """Report an interrupt (on a fresh line after a terminal's ^C) and exit with Exit.INTERRUPTED.
+
+    A further Ctrl-C is ignored, so shutting down prints no traceback. The exit
+    hook makes the code stick: an extension module (TensorFlow's) that saw the
+    KeyboardInterrupt can leave CPython believing it went unhandled, and CPython
+    then ends by killing itself with SIGINT instead of exiting 130.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    click.echo("\ninterrupted" if sys.stderr.isatty() else "interrupted", err=True)
+    atexit.register(_exit_now, Exit.INTERRUPTED)  # runs first: atexit hooks run last in, first out
+    raise SystemExit(Exit.INTERRUPTED)
+
+
+def _exit_now(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 @click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=CONVENTIONS
+    cls=InterruptibleGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=CONVENTIONS,
 )
 @click.version_option(package_name="mobicalc")
 def main() -> None:
