@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, NoReturn
@@ -210,23 +211,37 @@ class InterruptibleGroup(click.Group):
     """Ctrl-C in any command: one line on stderr and exit 130, not Click's "Aborted!" and exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        signalled = []
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            signalled.append(signum)
+            raise KeyboardInterrupt
+
+        main_thread = threading.current_thread() is threading.main_thread()
+        ours = main_thread and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        previous = signal.signal(signal.SIGINT, on_sigint) if ours else None
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            interrupted()
+            interrupted(hard=bool(signalled))
+        finally:
+            if previous is not None and not signalled:
+                signal.signal(signal.SIGINT, previous)
 
 
-def interrupted() -> NoReturn:
+def interrupted(hard: bool = False) -> NoReturn:
     """Report an interrupt (on a fresh line after a terminal's ^C) and exit with Exit.INTERRUPTED.
 
-    A further Ctrl-C is ignored, so shutting down prints no traceback. The exit
-    hook makes the code stick: an extension module (TensorFlow's) that saw the
-    KeyboardInterrupt can leave CPython believing it went unhandled, and CPython
-    then ends by killing itself with SIGINT instead of exiting 130.
+    After a real SIGINT (``hard``), a further Ctrl-C is ignored, so shutting down
+    prints no traceback, and an exit hook makes the code stick: an extension
+    module (TensorFlow's) that saw the KeyboardInterrupt can leave CPython
+    believing it went unhandled, and CPython then ends by killing itself with
+    SIGINT instead of exiting 130.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     click.echo("\ninterrupted" if sys.stderr.isatty() else "interrupted", err=True)
-    atexit.register(_exit_now, Exit.INTERRUPTED)  # runs first: atexit hooks run last in, first out
+    if hard:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        atexit.register(_exit_now, Exit.INTERRUPTED)  # runs first: atexit hooks run last in, first out
     raise SystemExit(Exit.INTERRUPTED)
 
 

@@ -40,3 +40,18 @@ def test_ctrl_c_exits_130_with_one_line(args):
     assert process.returncode == Exit.INTERRUPTED, stderr
     assert stderr == "interrupted\n"
     assert stdout == ""
+
+
+def test_an_interrupt_in_process_exits_130_and_leaves_sigint_alone(monkeypatch):
+    from click.testing import CliRunner
+
+    import mobicalc.cli
+
+    def interrupt(**options):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mobicalc.cli, "build_network", interrupt)
+    result = CliRunner().invoke(mobicalc.cli.main, ["table", "v1"])
+    assert result.exit_code == Exit.INTERRUPTED
+    assert result.output == "interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
