@@ -375,7 +375,17 @@ def verify(output_format: str, **options: Any) -> None:
               DepthwiseConv2dNative and MatMul in the traced graph (2 x MACs);
       shapes  every layer's output shape (padding at odd sizes shows here).
     Also prints the tf.compat.v1.profiler float_operation() total and how it
-    relates to MACs. Needs TensorFlow: pip install 'mobicalc[tf]'.
+    relates to MACs. A check that cannot run (keras.applications below 32
+    pixels, or for a user table) is shown as skipped, with why.
+
+    \b
+    Needs TensorFlow: pip install 'mobicalc[tf]'. Exit codes:
+      0    every check that ran agrees
+      1    some count differs
+      2    usage error, or a model too large for TensorFlow to build
+           (over 2**28 params) or count (flops statistics over 2**62)
+      3    TensorFlow or Keras missing, or failing to import
+      130  interrupted (Ctrl-C)
     """
     network = build_network(**options)
     if any(not isinstance(record.layer.output.channels, int) for record in network.records):
@@ -383,12 +393,15 @@ def verify(output_format: str, **options: Any) -> None:
             "--rounding exact gives fractional channels, which no real model has; "
             "use keras, int or divisible-by-8"
         )
-    from mobicalc.crosscheck import TensorFlowMissing, verify_network
+    from mobicalc.crosscheck import TensorFlowCannotBuild, TensorFlowMissing, verify_network
 
     try:
         verification = verify_network(network)
-    except TensorFlowMissing as error:
-        raise click.ClickException(str(error)) from None
+    except (TensorFlowCannotBuild, TensorFlowMissing) as error:
+        failure = click.ClickException(str(error))  # one line, "Error: ...", no usage text
+        missing = isinstance(error, TensorFlowMissing)
+        failure.exit_code = Exit.MISSING_DEPENDENCY if missing else Exit.USAGE
+        raise failure from None
     emit(verify_sheets(verification), verify_document(verification), output_format)
     if not verification.ok:
-        raise SystemExit(1)
+        raise SystemExit(Exit.FAILED)
