@@ -328,10 +328,21 @@ def _verification_note(check: "ModelCheck") -> str:
     )
 
 
+def verify_summary(verification: "Verification") -> str:
+    """The verdict in one line, naming every check that did not run and why."""
+    skipped = verification.skipped
+    ran = len(verification.checks) - len(skipped)
+    parts = [f"{ran} of {len(verification.checks)} checks ran"]
+    parts += [f"{check.model} skipped: {check.skipped}" for check in skipped]
+    return f"{'ok' if verification.ok else 'DIFFERS'} ({'; '.join(parts)})"
+
+
 def verify_document(verification: "Verification") -> dict[str, Any]:
     return {
         "model": describe(verification.network),
         "ok": verification.ok,
+        "summary": verify_summary(verification),
+        "skipped": [{"model": check.model, "reason": check.skipped} for check in verification.skipped],
         "checks": [
             {
                 "model": check.model,
@@ -374,7 +385,8 @@ def verify_sheets(verification: "Verification") -> list[Sheet]:
              Column("TF MACs", "count"), Column("params", "count"), Column("TF params", "count"), Column("")],
         )  # fmt: skip
         if check.skipped:
-            sheet.notes.append(f"skipped: {check.skipped}")
+            sheet.columns = [Column("check"), Column("result")]
+            sheet.rows.append([check.model, f"skipped: {check.skipped}"])
             sheets.append(sheet)
             continue
         for layer in check.layers:
@@ -396,4 +408,5 @@ def verify_sheets(verification: "Verification") -> list[Sheet]:
         if note := _verification_note(check):
             sheet.notes.append(note)
         sheets.append(sheet)
+    sheets[-1].notes += [""] * bool(sheets[-1].notes) + [verify_summary(verification)]
     return sheets
