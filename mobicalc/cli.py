@@ -1,14 +1,17 @@
 """The command line: parse, call the engine, render. Nothing else happens here."""
 
+import atexit
 import contextlib
 import math
 import os
 import re
+import signal
 import sys
 import textwrap
+import threading
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -132,7 +135,7 @@ def rounding_option(command: Callable) -> Callable:
 
 def model_options(command: Callable) -> Callable:
     """The knobs every command that takes a whole model shares."""
-    options = [
+    options: list[Callable[[Callable], Callable]] = [
         click.argument("model", required=False, type=click.Choice(BUILTIN)),
         click.option(
             "--arch",
@@ -176,8 +179,10 @@ def build_network(
     """The engine's answer for the model options, with errors as usage errors."""
     if (model is None) == (arch is None):
         raise click.UsageError("give a model (v1 or v2) or --arch FILE, not both and not neither")
+    source = model if model is not None else arch
+    assert source is not None
     try:
-        architecture = load(model or arch)
+        architecture = load(source)
     except ArchitectureError as error:
         raise click.BadParameter(str(error), param_hint="'--arch'") from None
     settings = Settings(
@@ -235,8 +240,67 @@ def emit(report: Report, output_format: str, wide: bool) -> None:
     )
 
 
+class MissingDependency(click.ClickException):
+    """An optional dependency is missing or broken: one line, "Error: ...", no usage text."""
+
+    exit_code = Exit.MISSING_DEPENDENCY
+
+
+class CannotVerify(click.ClickException):
+    """A model TensorFlow cannot build or count: a usage error, in one line."""
+
+    exit_code = Exit.USAGE
+
+
+class InterruptibleGroup(click.Group):
+    """Ctrl-C in any command: one line on stderr and exit 130, not Click's "Aborted!" and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        signalled = []
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            signalled.append(signum)
+            raise KeyboardInterrupt
+
+        main_thread = threading.current_thread() is threading.main_thread()
+        ours = main_thread and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        previous = signal.signal(signal.SIGINT, on_sigint) if ours else None
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            interrupted(hard=bool(signalled))
+        finally:
+            if previous is not None and not signalled:
+                signal.signal(signal.SIGINT, previous)
+
+
+def interrupted(hard: bool = False) -> NoReturn:
+    """Report an interrupt (on a fresh line after a terminal's ^C) and exit with Exit.INTERRUPTED.
+
+    After a real SIGINT (``hard``), a further Ctrl-C is ignored, so shutting down
+    prints no traceback, and an exit hook makes the code stick: an extension
+    module (TensorFlow's) that saw the KeyboardInterrupt can leave CPython
+    believing it went unhandled, and CPython then ends by killing itself with
+    SIGINT instead of exiting 130.
+    """
+    click.echo("\ninterrupted" if sys.stderr.isatty() else "interrupted", err=True)
+    if hard:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        atexit.register(_exit_now, Exit.INTERRUPTED)  # runs first: atexit hooks run last in, first out
+    raise SystemExit(Exit.INTERRUPTED)
+
+
+def _exit_now(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 @click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=EPILOG
+    cls=InterruptibleGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EPILOG,
 )
 @click.version_option(package_name="mobicalc")
 def main() -> None:
@@ -340,8 +404,8 @@ def check(
     Budgets are inclusive: a model exactly at its budget passes. Usage
     errors exit 2.
     """
-    budgets = {"macs": max_macs, "flops": max_flops, "params": max_params}
-    budgets = {metric: limit for metric, limit in budgets.items() if limit is not None}
+    given = {"macs": max_macs, "flops": max_flops, "params": max_params}
+    budgets = {metric: limit for metric, limit in given.items() if limit is not None}
     if not budgets:
         raise click.UsageError("give at least one budget: --max-macs, --max-flops or --max-params")
     network = build_network(**options)
@@ -366,7 +430,17 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
               DepthwiseConv2dNative and MatMul in the traced graph (2 x MACs);
       shapes  every layer's output shape (padding at odd sizes shows here).
     Also prints the tf.compat.v1.profiler float_operation() total and how it
-    relates to MACs. Needs TensorFlow: pip install 'mobicalc[tf]'.
+    relates to MACs. A check that cannot run (keras.applications below 32
+    pixels, or for a user table) is shown as skipped, with why.
+
+    \b
+    Needs TensorFlow: pip install 'mobicalc[tf]'. Exit codes:
+      0    every check that ran agrees
+      1    some count differs
+      2    usage error, or a model too large for TensorFlow to build
+           (over 2**28 params) or count (flops statistics over 2**62)
+      3    TensorFlow or Keras missing, or failing to import
+      130  interrupted (Ctrl-C)
     """
     network = build_network(**options)
     if any(not isinstance(record.layer.output.channels, int) for record in network.records):
@@ -374,12 +448,14 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
             "--rounding exact gives fractional channels, which no real model has; "
             "use keras, int or divisible-by-8"
         )
-    from mobicalc.crosscheck import TensorFlowMissing, verify_network
+    from mobicalc.crosscheck import TensorFlowCannotBuild, TensorFlowMissing, verify_network
 
     try:
         verification = verify_network(network)
     except TensorFlowMissing as error:
-        raise click.ClickException(str(error)) from None
+        raise MissingDependency(str(error)) from None
+    except TensorFlowCannotBuild as error:
+        raise CannotVerify(str(error)) from None
     emit(verify_report(verification), output_format, wide)
     if not verification.ok:
         raise SystemExit(Exit.FAILED)

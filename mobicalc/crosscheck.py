@@ -6,17 +6,21 @@ from TensorFlow (``count_params()``, the traced graph's per-op statistics,
 tensor shapes), never from the engine, so agreement means something.
 """
 
+import math
 import os
 import re
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from mobicalc.engine import LayerRecord, NetworkCost
+from mobicalc.formats import grouped
 from mobicalc.kinds import KINDS
 from mobicalc.network import Layer
+from mobicalc.rounding import Count, significant
 
 # Ops whose cost TensorFlow registers as a "flops" statistic (2 x MACs).
 MAC_OPS = ("Conv2D", "DepthwiseConv2dNative", "MatMul")
@@ -34,37 +38,110 @@ REFERENCE = {"v1": "MobileNet", "v2": "MobileNetV2"}
 KERAS_MIN_RESOLUTION = 32  # keras.applications refuses smaller inputs
 
 
+INSTALL = "pip install 'mobicalc[tf]' (or pip install -e '.[tf]' from a checkout)"
+
+# What verify lets TensorFlow build; the engine's own counts have no limit.
+MAX_WEIGHTS = 2**28
+"""Params (1 GiB at float32). Keras allocates and initialises every weight of both
+models it builds; measured, a build peaks at about 3x the weights' bytes plus 0.6 GB."""
+MAX_STATISTIC = 2**62
+"""TensorFlow counts flops in int64; verify keeps its totals below half of 2**63."""
+ELEMENTWISE_PER_ELEMENT = 8
+"""A bound on the profiler's elementwise flops per activation element (measured: about 2)."""
+
+
 class TensorFlowMissing(RuntimeError):
-    """TensorFlow is not installed; the message says how to install it."""
+    """TensorFlow or Keras is missing or fails to import; the message says how to install it."""
+
+
+class TensorFlowCannotBuild(ValueError):
+    """A model beyond what verify lets TensorFlow build or count; the message names the limit."""
+
+
+def _short(error: BaseException) -> str:
+    """An exception in one short line: its type and the first line of its message."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _number(value: Count) -> str:
+    """A count in a message: grouped digits, or scientific notation when it would run long."""
+    return grouped(value) if value < 10**16 else f"{significant(value, 4):.3E}"
+
+
+def check_buildable(network: NetworkCost) -> None:
+    """Refuse, before importing TensorFlow, a model TensorFlow cannot build or count.
+
+    Activations are never allocated (verify only traces the graph), so their size
+    matters only through TensorFlow's int64 statistics; weights are allocated.
+    """
+    params = sum(record.cost.params for record in network.records)
+    if params > MAX_WEIGHTS:
+        raise TensorFlowCannotBuild(
+            f"TensorFlow cannot build this model for verify: its weights would hold {_number(params)} "
+            f"params, over verify's limit of {_number(MAX_WEIGHTS)} (1 GiB at float32; "
+            "building takes about 3 times that in memory)"
+        )
+    macs = sum(record.cost.macs for record in network.records)
+    elements = sum(math.prod(record.layer.output) for record in network.records)
+    statistic = 2 * macs + ELEMENTWISE_PER_ELEMENT * (elements + math.prod(network.records[0].layer.input))
+    if statistic > MAX_STATISTIC:
+        raise TensorFlowCannotBuild(
+            f"TensorFlow cannot count this model: its flops statistics (2 x MACs plus elementwise ops) "
+            f"would reach {_number(statistic)}, over verify's limit of 2**62 (TensorFlow counts them "
+            "in int64)"
+        )
 
 
 @contextmanager
 def _quiet_stderr() -> Iterator[None]:
-    """Silence what TensorFlow's C++ start-up writes to file descriptor 2 (CUDA probes, absl)."""
+    """Silence what TensorFlow writes to file descriptor 2 (CUDA probes, absl logs, warnings).
+
+    Python exceptions still show: they are printed after the descriptor is restored.
+    """
     sys.stderr.flush()
     saved = os.dup(2)
     with open(os.devnull, "w") as devnull:
         os.dup2(devnull.fileno(), 2)
         try:
-            yield
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
         finally:
+            sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
 
 
 def import_tensorflow() -> Any:
-    """Import TensorFlow quietly, on the CPU."""
-    if sys.modules.get("tensorflow") is not None:
+    """Import TensorFlow and Keras quietly, on the CPU; TensorFlowMissing if either fails.
+
+    Any exception counts, not only ImportError: a broken install raises all sorts
+    (a RuntimeError from the runtime, an AttributeError from mismatched versions).
+    """
+    if sys.modules.get("tensorflow") is not None and sys.modules.get("keras") is not None:
         return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+    os.environ["KERAS_BACKEND"] = "tensorflow"  # verify traces TensorFlow graphs, whatever the user's default
+    package = "TensorFlow"
     try:
         with _quiet_stderr():
             import tensorflow as tf
 
             tf.config.list_physical_devices("CPU")  # initialises the runtime, whose logs we silence
-    except ImportError as error:
-        raise TensorFlowMissing(f"verify needs TensorFlow ({error}): pip install 'mobicalc[tf]'") from None
+            package = "Keras"
+            import keras
+
+            if keras.backend.backend() != "tensorflow":
+                raise RuntimeError(f"Keras was imported with the {keras.backend.backend()} backend")
+    except Exception as error:
+        missing = isinstance(error, ModuleNotFoundError) and error.name in ("tensorflow", "keras")
+        raise TensorFlowMissing(
+            f"verify needs {package}, which {'is not installed' if missing else 'fails to import'} "
+            f"({_short(error)}): {INSTALL}"
+        ) from None
     tf.get_logger().setLevel("ERROR")
     return tf
 
@@ -78,11 +155,11 @@ class LayerCheck:
 
     name: str
     kind: str
-    engine_macs: int
+    engine_macs: Count
     tf_macs: int | None
-    engine_params: int
+    engine_params: Count
     tf_params: int | None
-    engine_shape: tuple[int, ...]
+    engine_shape: tuple[Count, ...]
     tf_shape: tuple[int, ...] | None
 
     @property
@@ -97,7 +174,7 @@ class ModelCheck:
 
     model: str
     layers: tuple[LayerCheck, ...] = ()
-    engine_totals: dict[str, int] | None = None
+    engine_totals: dict[str, Count] | None = None
     tf_totals: dict[str, int] | None = None
     profiler_flops: int | None = None
     skipped: str | None = None
@@ -116,7 +193,12 @@ class Verification:
 
     @property
     def ok(self) -> bool:
+        """No check that ran differs; a skipped check counts as neither agreement nor difference."""
         return all(check.ok for check in self.checks)
+
+    @property
+    def skipped(self) -> tuple[ModelCheck, ...]:
+        return tuple(check for check in self.checks if check.skipped is not None)
 
 
 def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
@@ -166,18 +248,17 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
 
 
 def reference_model(network: NetworkCost) -> tuple[Any | None, str]:
-    """keras.applications' own model for a built-in table, or None and why not."""
+    """keras.applications' own model for a built-in table, or None and why not.
+
+    The reason reads after "keras.applications", e.g. "keras.applications skipped: needs ...".
+    """
     table = network.architecture.path
     if table not in REFERENCE:
-        return None, "keras.applications has no model for a user table"
+        return None, "has no model for a user table"
     if network.settings.rounding != "keras":
-        return (
-            None,
-            "keras.applications rounds channels its own way: use --rounding keras, "
-            f"not {network.settings.rounding}",
-        )
+        return None, f"rounds channels its own way: use --rounding keras, not {network.settings.rounding}"
     if network.resolution < KERAS_MIN_RESOLUTION:
-        return None, f"keras.applications needs a resolution of at least {KERAS_MIN_RESOLUTION}"
+        return None, f"needs a resolution of at least {KERAS_MIN_RESOLUTION}"
     import_tensorflow()
     import keras
 
@@ -286,17 +367,15 @@ def _check(records: tuple[LayerRecord, ...], model: Any, title: str, matched: di
     checks = []
     for record in records:
         keras_layer = matched.get(record.layer.name)
-        cost_bearing = keras_layer is not None and keras_layer.name in owners
+        weights = owners.get(keras_layer.name) if keras_layer is not None else None  # None: no weights
         checks.append(
             LayerCheck(
                 name=record.layer.name,
                 kind=record.layer.kind,
                 engine_macs=record.cost.macs,
-                tf_macs=macs.get(keras_layer.name, 0) if cost_bearing else None,
+                tf_macs=macs.get(keras_layer.name, 0) if weights and keras_layer is not None else None,
                 engine_params=record.cost.params,
-                tf_params=sum(part.count_params() for part in owners[keras_layer.name])
-                if cost_bearing
-                else None,
+                tf_params=sum(part.count_params() for part in weights) if weights else None,
                 engine_shape=tuple(record.layer.output),
                 tf_shape=_shape(_output_of(keras_layer, owners)) if keras_layer is not None else None,
             )
@@ -349,34 +428,56 @@ def _match_by_name(records: tuple[LayerRecord, ...], model: Any) -> dict[str, An
 
 
 def verify_network(network: NetworkCost) -> Verification:
-    """Check ``network``'s counts against TensorFlow, model by model."""
+    """Check ``network``'s counts against TensorFlow, model by model.
+
+    TensorFlowCannotBuild (before importing TensorFlow) for a model beyond its
+    limits; TensorFlowMissing when TensorFlow or Keras cannot be imported.
+    """
+    check_buildable(network)
     import_tensorflow()
     import keras
 
     checks = []
-    own = build_model(tuple(record.layer for record in network.records), name="mobicalc")
-    by_name = {layer.name: layer for layer in own.layers}
-    matched = {record.layer.name: by_name[record.layer.name] for record in network.records}
-    checks.append(_check(network.records, own, f"built from table {network.architecture.path}", matched))
-    keras.backend.clear_session()
-    reference, title = reference_model(network)
-    if reference is None:
-        checks.append(ModelCheck(model="keras.applications", skipped=title))
-    else:
-        checks.append(_check(network.records, reference, title, _match_by_name(network.records, reference)))
+    with _quiet_stderr():  # warnings Keras and TensorFlow print while building and tracing
+        own = build_model(tuple(record.layer for record in network.records), name="mobicalc")
+        by_name = {layer.name: layer for layer in own.layers}
+        matched = {record.layer.name: by_name[record.layer.name] for record in network.records}
+        checks.append(_check(network.records, own, f"built from table {network.architecture.path}", matched))
         keras.backend.clear_session()
+        reference, title = reference_model(network)
+        if reference is None:
+            checks.append(ModelCheck(model="keras.applications", skipped=title))
+        else:
+            checks.append(
+                _check(network.records, reference, title, _match_by_name(network.records, reference))
+            )
+            keras.backend.clear_session()
+    for check in checks:
+        _refuse_overflow(check)
     return Verification(network, tuple(checks))
+
+
+def _refuse_overflow(check: ModelCheck) -> None:
+    """A negative TensorFlow count is an int64 overflow, not a difference: never report it as one."""
+    counts = [check.profiler_flops, *(check.tf_totals or {}).values()]
+    counts += [count for layer in check.layers for count in (layer.tf_macs, layer.tf_params)]
+    if any(count is not None and count < 0 for count in counts):
+        raise TensorFlowCannotBuild(
+            f"TensorFlow cannot count this model: a statistic of {check.model} overflowed int64"
+        )
 
 
 def tensorflow_totals(network: NetworkCost) -> tuple[int, int]:
     """(MACs, params) of keras.applications' model for ``network``, as TensorFlow counts them."""
+    check_buildable(network)
     import_tensorflow()
     import keras
 
-    model, title = reference_model(network)
-    if model is None:
-        raise ValueError(title)
-    macs = sum(_macs_by_layer(model, _graph(model)).values())
-    params = int(model.count_params())
-    keras.backend.clear_session()
+    with _quiet_stderr():
+        model, reason = reference_model(network)
+        if model is None:
+            raise ValueError(f"keras.applications {reason}")
+        macs = sum(_macs_by_layer(model, _graph(model)).values())
+        params = int(model.count_params())
+        keras.backend.clear_session()
     return macs, params

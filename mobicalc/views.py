@@ -437,6 +437,18 @@ def _profiler_note(check: "ModelCheck") -> str:
     )
 
 
+SKIPPED_COLUMNS = (Column("check", "check"), Column("result", "result"))
+
+
+def verify_summary(verification: "Verification") -> str:
+    """The verdict in one line, naming every check that did not run and why."""
+    skipped = verification.skipped
+    ran = len(verification.checks) - len(skipped)
+    parts = [f"{ran} of {len(verification.checks)} checks ran"]
+    parts += [f"{check.model} skipped: {check.skipped}" for check in skipped]
+    return f"{'ok' if verification.ok else 'DIFFERS'} ({'; '.join(parts)})"
+
+
 def _check_view(check: "ModelCheck", heading: str) -> View:
     view = View(
         f"{check.model}: {heading}",
@@ -457,8 +469,9 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
         ],
     )
     if check.skipped:
-        view.notes.append(f"skipped: {check.skipped}")
-        return view
+        return View(
+            view.title, SKIPPED_COLUMNS, [{"check": check.model, "result": f"skipped: {check.skipped}"}]
+        )
     assert check.engine_totals is not None and check.tf_totals is not None
     for key in ("macs", "params", "trainable_params", "non_trainable_params"):
         engine, tensorflow = check.engine_totals[key], check.tf_totals[key]
@@ -487,13 +500,17 @@ def verify_report(verification: "Verification") -> Report:
             "tensorflow_totals": check.tf_totals,
             "profiler_flops": check.profiler_flops,
             "profiler_note": _profiler_note(check),
-            "layers": view,
+            "layers": [] if check.skipped else view,
         }
         for check, view in zip(verification.checks, views, strict=True)
     ]
+    summary = verify_summary(verification)
+    views[-1].notes += [""] * bool(views[-1].notes) + [summary]
     document: dict[str | None, Any] = {
         "model": describe(verification.network),
         "ok": verification.ok,
+        "summary": summary,
+        "skipped": [{"model": check.model, "reason": check.skipped} for check in verification.skipped],
         "checks": checks,
     }
     return Report(document, views)

@@ -7,8 +7,10 @@ models (from the table, and keras.applications), so the list is kept short.
 
 import dataclasses
 import json
+import signal
 import subprocess
 import sys
+import time
 from fractions import Fraction
 
 import pytest
@@ -16,14 +18,17 @@ from click.testing import CliRunner
 
 from mobicalc.cli import main
 from mobicalc.engine import network_cost
+from mobicalc.exits import Exit
 from mobicalc.kinds import KINDS
 from mobicalc.network import Settings
 
 pytest.importorskip("tensorflow")
 
 from mobicalc.crosscheck import (
+    TensorFlowCannotBuild,
     _match_by_name,
     build_model,
+    check_buildable,
     reference_model,
     tensorflow_totals,
     verify_network,
@@ -96,7 +101,8 @@ def test_user_table(tmp_path):
     verification = verify_network(network_cost(path, Settings(alpha=Fraction("0.75"))))
     built, reference = verification.checks
     assert built.ok and all(layer.ok for layer in built.layers)
-    assert reference.skipped == "keras.applications has no model for a user table"
+    assert reference.skipped == "has no model for a user table"
+    assert verification.ok and verification.skipped == (reference,)
     assert any(layer.kind == "add" for layer in built.layers)
 
 
@@ -269,6 +275,7 @@ class TestVerifyCommand:
         result = CliRunner().invoke(main, ["verify", "v1", "--alpha", "0.25", "--resolution", "64"])
         assert result.exit_code == 1
         assert "✗ differs: conv_preds" in result.output
+        assert result.output.endswith("DIFFERS (2 of 2 checks ran)\n")
 
     def test_exact_rounding_is_a_usage_error(self):
         result = CliRunner().invoke(main, ["verify", "v1", "--rounding", "exact", "--alpha", "0.6"])
@@ -280,19 +287,80 @@ class TestVerifyCommand:
             main, ["verify", "v1", "--rounding", "divisible-by-8", "--alpha", "0.3", "--resolution", "64"]
         )
         assert result.exit_code == 0, result.output
-        assert "skipped: keras.applications rounds channels its own way" in result.output
+        text = " ".join(result.output.split())  # notes wrap at the output's width
+        assert "skipped: rounds channels its own way: use --rounding keras" in text
+        assert text.endswith(
+            "ok (1 of 2 checks ran; keras.applications skipped: rounds channels its own way: "
+            "use --rounding keras, not divisible-by-8)"
+        )
+
+    def test_below_32_pixels_says_keras_applications_was_skipped(self):
+        options = ["verify", "v1", "--alpha", "0.25", "--resolution", "31"]
+        summary = "ok (1 of 2 checks ran; keras.applications skipped: needs a resolution of at least 32)"
+        text = CliRunner().invoke(main, options, env={"COLUMNS": "120"})  # the summary on one line
+        assert text.exit_code == 0, text.output
+        assert "keras.applications  skipped: needs a resolution of at least 32" in text.output
+        assert text.output.endswith(summary + "\n")
+        markdown = CliRunner().invoke(main, [*options, "--format", "markdown"])
+        assert "| keras.applications | skipped: needs a resolution of at least 32 |" in markdown.output
+        assert markdown.output.endswith(summary + "\n")
+        data = json.loads(CliRunner().invoke(main, [*options, "--format", "json"]).output)
+        assert data["ok"] is True
+        assert data["summary"] == summary
+        assert data["skipped"] == [
+            {"model": "keras.applications", "reason": "needs a resolution of at least 32"}
+        ]
+        built, reference = data["checks"]
+        assert built["skipped"] is None and built["layers"]
+        assert reference["skipped"] == "needs a resolution of at least 32"
+        assert reference["layers"] == [] and reference["tensorflow_totals"] is None
+
+    def test_all_checks_ran_says_so(self):
+        result = CliRunner().invoke(main, ["verify", "v1", "--alpha", "0.25", "--resolution", "32"])
+        assert result.exit_code == 0, result.output
+        assert result.output.endswith("\nok (2 of 2 checks ran)\n")
+        assert "skipped" not in result.output
 
 
-def test_without_tensorflow_verify_says_how_to_install():
-    code = (
-        "import sys; sys.modules['tensorflow'] = None\n"  # makes 'import tensorflow' fail
-        "from mobicalc.cli import main\n"
-        "main(['verify', 'v1'])"
+# Without TensorFlow, or with a broken one: tests/test_verify_environment.py.
+
+
+def test_verify_writes_nothing_on_stderr():
+    """TensorFlow's, absl's and Keras' start-up logs and warnings stay off stderr."""
+    for options in (["v1"], ["v2", "--alpha", "0.35", "--resolution", "97", "--no-top"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "mobicalc", "verify", *options], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == ""
+        assert result.stdout.endswith("ok (2 of 2 checks ran)\n")
+
+
+def test_ctrl_c_while_tensorflow_loads_exits_130():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mobicalc", "verify", "v1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 1
-    assert "pip install 'mobicalc[tf]'" in result.stderr
-    assert "Traceback" not in result.stderr
+    try:
+        time.sleep(2)  # TensorFlow is importing, or building
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == Exit.INTERRUPTED, stderr
+    assert stderr == "interrupted\n"
+    assert stdout == ""
+
+
+def test_the_largest_model_tensorflow_may_count_agrees():
+    """Just under the int64 limit TensorFlow's counts are still exact; one pixel more is refused."""
+    network = network_cost("v2", Settings(resolution=18_790_636))
+    assert 2 * network.totals.macs > 2**61  # near the limit of 2**62
+    assert verify_network(network).ok
+    with pytest.raises(TensorFlowCannotBuild, match="over verify's limit of 2"):
+        check_buildable(network_cost("v2", Settings(resolution=18_790_637)))
 
 
 def test_importing_the_crosschecker_does_not_import_tensorflow():
