@@ -46,6 +46,17 @@ Counting conventions:
 All counts are exact: integers, or exact decimals under --rounding exact."""
 
 
+MAX_NUMBER_CHARACTERS = 100
+"""The longest --alpha/--rho: exact arithmetic on thousands of digits would take minutes."""
+MAX_COUNT_DIGITS = 1000
+"""The most digits of an integer option: past that, converting and printing counts gets slow."""
+
+
+def _too_long(text: str, limit: int, what: str) -> str:
+    """The refusal of a number written with more than ``limit`` characters, without echoing it all."""
+    return f"{text[:12]}... ({len(text):,} characters) is too long: at most {limit:,} {what}"
+
+
 class PositiveNumber(click.ParamType):
     """A positive, finite real number, kept exact: '0.6' is 3/5, not 0.59999..."""
 
@@ -57,6 +68,8 @@ class PositiveNumber(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
         if isinstance(value, Fraction):
             return value
+        if len(str(value).strip()) > MAX_NUMBER_CHARACTERS:
+            self.fail(_too_long(str(value).strip(), MAX_NUMBER_CHARACTERS, "characters"), param, ctx)
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -91,6 +104,16 @@ class Budget(click.ParamType):
         return budget
 
 
+class Count(click.IntRange):
+    """A positive integer of at most MAX_COUNT_DIGITS digits."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = value.strip().lstrip("+-").replace("_", "") if isinstance(value, str) else ""
+        if len(text) > MAX_COUNT_DIGITS:
+            self.fail(_too_long(value.strip(), MAX_COUNT_DIGITS, "digits"), param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class TablePath(click.Path):
     """A table file's path; a NUL byte in it is a usage error, not os.stat's ValueError."""
 
@@ -102,7 +125,7 @@ class TablePath(click.Path):
 
 
 ALPHA = PositiveNumber(maximum=Fraction(100))
-COUNT = click.IntRange(min=1)
+COUNT = Count(min=1)
 
 
 def format_option(command: Callable) -> Callable:
@@ -135,22 +158,28 @@ def model_options(command: Callable) -> Callable:
         click.option(
             "--arch",
             type=TablePath(dir_okay=False),
-            help="Your own architecture table (TOML, the format of docs/tables.md) instead of v1/v2.",
+            help="Your own architecture table (TOML, the format of docs/tables.md, at most 1 MiB) "
+            "instead of v1/v2.",
         ),
         click.option(
             "--alpha",
             type=ALPHA,
             default="1",
             show_default=True,
-            help="Width multiplier: any positive real; scales every layer's channels.",
+            help="Width multiplier: any positive real (at most 100 characters); "
+            "scales every layer's channels.",
         ),
         click.option(
             "--resolution",
             type=COUNT,
-            help="Input size in pixels (any size the network's strides leave at least 1 pixel; "
-            "default: the table's, 224).",
+            help="Input size in pixels (any size the network's strides leave at least 1 pixel, "
+            "at most 1,000 digits; default: the table's, 224).",
         ),
-        click.option("--classes", type=COUNT, help="Classifier outputs (default: the table's, 1000)."),
+        click.option(
+            "--classes",
+            type=COUNT,
+            help="Classifier outputs (at most 1,000 digits; default: the table's, 1000).",
+        ),
         click.option(
             "--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False."
         ),
@@ -223,19 +252,26 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--N", "--n", "N", type=COUNT, required=True, help="Output channels N.")
+@click.option("--N", "--n", "N", type=COUNT, required=True, help="Output channels N (at most 1,000 digits).")
 @click.option("--dk", type=COUNT, required=True, help="Kernel size Dk (Dk x Dk).")
 @click.option("--M", "--m", "M", type=COUNT, help="Input channels M.  [default: N]")
 @click.option(
     "--dp", type=COUNT, default=1, help="Output spatial size Dp (Dp x Dp).  [default: 1, per pixel]"
 )
-@click.option("--alpha", type=ALPHA, default="1", show_default=True, help="Width multiplier on M and N.")
+@click.option(
+    "--alpha",
+    type=ALPHA,
+    default="1",
+    show_default=True,
+    help="Width multiplier on M and N (at most 100 characters).",
+)
 @click.option(
     "--rho",
     type=PositiveNumber(maximum=Fraction(100)),
     default="1",
     show_default=True,
-    help="Resolution multiplier on Dp, rounded to the nearest integer (paper Table 3: 14 x 0.714 -> 10).",
+    help="Resolution multiplier on Dp, rounded to the nearest integer (paper Table 3: 14 x 0.714 -> 10); "
+    "at most 100 characters.",
 )
 @rounding_option
 @format_option
