@@ -362,10 +362,26 @@ def verify(output_format: str, **options: Any) -> None:
     relates to MACs. Needs TensorFlow: pip install 'mobicalc[tf]'.
     """
     network = build_network(**options)
-    if any(not isinstance(record.layer.output.channels, int) for record in network.records):
+    fractional = [
+        record.layer.name for record in network.records if not isinstance(record.layer.output.channels, int)
+    ]
+    if fractional:
+        if options["rounding"] == "exact":
+            raise click.UsageError(
+                "--rounding exact gives fractional channels, which no real model has; "
+                "use keras, int or divisible-by-8"
+            )
+        # The table asks for exact rounding itself: for the whole table or for some rows.
+        architecture = network.architecture
+        exact_rows = [row.index for row in architecture.rows if row.rounding == "exact"]
+        cause = (
+            "the table's own rounding 'exact'"
+            if architecture.rounding == "exact"
+            else f"layer {exact_rows[0]}'s rounding 'exact'"
+        )
         raise click.UsageError(
-            "--rounding exact gives fractional channels, which no real model has; "
-            "use keras, int or divisible-by-8"
+            f"{architecture.path}: {cause} gives fractional channels ({fractional[0]} first), "
+            "which no real model has; pass --rounding int, divisible-by-8 or int-divisible-by-8"
         )
     from mobicalc.crosscheck import TensorFlowMissing, verify_network
 

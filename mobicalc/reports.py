@@ -59,7 +59,12 @@ def describe(network: NetworkCost) -> dict[str, Any]:
 
 def title(network: NetworkCost) -> str:
     model = describe(network)
-    classes = f"{model['classes']} classes" if model["include_top"] else "no top"
+    if not model["include_top"]:
+        classes = "no top"
+    elif model["classes"] is None:  # a table without a classifier row
+        classes = "no classifier"
+    else:
+        classes = f"{model['classes']} classes"
     return (
         f"{model['name']} ({model['source']}): alpha {exact_decimal(model['alpha'])}, "
         f"{model['resolution']}x{model['resolution']}, {classes}, rounding {model['rounding']}"

@@ -301,3 +301,40 @@ def test_a_count_of_more_than_1000_digits_is_refused(args, digits):
     result = invoke([*args, "9" * digits])
     assert result.exit_code == 2, result.output
     assert f"999999999999... ({digits:,} characters) is too long: at most 1,000 digits" in result.output
+
+
+EXACT_TABLE = (
+    "resolution = 32\n{}layers = [{{ operator = 'conv', c = 3{} }}, {{ operator = 'conv', c = 8 }}]\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("table", "args", "message"),
+    [
+        (EXACT_TABLE.format("rounding = 'exact'\n", ""), [],
+         "net.toml: the table's own rounding 'exact' gives fractional channels (conv1 first)"),
+        (EXACT_TABLE.format("", ", rounding = 'exact'"), [],
+         "net.toml: layer 1's rounding 'exact' gives fractional channels (conv1 first)"),
+        (EXACT_TABLE.format("", ""), ["--rounding", "exact"], "--rounding exact gives fractional channels"),
+    ],
+)  # fmt: skip
+def test_verify_says_where_fractional_channels_come_from(tmp_path, table, args, message):
+    path = tmp_path / "net.toml"
+    path.write_text(table)
+    result = invoke(["verify", "--arch", str(path), "--alpha", "0.5", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    if not args:
+        assert "--rounding exact" not in result.output  # the user never passed it
+        assert "pass --rounding int, divisible-by-8 or int-divisible-by-8" in result.output
+
+
+def test_a_table_without_a_classifier_is_not_titled_none_classes(tmp_path):
+    path = tmp_path / "trunk.toml"
+    path.write_text("name = 'Trunk'\nresolution = 32\nlayers = [{ operator = 'conv', c = 8 }]\n")
+    for output_format in ("table", "markdown"):
+        output = invoke(["table", "--arch", str(path), "--format", output_format]).output
+        assert "32x32, no classifier, rounding keras" in output
+        assert "None" not in output
+    assert "no top" in invoke(["table", "--arch", str(path), "--no-top"]).output
+    assert "1000 classes" in invoke(["table", "v1"]).output
