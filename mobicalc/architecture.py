@@ -6,11 +6,17 @@ its channels ``c``, stride ``s``, repeats ``n`` and, for bottlenecks, expansion
 the same format works everywhere a built-in one does. See docs/tables.md.
 """
 
+import errno
+import os
+import re
+import stat
 import string
 import tomllib
 from dataclasses import dataclass, fields
 from functools import cache, cached_property
+from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 from mobicalc.rounding import RULES
 
@@ -86,6 +92,44 @@ def parts(operator: str) -> tuple[str, ...]:
     return PARTS.get(operator, (operator,))
 
 
+# Limits on a table file, which may come from anywhere: none gets near a real network,
+# and each keeps reading, parsing and costing a hostile file to well under a second.
+MAX_BYTES = 1024 * 1024
+"""The largest table file read (1 MiB): a longer one is refused after reading this much."""
+MAX_NESTING = 32
+"""How deep arrays and inline tables may nest, and how many parts a dotted key may have."""
+MAX_DIGITS = 1000
+"""The most digits an integer in a table may have."""
+MAX_LAYERS = 100_000
+"""The most layers a table may expand to, counting every repeat."""
+LAYERS_PER_REPEAT = {"separable": 2, "bottleneck": 4}
+"""Layers one repeat of a row may become (bottleneck: expand, depthwise, project, add); others 1."""
+
+_TOO_MANY_DIGITS = 10**MAX_DIGITS
+
+FILE_TYPES = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+# What the nesting scan skips: strings (replaced by a one-letter key, so that a quoted part
+# of a dotted key still counts) and comments. Possessive loops: never any backtracking.
+_STRINGS_AND_COMMENTS = re.compile(
+    r'"""(?:[^"\\]|\\.|"{1,2}(?!"))*+(?:"{3,5}|\Z)'
+    r"|'''(?:[^']|'{1,2}(?!'))*+(?:'{3,5}|\Z)"
+    r'|"(?:[^"\\\n]|\\.)*+(?:"|$)'
+    r"|'[^'\n]*+(?:'|$)"
+    r"|(#)[^\n]*+",
+    re.DOTALL | re.MULTILINE,
+)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]++")
+_BRACKET_STEPS = {"[": 1, "{": 1, "]": -1, "}": -1}
+_DEEP_KEY = re.compile(rf"(?<![\w-])[\w-]++(?:[ \t]*+\.[ \t]*+[\w-]++){{{MAX_NESTING}}}")
+_LONG_NUMBER = re.compile(rf"(?<![\w.+-])[+-]?[0-9](?:_?+[0-9]){{{MAX_DIGITS}}}")
+
+
 class ArchitectureError(ValueError):
     """A table that cannot be read; the message names the file, row and field."""
 
@@ -141,15 +185,54 @@ def load(name_or_path: str | Path) -> Architecture:
     if str(name_or_path) in BUILTIN:
         return _builtin(str(name_or_path))
     path = Path(name_or_path)
+    data = _read(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark is not part of the table
+    except UnicodeDecodeError as error:
+        raise ArchitectureError(
+            f"{path}: cannot read: not UTF-8 ({error.reason} at byte {error.start})"
+        ) from None
+    return parse(text, str(path))
+
+
+def _read(path: Path) -> bytes:
+    """A regular file's bytes, at most MAX_BYTES: never a FIFO, a device or a directory.
+
+    Opened without blocking (a FIFO with no writer would wait forever) and checked on
+    the open file itself, so that nothing can be swapped in between the check and the read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ArchitectureError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ArchitectureError(f"{path}: is a directory, not a TOML table") from None
-    except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: a NUL in the path
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ArchitectureError(f"{path}: cannot read: too many levels of symbolic links") from None
+        raise ArchitectureError(f"{path}: cannot read: {error.strerror or error}") from None
+    except ValueError as error:  # a NUL in the path
         raise ArchitectureError(f"{path}: cannot read: {error}") from None
-    return parse(text, str(path))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ArchitectureError(f"{path}: is a directory, not a TOML table")
+        if not stat.S_ISREG(mode):
+            kind = FILE_TYPES.get(stat.S_IFMT(mode), "a special file")
+            raise ArchitectureError(f"{path}: not a regular file ({kind})")
+        chunks = []
+        left = MAX_BYTES + 1
+        while left and (chunk := os.read(fd, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as error:
+        raise ArchitectureError(f"{path}: cannot read: {error.strerror or error}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_BYTES:
+        raise ArchitectureError(f"{path}: is larger than the 1 MiB a table may be ({MAX_BYTES:,} bytes)")
+    return data
 
 
 @cache
@@ -161,10 +244,15 @@ def _builtin(name: str) -> Architecture:
 
 def parse(text: str, path: str) -> Architecture:
     """Parse and validate a table; ``path`` only names it in error messages."""
+    if len(text) > MAX_BYTES:
+        raise ArchitectureError(f"{path}: is larger than the 1 MiB a table may be ({MAX_BYTES:,} bytes)")
+    _check_nesting(text, path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ArchitectureError(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:  # the nesting scan should have refused it first
+        raise ArchitectureError(f"{path}: nests too deep (at most {MAX_NESTING} levels)") from None
     where = path
     unknown = set(data) - {
         "name",
@@ -177,7 +265,7 @@ def parse(text: str, path: str) -> Architecture:
         "layers",
     }
     if unknown:
-        raise ArchitectureError(f"{where}: unknown top-level field {min(unknown)!r}")
+        raise ArchitectureError(f"{where}: unknown top-level field {_shown(min(unknown))}")
     rounding = _string(data, "rounding", where, default="int", choices=tuple(RULES))
     rows = data.get("layers")
     if not isinstance(rows, list) or not rows:
@@ -190,11 +278,70 @@ def parse(text: str, path: str) -> Architecture:
         input_channels=_positive(data, "input_channels", where, default=3),
         classes=_positive(data, "classes", where, default=1000),
         rounding=rounding,
-        rows=tuple(_row(row, index, path, naming) for index, row in enumerate(rows, start=1)),
+        rows=_rows(rows, path, naming),
         path=path,
     )
     _check_order(architecture)
     return architecture
+
+
+def _check_nesting(text: str, path: str) -> None:
+    """Refuse what would make tomllib recurse too deep or take quadratic time, before it reads a byte.
+
+    A linear scan outside strings and comments: the depth of arrays and inline tables,
+    the parts of dotted keys, and the digits of integers. It may misjudge only text that
+    tomllib rejects before reaching the part misjudged.
+    """
+    code = _STRINGS_AND_COMMENTS.sub(lambda match: "" if match.group(1) else "s", text)
+    brackets = _NOT_BRACKETS.sub("", code)
+    if brackets and max(accumulate(map(_BRACKET_STEPS.__getitem__, brackets))) > MAX_NESTING:
+        raise ArchitectureError(
+            f"{path}: nests too deep: arrays and inline tables may nest at most {MAX_NESTING} levels"
+        )
+    if _DEEP_KEY.search(code):
+        raise ArchitectureError(f"{path}: a dotted key has more than {MAX_NESTING} parts")
+    if _LONG_NUMBER.search(code):
+        raise ArchitectureError(f"{path}: a number has more than {MAX_DIGITS:,} digits")
+
+
+def _rows(rows: list, path: str, naming: "_Naming") -> tuple[Row, ...]:
+    """The rows, refused as soon as their repeats add up to more than MAX_LAYERS layers.
+
+    The count is checked before a row is named, which takes a step per repeat.
+    """
+    result = []
+    layers = 0
+    for index, data in enumerate(rows, start=1):
+        operator = data.get("operator") if isinstance(data, dict) else None
+        repeats = data.get("n", 1) if isinstance(data, dict) else 1
+        if (
+            isinstance(operator, str)
+            and isinstance(repeats, int)
+            and not isinstance(repeats, bool)
+            and repeats > 0
+        ):
+            layers += repeats * LAYERS_PER_REPEAT.get(operator, 1)
+            if layers > MAX_LAYERS:
+                raise ArchitectureError(
+                    f"{path}: layer {index} ({operator}): n = {_shown(repeats)} takes the table "
+                    f"past {MAX_LAYERS:,} layers, the most a table may have"
+                )
+        result.append(_row(data, index, path, naming))
+    return tuple(result)
+
+
+def _shown(value: object) -> str:
+    """A value for an error message: short, and never a huge integer's thousands of digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _TOO_MANY_DIGITS:
+        return f"a number of more than {MAX_DIGITS:,} digits"
+    if isinstance(value, list):
+        if len(value) > 4 or not all(isinstance(item, bool | int | float | str) for item in value):
+            return f"an array of {len(value)} items"
+        return "[" + ", ".join(_shown(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "a table"
+    text = repr(value[:41] if isinstance(value, str) else value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _row(data: object, index: int, path: str, naming: "_Naming") -> Row:
@@ -208,12 +355,12 @@ def _row(data: object, index: int, path: str, naming: "_Naming") -> Row:
     if unknown:
         field = min(unknown)
         raise ArchitectureError(
-            f"{where}: field {field!r} does not apply (allowed: {', '.join(sorted(allowed))})"
+            f"{where}: field {_shown(field)} does not apply (allowed: {', '.join(sorted(allowed))})"
         )
     missing = REQUIRED.get(operator, set()) - set(data)
     if missing:
         raise ArchitectureError(f"{where}: missing field {min(missing)!r}")
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}  # validated above, field by field
     for field in ("c", "t", "n", "s", "kernel"):
         if field in data:
             fields[field] = _positive(data, field, where)
@@ -378,10 +525,10 @@ def _string(
         return default
     value = data[field]
     if not isinstance(value, str):
-        raise ArchitectureError(f"{where}: field {field!r} must be a string, got {value!r}")
+        raise ArchitectureError(f"{where}: field {field!r} must be a string, got {_shown(value)}")
     if choices and value not in choices:
         raise ArchitectureError(
-            f"{where}: field {field!r} is {value!r}; expected one of: {', '.join(choices)}"
+            f"{where}: field {field!r} is {_shown(value)}; expected one of: {', '.join(choices)}"
         )
     return value
 
@@ -393,7 +540,9 @@ def _positive(data: dict, field: str, where: str, *, default: int | None = None)
         return default
     value = data[field]
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ArchitectureError(f"{where}: field {field!r} must be a positive integer, got {value!r}")
+        raise ArchitectureError(f"{where}: field {field!r} must be a positive integer, got {_shown(value)}")
+    if value >= _TOO_MANY_DIGITS:
+        raise ArchitectureError(f"{where}: field {field!r} has more than {MAX_DIGITS:,} digits")
     return value
 
 
@@ -403,10 +552,13 @@ def _padding(value: object, where: str) -> Padding:
     if (
         isinstance(value, list)
         and len(value) == 2
-        and all(isinstance(side, int) and not isinstance(side, bool) and side >= 0 for side in value)
+        and all(
+            isinstance(side, int) and not isinstance(side, bool) and 0 <= side < _TOO_MANY_DIGITS
+            for side in value
+        )
     ):
         return (value[0], value[1])
     raise ArchitectureError(
         f'{where}: field \'padding\' must be "same", "valid" or [before, after] '
-        f"(non-negative integers), got {value!r}"
+        f"(non-negative integers of at most {MAX_DIGITS:,} digits), got {_shown(value)}"
     )

@@ -44,6 +44,17 @@ def _epilog() -> str:
 EPILOG = _epilog()
 
 
+MAX_NUMBER_CHARACTERS = 100
+"""The longest --alpha/--rho: exact arithmetic on thousands of digits would take minutes."""
+MAX_COUNT_DIGITS = 1000
+"""The most digits of an integer option: past that, converting and printing counts gets slow."""
+
+
+def _too_long(text: str, limit: int, what: str) -> str:
+    """The refusal of a number written with more than ``limit`` characters, without echoing it all."""
+    return f"{text[:12]}... ({len(text):,} characters) is too long: at most {limit:,} {what}"
+
+
 class PositiveNumber(click.ParamType):
     """A positive, finite real number, kept exact: '0.6' is 3/5, not 0.59999..."""
 
@@ -55,6 +66,8 @@ class PositiveNumber(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
         if isinstance(value, Fraction):
             return value
+        if len(str(value).strip()) > MAX_NUMBER_CHARACTERS:
+            self.fail(_too_long(str(value).strip(), MAX_NUMBER_CHARACTERS, "characters"), param, ctx)
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -89,6 +102,16 @@ class Budget(click.ParamType):
         return budget
 
 
+class Count(click.IntRange):
+    """A positive integer of at most MAX_COUNT_DIGITS digits."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = value.strip().lstrip("+-").replace("_", "") if isinstance(value, str) else ""
+        if len(text) > MAX_COUNT_DIGITS:
+            self.fail(_too_long(value.strip(), MAX_COUNT_DIGITS, "digits"), param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class TablePath(click.Path):
     """A table file's path; a NUL byte in it is a usage error, not os.stat's ValueError."""
 
@@ -100,7 +123,7 @@ class TablePath(click.Path):
 
 
 ALPHA = PositiveNumber(maximum=Fraction(100))
-COUNT = click.IntRange(min=1)
+COUNT = Count(min=1)
 
 
 def format_option(command: Callable) -> Callable:
@@ -140,22 +163,28 @@ def model_options(command: Callable) -> Callable:
         click.option(
             "--arch",
             type=TablePath(dir_okay=False),
-            help="Your own architecture table (TOML, the format of docs/tables.md) instead of v1/v2.",
+            help="Your own architecture table (TOML, the format of docs/tables.md, at most 1 MiB) "
+            "instead of v1/v2.",
         ),
         click.option(
             "--alpha",
             type=ALPHA,
             default="1",
             show_default=True,
-            help="Width multiplier: any positive real; scales every layer's channels.",
+            help="Width multiplier: any positive real (at most 100 characters); "
+            "scales every layer's channels.",
         ),
         click.option(
             "--resolution",
             type=COUNT,
-            help="Input size in pixels (any size the network's strides leave at least 1 pixel; "
-            "default: the table's, 224).",
+            help="Input size in pixels (any size the network's strides leave at least 1 pixel, "
+            "at most 1,000 digits; default: the table's, 224).",
         ),
-        click.option("--classes", type=COUNT, help="Classifier outputs (default: the table's, 1000)."),
+        click.option(
+            "--classes",
+            type=COUNT,
+            help="Classifier outputs (at most 1,000 digits; default: the table's, 1000).",
+        ),
         click.option(
             "--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False."
         ),
@@ -322,19 +351,26 @@ def main() -> None:
 
 
 @main.command(short_help="One layer: standard vs depthwise separable convolution.")
-@click.option("--N", "--n", "N", type=COUNT, required=True, help="Output channels N.")
+@click.option("--N", "--n", "N", type=COUNT, required=True, help="Output channels N (at most 1,000 digits).")
 @click.option("--dk", type=COUNT, required=True, help="Kernel size Dk (Dk x Dk).")
 @click.option("--M", "--m", "M", type=COUNT, help="Input channels M.  [default: N]")
 @click.option(
     "--dp", type=COUNT, default=1, help="Output spatial size Dp (Dp x Dp).  [default: 1, per pixel]"
 )
-@click.option("--alpha", type=ALPHA, default="1", show_default=True, help="Width multiplier on M and N.")
+@click.option(
+    "--alpha",
+    type=ALPHA,
+    default="1",
+    show_default=True,
+    help="Width multiplier on M and N (at most 100 characters).",
+)
 @click.option(
     "--rho",
     type=PositiveNumber(maximum=Fraction(100)),
     default="1",
     show_default=True,
-    help="Resolution multiplier on Dp, rounded to the nearest integer (paper Table 3: 14 x 0.714 -> 10).",
+    help="Resolution multiplier on Dp, rounded to the nearest integer (paper Table 3: 14 x 0.714 -> 10); "
+    "at most 100 characters.",
 )
 @rounding_option
 @format_option
@@ -443,10 +479,26 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
       130  interrupted (Ctrl-C)
     """
     network = build_network(**options)
-    if any(not isinstance(record.layer.output.channels, int) for record in network.records):
+    fractional = [
+        record.layer.name for record in network.records if not isinstance(record.layer.output.channels, int)
+    ]
+    if fractional:
+        if options["rounding"] == "exact":
+            raise click.UsageError(
+                "--rounding exact gives fractional channels, which no real model has; "
+                "use keras, int or divisible-by-8"
+            )
+        # The table asks for exact rounding itself: for the whole table or for some rows.
+        architecture = network.architecture
+        exact_rows = [row.index for row in architecture.rows if row.rounding == "exact"]
+        cause = (
+            "the table's own rounding 'exact'"
+            if architecture.rounding == "exact"
+            else f"layer {exact_rows[0]}'s rounding 'exact'"
+        )
         raise click.UsageError(
-            "--rounding exact gives fractional channels, which no real model has; "
-            "use keras, int or divisible-by-8"
+            f"{architecture.path}: {cause} gives fractional channels ({fractional[0]} first), "
+            "which no real model has; pass --rounding int, divisible-by-8 or int-divisible-by-8"
         )
     from mobicalc.crosscheck import TensorFlowCannotBuild, TensorFlowMissing, verify_network
 

@@ -1,8 +1,13 @@
 """Reading tables: the built-ins, a user's own, and every way a file can be wrong."""
 
+import os
+import signal
+import time
+
 import pytest
 
-from mobicalc.architecture import ArchitectureError, load, parse
+from mobicalc import architecture
+from mobicalc.architecture import MAX_BYTES, MAX_LAYERS, ArchitectureError, load, parse
 from mobicalc.engine import network_cost
 
 USER_TABLE = """
@@ -156,3 +161,209 @@ def test_tables_without_names_keep_the_derived_names(tmp_path):
         "block3_expand", "block3_depthwise", "block3_project", "block3_add",
         "pool1", "classifier",
     ]  # fmt: skip
+
+
+# Hostile files: --arch FILE is input from anywhere. Each is a clean ArchitectureError, at once.
+
+
+@pytest.fixture
+def alarm():
+    """A read that blocks (a FIFO with no writer) fails the test instead of hanging the suite."""
+
+    def hung(signum, frame):
+        raise AssertionError("blocked reading the table")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(5)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_fifo_with_no_writer_is_refused_without_blocking(tmp_path, alarm):
+    fifo = tmp_path / "net.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ArchitectureError, match=r"net.toml: not a regular file \(a FIFO\)$"):
+        load(fifo)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_devices_are_refused(device, alarm):
+    if not os.path.exists(device):
+        pytest.skip(f"no {device}")
+    with pytest.raises(ArchitectureError, match=rf"^{device}: not a regular file \(a character device\)$"):
+        load(device)
+
+
+def test_a_symlink_loop(tmp_path):
+    (tmp_path / "a.toml").symlink_to(tmp_path / "b.toml")
+    (tmp_path / "b.toml").symlink_to(tmp_path / "a.toml")
+    with pytest.raises(ArchitectureError, match=r"a\.toml: cannot read: too many levels of symbolic links$"):
+        load(tmp_path / "a.toml")
+
+
+def test_a_symlink_to_a_table_is_read(tmp_path):
+    (tmp_path / "tiny.toml").write_text(USER_TABLE)
+    (tmp_path / "link.toml").symlink_to(tmp_path / "tiny.toml")
+    assert load(tmp_path / "link.toml").name == "TinyNet"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_a_file_without_read_permission(tmp_path):
+    path = tmp_path / "secret.toml"
+    path.write_text(USER_TABLE)
+    path.chmod(0)
+    with pytest.raises(ArchitectureError, match=r"secret\.toml: cannot read: Permission denied$"):
+        load(path)
+
+
+def test_a_table_of_exactly_1_mib_is_read_and_one_byte_more_is_not(tmp_path):
+    path = tmp_path / "big.toml"
+    text = USER_TABLE + "#" * (MAX_BYTES - len(USER_TABLE) - 1) + "\n"
+    assert MAX_BYTES == 1_048_576 == len(text.encode())
+    path.write_text(text)
+    assert load(path).name == "TinyNet"
+    path.write_text(text + "\n")
+    with pytest.raises(
+        ArchitectureError, match=r"big.toml: is larger than the 1 MiB a table may be \(1,048,576 bytes\)$"
+    ):
+        load(path)
+
+
+def test_a_huge_file_is_refused_after_reading_at_most_the_limit(tmp_path, monkeypatch):
+    path = tmp_path / "huge.toml"
+    with path.open("wb") as file:
+        file.truncate(1 << 40)  # a sparse terabyte: reading it all would never end
+    read = []
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, n: read.append(real_read(fd, n)) or read[-1])
+    with pytest.raises(ArchitectureError, match="larger than the 1 MiB a table may be"):
+        load(path)
+    assert sum(map(len, read)) == MAX_BYTES + 1
+
+
+def test_a_byte_order_mark_is_not_part_of_the_table(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + USER_TABLE.encode())
+    assert load(path).name == "TinyNet"
+
+
+def test_an_undecodable_file_says_where(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b"name = 'caf\xe9'\n")
+    with pytest.raises(
+        ArchitectureError,
+        match=r"latin1.toml: cannot read: not UTF-8 \(invalid continuation byte at byte 11\)$",
+    ):
+        load(path)
+
+
+POOL = "\nlayers = [{ operator = 'pool' }]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x = " + "[" * 33 + "]" * 33 + POOL, "nests too deep: arrays and inline tables may nest at most 32 levels"),
+        ("x = " + "[" * 100_000, "nests too deep"),
+        ("x = " + "[" * (MAX_BYTES - 4), "nests too deep"),  # 1 MiB of [: no RecursionError
+        ("x = " + "{ a = " * 33 + "1" + "}" * 33 + POOL, "nests too deep"),
+        ("x = " + "[{ a = " * 17 + "1" + "}]" * 17 + POOL, "nests too deep"),  # mixed: 34 levels
+        ("a" + ".b" * 32 + " = 1" + POOL, "a dotted key has more than 32 parts"),
+        ("a" + ".b" * (MAX_BYTES // 3) + " = 1", "a dotted key has more than 32 parts"),  # quadratic in tomllib
+        ('"a"' + ' . "b"' * 32 + " = 1" + POOL, "a dotted key has more than 32 parts"),
+        ("[" + "a." * 32 + "a]" + POOL, "a dotted key has more than 32 parts"),
+        ("x = { " + "a." * 32 + "a = 1 }" + POOL, "a dotted key has more than 32 parts"),
+        ("resolution = " + "9" * 1001 + POOL, "a number has more than 1,000 digits"),
+        ("resolution = " + "9" * (MAX_BYTES - 20), "a number has more than 1,000 digits"),  # quadratic int()
+        ("resolution = " + "9_" * 1000 + "9" + POOL, "a number has more than 1,000 digits"),
+        ("resolution = 0x" + "f" * 1000 + POOL, "field 'resolution' has more than 1,000 digits"),
+        ("layers = [{ operator = 'conv', c = 0x" + "f" * 900 + " }]", r"layer 1 \(conv\): field 'c' has more than 1,000 digits$"),
+        ("layers = [{ operator = 'conv', c = 8, padding = [0, 0x" + "f" * 900 + "] }]",
+         "layer 1 \\(conv\\): field 'padding' must be .* at most 1,000 digits\\), got \\[0, a number of more than 1,000 digits\\]$"),
+    ],
+)  # fmt: skip
+def test_nesting_and_digits_are_bounded_before_tomllib(text, message):
+    started = time.perf_counter()
+    with pytest.raises(ArchitectureError, match=f"^my.toml: {message}"):
+        parse(text, "my.toml")
+    assert time.perf_counter() - started < 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = " + "[" * 32 + "]" * 32 + POOL,  # exactly the limits: through to the next check
+        "a" + ".b" * 31 + " = 1" + POOL,
+        "resolution = " + "9" * 1000 + POOL,
+        "[[x]]\n" * 1000 + POOL,
+    ],
+)
+def test_the_limits_themselves_are_allowed(text):
+    try:
+        parse(text, "my.toml")
+    except ArchitectureError as error:
+        assert str(error).startswith("my.toml: unknown top-level field")
+
+
+def test_brackets_dots_and_digits_in_strings_and_comments_do_not_count():
+    text = (
+        'name = "' + "[{" * 100 + "a." * 100 + '"\n'
+        + "source = '''" + "[" * 100 + "''' # " + "{" * 100 + "\n"
+        + 'rounding = "exact" # ' + "9" * 2000 + "\n"
+        + '"quoted [ key" = 1\n'
+        + POOL
+    )  # fmt: skip
+    with pytest.raises(ArchitectureError, match="unknown top-level field 'quoted \\[ key'"):
+        parse(text, "my.toml")
+    assert parse(text.replace('"quoted [ key" = 1\n', ""), "my.toml").name.startswith("[{[{")
+
+
+def test_recursion_in_tomllib_is_a_clean_error_even_past_the_scan(monkeypatch):
+    monkeypatch.setattr(architecture, "_check_nesting", lambda text, path: None)
+    with pytest.raises(ArchitectureError, match=r"^my.toml: nests too deep \(at most 32 levels\)$"):
+        parse("x = " + "[" * 100_000, "my.toml")
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("{ operator = 'conv', c = 8, n = 1000000000 }", r"layer 1 \(conv\): n = 1000000000 takes the table past 100,000 layers, the most a table may have$"),
+        ("{ operator = 'conv', c = 8, n = " + str(10**30) + " }", f"layer 1 \\(conv\\): n = {10**30} takes the table past 100,000 layers"),
+        ("{ operator = 'conv', c = 8, n = 1000 }," * 200, r"layer 101 \(conv\): n = 1000 takes the table past 100,000 layers"),
+        ("{ operator = 'conv', c = 8, n = 100001 }", "layer 1 .* past 100,000 layers"),
+        ("{ operator = 'separable', c = 8, n = 50001 }", "layer 1 .* past 100,000 layers"),
+        ("{ operator = 'bottleneck', t = 6, c = 8, n = 25001 }", "layer 1 .* past 100,000 layers"),
+        ("{ operator = 'conv', c = 8, n = 99999 }, { operator = 'pool' }, { operator = 'classifier' }",
+         r"layer 3 \(classifier\): n = 1 takes the table past 100,000 layers"),
+    ],
+)  # fmt: skip
+def test_layers_are_counted_before_anything_is_built(rows, message):
+    started = time.perf_counter()
+    with pytest.raises(ArchitectureError, match=f"^my.toml: {message}"):
+        parse(f"layers = [{rows}]", "my.toml")
+    assert time.perf_counter() - started < 1
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "{ operator = 'conv', c = 8, n = 100000 }",
+        "{ operator = 'separable', c = 8, n = 50000 }",
+        "{ operator = 'bottleneck', t = 6, c = 8, n = 25000 }",
+    ],
+)
+def test_exactly_100000_layers_are_allowed(row):
+    assert MAX_LAYERS == 100_000
+    parse(f"layers = [{row}]", "my.toml")
+
+
+def test_long_values_are_shortened_in_messages():
+    with pytest.raises(ArchitectureError) as error:
+        parse("rounding = '" + "x" * 100_000 + "'" + POOL, "my.toml")
+    assert str(error.value).startswith("my.toml: field 'rounding' is 'xxxxx")
+    assert len(str(error.value)) < 200
+    with pytest.raises(
+        ArchitectureError, match=r"field 'c' must be a positive integer, got an array of 100000 items$"
+    ):
+        parse("layers = [{ operator = 'conv', c = [" + "1," * 100_000 + "] }]", "my.toml")

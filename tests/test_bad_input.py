@@ -3,6 +3,9 @@
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from fractions import Fraction
 
 import pytest
@@ -145,7 +148,8 @@ def test_a_path_with_a_nul_byte():
     assert "cannot read" in result.output
 
 
-TEN_TO = {digits: "1" + "0" * int(digits) for digits in ("160", "310", "400", "2200", "5000")}
+TEN_TO = {digits: "1" + "0" * int(digits) for digits in ("160", "310", "400")}
+NINES = "9" * 1000  # the longest count an option takes
 
 
 @pytest.mark.parametrize("output_format", ["table", "json", "csv", "markdown"])
@@ -165,9 +169,10 @@ def test_absurdly_large_numbers_are_counted_exactly(output_format):
         (["ratio", "--N", TEN_TO["400"], "--dk", "3", "--format", output_format], 0),
         # Far over budget: exit 1, the verdict, not a crash.
         (["check", "v2", "--resolution", TEN_TO["160"], "--max-macs", "1T", "--format", output_format], 1),
-        # Past Python's 4,300-digit guard on int <-> str: MACs of over 4,400 digits, a 5,001-digit input.
-        (["table", "v1", "--resolution", TEN_TO["2200"], "--format", output_format], 0),
-        (["check", "v1", "--classes", TEN_TO["5000"], "--max-params", "4.3M", "--format", output_format], 1),
+        # Past Python's 4,300-digit guard on int <-> str: MACs of some 6,000 digits from 1,000-digit inputs.
+        (["ratio", "--N", NINES, "--M", NINES, "--dk", NINES, "--dp", NINES, "--format", output_format], 0),
+        (["table", "v1", "--resolution", NINES, "--classes", NINES, "--format", output_format], 0),
+        (["check", "v1", "--classes", NINES, "--max-params", "4.3M", "--format", output_format], 1),
     ):
         assert invoke(args).exit_code == exit_code, args[:2]
 
@@ -190,3 +195,146 @@ def test_exact_rounding_with_a_long_alpha_prints_every_digit():
     channels = 32 * Fraction(alpha)
     assert Fraction(first["macs"]) == 3 * 3 * 3 * channels * 112 * 112
     assert Fraction(first["params"]) == 3 * 3 * 3 * channels + 4 * channels
+
+
+def run_mobicalc(*args):
+    """A real process: what a FIFO or a device does depends on the process, not on CliRunner."""
+    return subprocess.run(
+        [sys.executable, "-m", "mobicalc", *args], capture_output=True, text=True, timeout=10, check=False
+    )
+
+
+def assert_one_error_line(stderr: str, message: str) -> None:
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, stderr
+    assert stderr.rstrip().splitlines()[-1] == errors[0]
+    assert message in errors[0]
+
+
+def test_a_fifo_with_no_writer_does_not_hang(tmp_path):
+    fifo = tmp_path / "net.toml"
+    os.mkfifo(fifo)
+    result = run_mobicalc("table", "--arch", str(fifo))
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr, f"{fifo}: not a regular file (a FIFO)")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_an_endless_device_is_refused(device):
+    result = run_mobicalc("table", "--arch", device, "--format", "json")
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr, f"{device}: not a regular file (a character device)")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda path: path.symlink_to(path), "cannot read: too many levels of symbolic links"),
+        (lambda path: path.write_bytes(b"#" * (1 << 20) + b"\n"), "is larger than the 1 MiB a table may be"),
+        (lambda path: path.write_text("x = " + "[" * 5000), "nests too deep"),
+        (lambda path: path.write_text("a" + ".b" * 5000 + " = 1"), "a dotted key has more than 32 parts"),
+        (lambda path: path.write_text("layers = [{ operator = 'conv', c = 8, n = 1000000000 }]"),
+         "layer 1 (conv): n = 1000000000 takes the table past 100,000 layers"),
+        (lambda path: path.write_text("resolution = " + "9" * 100_000), "a number has more than 1,000 digits"),
+    ],
+)  # fmt: skip
+def test_hostile_architecture_files(tmp_path, make, message):
+    path = tmp_path / "net.toml"
+    make(path)
+    result = invoke(["table", "--arch", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"net.toml: {message}" in result.output
+    assert_one_error_line(result.output, message)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbfresolution = 32\nlayers = [{ operator = 'conv', c = 8 }]\n")
+    result = invoke(["table", "--arch", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["totals"]["macs"] == 3 * 3 * 3 * 8 * 32 * 32
+
+
+LONG_ALPHAS = {
+    "50,000 decimals": "0." + "7" * 50_000,
+    "a long integer part": "1" + "0" * 30_000 + "." + "5" * 20_000,
+    "101 characters": "0." + "1" * 99,
+}
+
+
+@pytest.mark.parametrize("output_format", ["table", "json", "csv", "markdown"])
+@pytest.mark.parametrize("rounding", ["keras", "exact"])
+@pytest.mark.parametrize("alpha", LONG_ALPHAS.values(), ids=LONG_ALPHAS.keys())
+def test_a_number_of_thousands_of_digits_is_refused_not_computed(alpha, rounding, output_format):
+    for args in (["table", "v1", "--alpha", alpha], [*RATIO, "--alpha", alpha], [*RATIO, "--rho", alpha]):
+        result = invoke([*args, "--rounding", rounding, "--format", output_format])
+        assert result.exit_code == 2, result.output
+        assert (
+            f"{alpha[:12]}... ({len(alpha):,} characters) is too long: at most 100 characters"
+            in result.output
+        )
+        assert len(result.output) < 1000  # the number is not echoed
+
+
+def test_an_alpha_of_100_characters_is_exact():
+    alpha = "0." + "1" * 98
+    result = invoke(["table", "v1", "--alpha", alpha, "--rounding", "exact", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    first = next(csv.DictReader(io.StringIO(result.output)))
+    assert Fraction(first["macs"]) == 3 * 3 * 3 * 32 * Fraction(alpha) * 112 * 112
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["table", "v1", "--classes"],
+        ["table", "v2", "--resolution"],
+        ["check", "v1", "--max-macs", "1M", "--classes"],
+        [*RATIO, "--dp"],
+        ["ratio", "--dk", "3", "--N"],
+    ],
+)
+@pytest.mark.parametrize("digits", [1001, 50_000])
+def test_a_count_of_more_than_1000_digits_is_refused(args, digits):
+    result = invoke([*args, "9" * digits])
+    assert result.exit_code == 2, result.output
+    assert f"999999999999... ({digits:,} characters) is too long: at most 1,000 digits" in result.output
+
+
+EXACT_TABLE = (
+    "resolution = 32\n{}layers = [{{ operator = 'conv', c = 3{} }}, {{ operator = 'conv', c = 8 }}]\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("table", "args", "message"),
+    [
+        (EXACT_TABLE.format("rounding = 'exact'\n", ""), [],
+         "net.toml: the table's own rounding 'exact' gives fractional channels (conv1 first)"),
+        (EXACT_TABLE.format("", ", rounding = 'exact'"), [],
+         "net.toml: layer 1's rounding 'exact' gives fractional channels (conv1 first)"),
+        (EXACT_TABLE.format("", ""), ["--rounding", "exact"], "--rounding exact gives fractional channels"),
+    ],
+)  # fmt: skip
+def test_verify_says_where_fractional_channels_come_from(tmp_path, table, args, message):
+    path = tmp_path / "net.toml"
+    path.write_text(table)
+    result = invoke(["verify", "--arch", str(path), "--alpha", "0.5", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    if not args:
+        assert "--rounding exact" not in result.output  # the user never passed it
+        assert "pass --rounding int, divisible-by-8 or int-divisible-by-8" in result.output
+
+
+def test_a_table_without_a_classifier_is_not_titled_none_classes(tmp_path):
+    path = tmp_path / "trunk.toml"
+    path.write_text("name = 'Trunk'\nresolution = 32\nlayers = [{ operator = 'conv', c = 8 }]\n")
+    for output_format in ("table", "markdown"):
+        output = invoke(["table", "--arch", str(path), "--format", output_format]).output
+        assert "32x32, no classifier, rounding keras" in output
+        assert "None" not in output
+    assert "no top" in invoke(["table", "--arch", str(path), "--no-top"]).output
+    assert "1000 classes" in invoke(["table", "v1"]).output
