@@ -223,6 +223,18 @@ def build_network(
         raise click.UsageError(f"{arch}: {error}" if arch else str(error)) from None
 
 
+def run() -> None:
+    """The ``mobicalc`` command: ``main``, with a stderr that cannot be written to ending quietly.
+
+    (A usage error is told on stderr; if even that fails, the exit code is all that is left.)
+    """
+    try:
+        main(prog_name="mobicalc")
+    except OSError:
+        _drop_stdout()
+        raise SystemExit(Exit.OUTPUT_ERROR) from None
+
+
 def write(text: str) -> None:
     """Write the whole output to stdout, or end with the exit code for what went wrong.
 
@@ -281,8 +293,38 @@ class CannotVerify(click.ClickException):
     exit_code = Exit.USAGE
 
 
-class InterruptibleGroup(click.Group):
-    """Ctrl-C in any command: one line on stderr and exit 130, not Click's "Aborted!" and exit 1."""
+def _show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """--help, written as every output is: a closed, full or broken stdout gets its exit code."""
+    if value and not ctx.resilient_parsing:
+        write(ctx.get_help() + "\n")
+        ctx.exit()
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from importlib.metadata import version
+
+        write(f"mobicalc, version {version('mobicalc')}\n")
+        ctx.exit()
+
+
+class WritingCommand(click.Command):
+    """A command whose --help goes through ``write`` (Click's own echo would leave a traceback)."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.callback = _show_help
+        return option
+
+
+class InterruptibleGroup(WritingCommand, click.Group):
+    """Ctrl-C in any command: one line on stderr and exit 130, not Click's "Aborted!" and exit 1.
+
+    Its commands, like itself, write their --help through ``write``.
+    """
+
+    command_class = WritingCommand
 
     def invoke(self, ctx: click.Context) -> Any:
         signalled = []
@@ -331,7 +373,10 @@ def _exit_now(code: int) -> None:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EPILOG,
 )
-@click.version_option(package_name="mobicalc")
+@click.option(
+    "--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+    help="Show the version and exit.",
+)  # fmt: skip
 def main() -> None:
     """Exact MACs and parameters of MobileNet-style networks, standard vs separable.
 

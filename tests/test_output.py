@@ -102,7 +102,14 @@ class TestStreams:
         assert result.returncode == Exit.OUTPUT_ERROR
         assert result.stderr == "mobicalc: cannot write the output: No space left on device\n"
 
-    @pytest.mark.parametrize("args", [["table", "v1"], ["table", "v2", "--format", "json"]])
+    @pytest.mark.parametrize("args", [["--help"], ["--version"], ["table", "--help"], ["check", "--help"]])
+    def test_help_and_version_fail_like_any_output(self, args):
+        with open("/dev/full", "w") as full:
+            result = mobicalc(*args, stdout=full, stderr=subprocess.PIPE, text=True)
+        assert result.returncode == Exit.OUTPUT_ERROR
+        assert result.stderr == "mobicalc: cannot write the output: No space left on device\n"
+
+    @pytest.mark.parametrize("args", [["table", "v1"], ["table", "v2", "--format", "json"], ["--help"]])
     def test_broken_pipe_ends_quietly(self, args):
         read, write = os.pipe()
         os.close(read)  # the reader is gone before anything is written: every write fails
