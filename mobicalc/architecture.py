@@ -12,8 +12,8 @@ import re
 import stat
 import string
 import tomllib
-from dataclasses import dataclass, fields
-from functools import cache, cached_property
+from dataclasses import dataclass
+from functools import cache
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -170,14 +170,6 @@ class Architecture:
     rounding: str
     rows: tuple[Row, ...]
     path: str
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    @cached_property
-    def _hash(self) -> int:
-        """The engine's caches are keyed by the table: its rows are hashed once, not on every lookup."""
-        return hash(tuple(getattr(self, field.name) for field in fields(self)))
 
 
 def load(name_or_path: str | Path) -> Architecture:

@@ -269,6 +269,7 @@ class TestVerifyCommand:
         assert result.exit_code == 0, result.output
         assert "✓ all agree" in result.output
         assert "TF profiler float_operation()" in result.output
+        assert max(len(line) for line in result.output.splitlines()) <= 80  # a pipe gets 80 columns
 
     def test_difference_exits_1_and_names_the_layers(self, monkeypatch):
         monkeypatch.setitem(KINDS, "dense", dataclasses.replace(KINDS["dense"], formula=lambda *args: (1, 1)))
