@@ -539,7 +539,7 @@ def _positive(data: dict, field: str, where: str, *, default: int | None = None)
 
 
 def _padding(value: object, where: str) -> Padding:
-    if value in ("same", "valid"):
+    if isinstance(value, str) and value in ("same", "valid"):
         return value
     if (
         isinstance(value, list)

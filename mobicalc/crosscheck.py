@@ -6,7 +6,6 @@ from TensorFlow (``count_params()``, the traced graph's per-op statistics,
 tensor shapes), never from the engine, so agreement means something.
 """
 
-import math
 import os
 import re
 import sys
@@ -84,8 +83,12 @@ def check_buildable(network: NetworkCost) -> None:
             "building takes about 3 times that in memory)"
         )
     macs = sum(record.cost.macs for record in network.records)
-    elements = sum(math.prod(record.layer.output) for record in network.records)
-    statistic = 2 * macs + ELEMENTWISE_PER_ELEMENT * (elements + math.prod(network.records[0].layer.input))
+    first = network.records[0].layer.input
+    elements = first.height * first.width * first.channels + sum(
+        output.height * output.width * output.channels
+        for output in (record.layer.output for record in network.records)
+    )
+    statistic = 2 * macs + ELEMENTWISE_PER_ELEMENT * elements
     if statistic > MAX_STATISTIC:
         raise TensorFlowCannotBuild(
             f"TensorFlow cannot count this model: its flops statistics (2 x MACs plus elementwise ops) "
