@@ -513,6 +513,12 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
         raise SystemExit(Exit.FAILED)
 
 
+class ValueList(list):
+    """The values of --alpha or --resolution, with a line for each range that stops short of its stop."""
+
+    notes: list[str]
+
+
 class Values(click.ParamType):
     """A comma-separated list of numbers and start:stop:step ranges (stop included), kept exact."""
 
@@ -524,15 +530,18 @@ class Values(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, list):
             return value
-        from mobicalc.design import RangeError, values
+        from mobicalc.design import RangeError, short_ranges, values
 
         try:
             found = values(str(value), integer=self.integer, what=self.what)
+            notes = short_ranges(str(value), integer=self.integer)
         except RangeError as error:
             self.fail(str(error), param, ctx)
         if self.maximum is not None and (largest := max(found)) > self.maximum:
             self.fail(f"{self.what} {largest} is out of range: at most {self.maximum}", param, ctx)
-        return [int(found_value) for found_value in found] if self.integer else found
+        result = ValueList(int(found_value) for found_value in found) if self.integer else ValueList(found)
+        result.notes = [f"{self.what} {note}" for note in notes]
+        return result
 
 
 PLOT_KINDS = ("macs", "accuracy")
@@ -604,9 +613,10 @@ def sweep(
       mobicalc sweep v1 --alpha 0.25,0.5,0.75,1 --resolution 128:224:32
       mobicalc sweep v2 --max-macs 300M       most accurate release within 300M
       mobicalc sweep v2 --alpha 0.35:1.4:0.05 --resolution 96:320:16 --format csv
-    A range start:stop:step includes its stop, which the step must reach
-    exactly (0.25:1.4:0.05 is 24 values), read exactly, without float drift;
-    a sweep has at most 1,000,000 configurations. Budgets (inclusive) keep
+    A range start:stop:step is read exactly, without float drift, and
+    includes its stop when the step lands on it, as seq does (0.25:1.4:0.05
+    is 24 values; 96:293:2 ends at 292, and the output says so). A sweep has
+    at most 1,000,000 configurations. Budgets (inclusive) keep
     the configurations within them and mark the frontier: those no other
     kept one dominates (at least as much alpha and resolution for no more
     MACs and params). For v1 and v2 the released TF-slim checkpoints'
@@ -658,6 +668,7 @@ def sweep(
         swept=len(points),
         published=published,
         no_accuracy=no_accuracy,
+        notes=[note for given in (alphas, resolutions) for note in getattr(given, "notes", [])],
     )
     report = sweep_report(summary)
     if plot is not None:

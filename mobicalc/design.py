@@ -7,6 +7,7 @@ no other configuration dominates; ``published_top1`` gives the ImageNet top-1 of
 the released TF-slim checkpoints, with its source.
 """
 
+import math
 import re
 import tomllib
 from collections.abc import Sequence
@@ -43,11 +44,6 @@ def _number(text: str, what: str, integer: bool) -> Fraction:
     return value
 
 
-def count_of(text: str, integer: bool = False) -> int:
-    """How many values ``text`` names, without making them (so that a huge range costs nothing)."""
-    return sum(len(_item_bounds(item.strip(), integer)[3]) for item in _items(text))
-
-
 def _items(text: str) -> list[str]:
     items = [item.strip() for item in text.split(",")]
     if not text.strip():
@@ -77,26 +73,18 @@ def _item_bounds(item: str, integer: bool) -> tuple[Fraction, Fraction, Fraction
         raise RangeError(f"{item!r}: the step is zero")
     if stop < start:
         raise RangeError(f"{item!r} is empty: the stop {parts[1]} is below the start {parts[0]}")
-    steps = (stop - start) / step
-    if steps.denominator != 1:
-        last = start + (steps.numerator // steps.denominator) * step
-        raise RangeError(
-            f"{item!r}: the step {parts[2]} does not divide {exact_decimal(stop - start)} "
-            f"(stop - start), so the stop would not be reached; the last value would be "
-            f"{exact_decimal(last)}: use a stop of {exact_decimal(last)} or {exact_decimal(last + step)}"
-        )
+    steps = math.floor((stop - start) / step)  # as seq: the stop if the step reaches it, else the last below
     if steps >= MAX_CONFIGURATIONS:
-        raise RangeError(
-            f"{item!r} has {int(steps) + 1:,} values: a sweep has at most {MAX_CONFIGURATIONS:,}"
-        )
-    return start, stop, step, range(int(steps) + 1)
+        raise RangeError(f"{item!r} has {steps + 1:,} values: a sweep has at most {MAX_CONFIGURATIONS:,}")
+    return start, stop, step, range(steps + 1)
 
 
 def values(text: str, *, integer: bool = False, what: str = "value") -> list[Fraction]:
     """The values of a comma-separated list of numbers and ranges, exactly, each once, in order.
 
-    A range ``start:stop:step`` includes its stop, which the step must reach exactly:
-    ``0.25:1.4:0.05`` is 0.25, 0.30, ..., 1.40 (24 values). Values must be positive
+    A range ``start:stop:step`` includes its stop when the step reaches it exactly, as
+    ``seq`` does: ``0.25:1.4:0.05`` is 0.25, 0.30, ..., 1.40 (24 values); ``96:293:2`` ends
+    at 292 (``short_ranges`` says so). Values must be positive
     (``integer``: whole numbers too); steps positive; a range's stop at least its start.
     A value given twice is kept once, where it first appears.
     """
@@ -114,6 +102,20 @@ def values(text: str, *, integer: bool = False, what: str = "value") -> list[Fra
         if value <= 0:
             raise RangeError(f"{what} {exact_decimal(value)} is not positive")
     return found
+
+
+def short_ranges(text: str, integer: bool = False) -> list[str]:
+    """A line for each range of ``text`` whose step does not reach its stop: where it ends instead."""
+    lines = []
+    for item in _items(text):
+        start, stop, step, indices = _item_bounds(item, integer)
+        last = start + (len(indices) - 1) * step
+        if last != stop:
+            lines.append(
+                f"{item} ends at {exact_decimal(last)}: the step {exact_decimal(step)} does not reach "
+                f"{exact_decimal(stop)} (ranges include the stop only when the step lands on it)"
+            )
+    return lines
 
 
 def frontier(points: Sequence[tuple[Fraction, int, Cost]]) -> list[bool]:
@@ -164,26 +166,20 @@ def frontier(points: Sequence[tuple[Fraction, int, Cost]]) -> list[bool]:
                 j += j & -j
             i += i & -i
 
-    order = sorted(
-        range(len(points)),
-        key=lambda index: (
-            points[index][2].macs,
-            points[index][2].params,
-            -points[index][0],
-            -points[index][1],
-        ),
-    )
+    # Ranks and params once per configuration: a Fraction hashes slowly and params is a sum.
+    ranks = [(alpha_rank[point[0]], resolution_rank[point[1]]) for point in points]
+    params = [point[2].params for point in points]
+    order = sorted(range(len(points)), key=lambda index: (points[index][2].macs, params[index], ranks[index]))
     result = [False] * len(points)
-    seen: set[tuple[Fraction, int]] = set()
+    seen: set[tuple[int, int]] = set()
     for index in order:
-        alpha, resolution, totals = points[index]
-        a, r = alpha_rank[alpha], resolution_rank[resolution]
-        if (alpha, resolution) in seen:  # the same configuration twice: the first one stands for both
+        a, r = ranks[index]
+        if (a, r) in seen:  # the same configuration twice: the first one stands for both
             continue
-        seen.add((alpha, resolution))
+        seen.add((a, r))
         best = least(a, r)
-        result[index] = best is None or best > totals.params
-        take(a, r, totals.params)
+        result[index] = best is None or best > params[index]
+        take(a, r, params[index])
     return result
 
 
@@ -265,8 +261,11 @@ def design_space(
     kept = [point for point in points if not budgets or check_budgets(point[2], budgets).ok]
     marks = frontier(kept)
     top1 = published.top1 if published is not None else {}
+    sizes = {size for _, size in top1}  # an int test first: a Fraction hashes slowly
     return [
-        Configuration(alpha, resolution, totals, mark, top1.get((alpha, resolution)))
+        Configuration(
+            alpha, resolution, totals, mark, top1.get((alpha, resolution)) if resolution in sizes else None
+        )
         for (alpha, resolution, totals), mark in zip(kept, marks, strict=True)
     ]
 

@@ -567,6 +567,8 @@ class SweepSummary:
     published: Published | None
     no_accuracy: str
     """Why no published accuracy applies, when none does."""
+    notes: list[str] = field(default_factory=list)
+    """What a reader should know about the values swept (a range that stops short of its stop)."""
 
 
 def _best(summary: SweepSummary) -> dict[str, Any] | None:
@@ -599,28 +601,38 @@ def _budget_text(budgets: dict[str, Any]) -> str:
 
 def sweep_grid_view(summary: SweepSummary) -> View:
     """MACs as a grid, alphas down and resolutions across, for people; only what is within budget."""
-    by_cell = {(c.alpha, c.resolution): c for c in summary.configurations}
-    alphas = [alpha for alpha in summary.alphas if any((alpha, r) in by_cell for r in summary.resolutions)]
-    resolutions = [r for r in summary.resolutions if any((alpha, r) in by_cell for alpha in alphas)]
+    # Cells by position: a Fraction hashes slowly, and a grid may have a million cells.
+    alpha_at = {alpha: index for index, alpha in enumerate(summary.alphas)}
+    resolution_at = {resolution: index for index, resolution in enumerate(summary.resolutions)}
     released = summary.published.top1 if summary.published is not None else {}
+    cells: dict[tuple[int, int], Configuration] = {
+        (alpha_at[c.alpha], resolution_at[c.resolution]): c for c in summary.configurations
+    }
+    rows_used = sorted({a for a, _ in cells})
+    columns_used = sorted({r for _, r in cells})
     columns = (
         Column("alpha", "alpha", Style.DECIMAL),
         Column("params", "params", Style.SHORT, 2),
-        *(Column(f"r{resolution}", str(resolution), Style.HEAT, 2) for resolution in resolutions),
+        *(
+            Column(f"r{summary.resolutions[r]}", str(summary.resolutions[r]), Style.HEAT, 2)
+            for r in columns_used
+        ),
     )
     rows = []
-    for alpha in alphas:
+    for a in rows_used:
+        alpha = summary.alphas[a]
         row: dict[str, Any] = {"alpha": alpha}
-        for resolution in resolutions:
-            configuration = by_cell.get((alpha, resolution))
+        for r in columns_used:
+            configuration = cells.get((a, r))
             if configuration is None:
                 continue
+            resolution = summary.resolutions[r]
             row["params"] = configuration.totals.params
             mark = ("*" if (alpha, resolution) in released else "") + ("" if configuration.frontier else "~")
             row[f"r{resolution}"] = (configuration.totals.macs, mark)
         rows.append(row)
     title = f"MACs, alpha x resolution: {_sweep_title(summary)}"
-    view = View(title, columns, rows, layout=Layout.GRID)
+    view = View(title, columns, rows, notes=list(summary.notes), layout=Layout.GRID)
     kept, swept = len(summary.configurations), summary.swept
     if summary.budgets:
         view.notes.append(
@@ -728,6 +740,7 @@ def sweep_report(summary: SweepSummary) -> Report:
         "conventions": CONVENTIONS,
         "alphas": summary.alphas,
         "resolutions": summary.resolutions,
+        "notes": summary.notes,
         "budgets": {metric: exact_count(limit) for metric, limit in summary.budgets.items()},
         "ok": bool(summary.configurations),
         "swept": summary.swept,
