@@ -637,7 +637,7 @@ def sweep_grid_view(summary: SweepSummary) -> View:
     if summary.budgets:
         view.notes.append(
             f"{kept:,} of {swept:,} configurations within budget ({_budget_text(summary.budgets)}); "
-            "the others are left blank."
+            "the others are left out."
         )
     else:
         view.notes.append(f"{swept:,} configurations. FLOPs = 2 x MACs; params do not depend on resolution.")
