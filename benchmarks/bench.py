@@ -3,7 +3,8 @@
 Prints
 1. the engine's time for one V1 and V2 table in-process: totals, and all per-layer records;
 2. configurations per second of ``mobicalc.sweep`` over grids of alphas x resolutions;
-3. the CLI's whole-process start-up against ``python -c "import click, rich.console, rich.table"``
+3. the CLI's whole-process start-up, and a 9,900-configuration sweep as JSON, against
+   ``python -c "import click, rich.console, rich.table"``
    (median wall time, runs interleaved, output piped as in a CI job);
 4. the time TensorFlow needs to give the same totals for the same configurations
    (build the keras.applications model, count params, trace the graph for MACs),
@@ -83,6 +84,17 @@ def startup_figures(runs: int) -> None:
         ],
         "mobicalc table v1": [*entry, "table", "v1"],
         "mobicalc ratio --N 512 --dk 3": [*entry, "ratio", "--N", "512", "--dk", "3"],
+        "mobicalc sweep v2 (9,900 configurations) --format json": [
+            *entry,
+            "sweep",
+            "v2",
+            "--alpha",
+            "0.35:1.34:0.01",
+            "--resolution",
+            "96:293:2",
+            "--format",
+            "json",
+        ],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):  # interleaved, so a busy moment hits every command alike

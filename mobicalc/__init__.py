@@ -11,16 +11,20 @@ The Python API, for tests and notebooks in other projects::
     # A grid of widths x resolutions, sharing the work the configurations have in common:
     for point in mobicalc.sweep("v1", alphas=["0.5", "1"], resolutions=[128, 224]):
         point.alpha, point.resolution, point.totals.macs
+
+    # Which of them no other one dominates (as much alpha and resolution for no more MACs and params):
+    on_frontier = mobicalc.frontier(points)   # one bool per point
 """
 
 from fractions import Fraction
 from pathlib import Path
 
+from mobicalc.design import frontier
 from mobicalc.engine import LayerComparison, NetworkCost, SweepPoint, compare_layer, network_cost, sweep
 from mobicalc.network import Settings
 from mobicalc.rounding import KERAS
 
-__all__ = ["LayerComparison", "NetworkCost", "SweepPoint", "compare_layer", "cost", "sweep"]
+__all__ = ["LayerComparison", "NetworkCost", "SweepPoint", "compare_layer", "cost", "frontier", "sweep"]
 
 
 def cost(

@@ -556,3 +556,175 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
     emit(verify_report(verification), output_format, wide)
     if not verification.ok:
         raise SystemExit(Exit.FAILED)
+
+
+class ValueList(list):
+    """The values of --alpha or --resolution, with a line for each range that stops short of its stop."""
+
+    notes: list[str]
+
+
+class Values(click.ParamType):
+    """A comma-separated list of numbers and start:stop:step ranges (stop included), kept exact."""
+
+    name = "values"
+
+    def __init__(self, integer: bool, what: str, maximum: Fraction | None = None) -> None:
+        self.integer, self.what, self.maximum = integer, what, maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, list):
+            return value
+        from mobicalc.design import RangeError, short_ranges, values
+
+        try:
+            found = values(str(value), integer=self.integer, what=self.what)
+            notes = short_ranges(str(value), integer=self.integer)
+        except RangeError as error:
+            self.fail(str(error), param, ctx)
+        if self.maximum is not None and (largest := max(found)) > self.maximum:
+            self.fail(f"{self.what} {largest} is out of range: at most {self.maximum}", param, ctx)
+        result = ValueList(int(found_value) for found_value in found) if self.integer else ValueList(found)
+        result.notes = [f"{self.what} {note}" for note in notes]
+        return result
+
+
+PLOT_KINDS = ("macs", "accuracy")
+
+
+@main.command(epilog=EPILOG, short_help="A grid of alphas x resolutions: MACs, params, top-1, budgets.")
+@click.argument("model", required=False, type=click.Choice(BUILTIN))
+@click.option(
+    "--arch",
+    type=TablePath(dir_okay=False),
+    help="Your own architecture table (TOML, docs/tables.md, at most 1 MiB) instead of v1/v2.",
+)
+@click.option(
+    "--alpha",
+    "alphas",
+    type=Values(integer=False, what="alpha", maximum=Fraction(100)),
+    help="Width multipliers: a list and/or start:stop:step ranges, stop included, e.g. "
+    "0.25,0.5,1 or 0.25:1.4:0.05.  [default: v1/v2: the released checkpoints' alphas; else 1]",
+)
+@click.option(
+    "--resolution",
+    "resolutions",
+    type=Values(integer=True, what="resolution"),
+    help="Input sizes, the same way, e.g. 128,160,192,224 or 96:320:16.  "
+    "[default: v1/v2: the released checkpoints' sizes; else the table's]",
+)
+@click.option("--classes", type=COUNT, help="Classifier outputs (default: the table's, 1000).")
+@click.option("--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False.")
+@rounding_option
+@click.option("--max-macs", type=Budget(), help="Keep configurations of at most this many MACs, e.g. 300M.")
+@click.option("--max-flops", type=Budget(), help="Keep configurations of at most this many FLOPs.")
+@click.option(
+    "--max-params", type=Budget(), help="Keep configurations of at most this many params, e.g. 4.3M."
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also draw the sweep to FILE (.svg or .png); needs matplotlib: pip install 'mobicalc[plot]'.",
+)
+@click.option(
+    "--plot-kind",
+    type=click.Choice(PLOT_KINDS),
+    default="macs",
+    show_default=True,
+    help="macs: MACs against resolution, a line per alpha; accuracy: published top-1 against MACs, "
+    "the frontier marked.",
+)
+@format_option
+def sweep(
+    model: str | None,
+    arch: str | None,
+    alphas: list[Fraction] | None,
+    resolutions: list[int] | None,
+    classes: int | None,
+    no_top: bool,
+    rounding: str,
+    max_macs: Fraction | None,
+    max_flops: Fraction | None,
+    max_params: Fraction | None,
+    plot: str | None,
+    plot_kind: str,
+    output_format: str,
+    wide: bool,
+) -> None:
+    """Cost every alpha x resolution of a network: exit 0 if any is within budget, 1 if none.
+
+    \b
+    Examples:
+      mobicalc sweep v1 --alpha 0.25,0.5,0.75,1 --resolution 128:224:32
+      mobicalc sweep v2 --max-macs 300M       most accurate release within 300M
+      mobicalc sweep v2 --alpha 0.35:1.4:0.05 --resolution 96:320:16 --format csv
+    A range start:stop:step is read exactly, without float drift, and
+    includes its stop when the step lands on it, as seq does (0.25:1.4:0.05
+    is 24 values; 96:293:2 ends at 292, and the output says so). A sweep has
+    at most 1,000,000 configurations. Budgets (inclusive) keep
+    the configurations within them and mark the frontier: those no other
+    kept one dominates (at least as much alpha and resolution for no more
+    MACs and params). For v1 and v2 the released TF-slim checkpoints'
+    published ImageNet top-1 stands beside their configurations.
+    """
+    from mobicalc.design import MAX_CONFIGURATIONS, design_space, released
+    from mobicalc.engine import sweep as sweep_grid
+    from mobicalc.views import SweepSummary, describe, sweep_report
+
+    if plot is not None and not plot.lower().endswith((".svg", ".png")):
+        raise click.BadParameter(f"{plot!r}: give a .svg or .png file", param_hint="'--plot'")
+    if (model is None) == (arch is None):
+        raise click.UsageError("give a model (v1 or v2) or --arch FILE, not both and not neither")
+    source = model if model is not None else arch
+    assert source is not None
+    try:
+        architecture = load(source)
+    except ArchitectureError as error:
+        raise click.BadParameter(str(error), param_hint="'--arch'") from None
+    published, no_accuracy = released(architecture.path, classes, not no_top, rounding)
+    if alphas is None:
+        alphas = sorted({alpha for alpha, _ in published.top1}) if published else [Fraction(1)]
+    if resolutions is None:
+        resolutions = sorted({size for _, size in published.top1}) if published else [architecture.resolution]
+    if len(alphas) * len(resolutions) > MAX_CONFIGURATIONS:
+        raise click.UsageError(
+            f"{len(alphas):,} alphas x {len(resolutions):,} resolutions is "
+            f"{len(alphas) * len(resolutions):,} configurations: a sweep has at most {MAX_CONFIGURATIONS:,}"
+        )
+    given = {"macs": max_macs, "flops": max_flops, "params": max_params}
+    budgets = {metric: limit for metric, limit in given.items() if limit is not None}
+    first = build_network(model, arch, alphas[0], resolutions[0], classes, no_top, rounding)
+    try:
+        points = sweep_grid(
+            architecture, alphas, resolutions, classes=classes, include_top=not no_top, rounding=rounding
+        )
+    except NetworkError as error:
+        raise click.UsageError(f"{arch}: {error}" if arch else str(error)) from None
+    configurations = design_space(points, budgets, published)
+    description = describe(first)
+    summary = SweepSummary(
+        model={
+            key: description[key] for key in ("name", "table", "source", "classes", "include_top", "rounding")
+        },
+        alphas=alphas,
+        resolutions=resolutions,
+        budgets=budgets,
+        configurations=configurations,
+        swept=len(points),
+        published=published,
+        no_accuracy=no_accuracy,
+        notes=[note for given in (alphas, resolutions) for note in getattr(given, "notes", [])],
+    )
+    report = sweep_report(summary)
+    if plot is not None:
+        from mobicalc.plot import PlotError, PlotMissing, draw
+
+        try:
+            draw(plot, plot_kind, summary)
+        except PlotMissing as error:
+            raise MissingDependency(str(error)) from None
+        except PlotError as error:
+            raise click.UsageError(str(error)) from None
+    emit(report, output_format, wide)
+    if not configurations:
+        raise SystemExit(Exit.FAILED)

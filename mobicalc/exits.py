@@ -19,9 +19,11 @@ class Exit(IntEnum):
 
 MEANINGS = {
     Exit.OK: "success: within budget, all counts agree",
-    Exit.FAILED: "over budget (check), or counts differ from TensorFlow (verify)",
+    Exit.FAILED: "over budget (check), no configuration within budget (sweep), or counts differ from "
+    "TensorFlow (verify)",
     Exit.USAGE: "usage error: a bad option or a bad architecture table",
-    Exit.MISSING_DEPENDENCY: "an optional dependency is missing or broken (verify without TensorFlow)",
+    Exit.MISSING_DEPENDENCY: "an optional dependency is missing or broken (verify without TensorFlow, "
+    "sweep --plot without matplotlib)",
     Exit.OUTPUT_ERROR: "the output could not be written (stdout closed, device full)",
     Exit.INTERRUPTED: "interrupted (Ctrl-C)",
     Exit.BROKEN_PIPE: "the reader of the output went away (broken pipe); nothing more is written",

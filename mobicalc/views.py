@@ -16,6 +16,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from mobicalc.costs import Cost
+from mobicalc.design import Configuration, Published, most_accurate
 from mobicalc.engine import BudgetVerdict, LayerComparison, LayerRecord, NetworkCost
 from mobicalc.formats import exact_decimal, grouped, human, percent, share
 from mobicalc.kinds import KINDS
@@ -40,6 +41,13 @@ class Style(Enum):
     RATIO = "ratio"
     VERDICT = "verdict"
     """True or False: a word for people, a boolean for machines."""
+    DECIMAL = "decimal"
+    """An exact non-integer number (alpha, a published accuracy): every digit, no separators."""
+    SHORT = "short"
+    """A count in short form for people (149.5M); every digit for machines."""
+    HEAT = "heat"
+    """(count, mark) in a grid: the count in short form then the mark; on a colour terminal its
+    background is scaled by the count among the view's."""
 
 
 ALWAYS = 1
@@ -69,6 +77,9 @@ class Layout(Enum):
     """One row: a JSON object; on a terminal, one line per column."""
     BY_FIRST = "by-first"
     """JSON: an object keyed by each row's first column."""
+    GRID = "grid"
+    """A grid read across: too wide for a terminal, it is cut into blocks of columns, each
+    block repeating the always-shown columns (never dropping one)."""
 
 
 @dataclass
@@ -87,6 +98,8 @@ class Report:
     document: dict[str | None, Any]
     """The JSON document; a view under the key None puts its entries at that level."""
     views: list[View]
+    csv: View | None = None
+    """The view --format csv prints, when it is not the first one a person reads."""
 
 
 # --- shared pieces ---------------------------------------------------------------------
@@ -514,3 +527,229 @@ def verify_report(verification: "Verification") -> Report:
         "checks": checks,
     }
     return Report(document, views)
+
+
+# --- sweep -----------------------------------------------------------------------------
+
+SWEEP_COLUMNS = (
+    Column("alpha", "alpha", Style.DECIMAL),
+    Column("resolution", "resolution", Style.NUMBER),
+    Column("macs", "MACs", Style.COUNT),
+    Column("flops", "FLOPs", Style.COUNT, 3),
+    Column("params", "params", Style.COUNT),
+    Column("top1", "top-1 %", Style.DECIMAL, 2),
+    Column("frontier", "frontier", Style.VERDICT, 2, words=("yes", "no")),
+    Column("model", "model", priority=WIDE),
+    Column("classes", "classes", Style.NUMBER, WIDE),
+    Column("include_top", "top", Style.VERDICT, WIDE, words=("yes", "no")),
+    Column("rounding", "rounding", priority=WIDE),
+)
+
+FRONTIER_NOTE = (
+    "frontier: within budget, and no other configuration within budget has at least as much alpha "
+    "and resolution for no more MACs and no more params."
+)
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What a sweep asked and found, for its views: the model, the grid, the budgets, the verdicts."""
+
+    model: dict[str, Any]
+    """``name``, ``table``, ``source``, ``classes``, ``include_top``, ``rounding``."""
+    alphas: list[Any]
+    resolutions: list[int]
+    budgets: dict[str, Any]
+    configurations: list[Configuration]
+    """Those within budget (all, without budgets), in sweep order."""
+    swept: int
+    """How many configurations were costed."""
+    published: Published | None
+    no_accuracy: str
+    """Why no published accuracy applies, when none does."""
+    notes: list[str] = field(default_factory=list)
+    """What a reader should know about the values swept (a range that stops short of its stop)."""
+
+
+def _best(summary: SweepSummary) -> dict[str, Any] | None:
+    best = most_accurate(summary.configurations)
+    if best is None:
+        return None
+    return {
+        "alpha": best.alpha,
+        "resolution": best.resolution,
+        "macs": best.totals.macs,
+        "params": best.totals.params,
+        "top1": best.top1,
+    }
+
+
+def _sweep_title(summary: SweepSummary) -> str:
+    model = summary.model
+    top = (
+        "no top"
+        if not model["include_top"]
+        else ("no classifier" if model["classes"] is None else f"{model['classes']} classes")
+    )
+    return f"{model['name']} ({model['source']}): {top}, rounding {model['rounding']}"
+
+
+def _budget_text(budgets: dict[str, Any]) -> str:
+    names = {"macs": "MACs", "flops": "FLOPs", "params": "params"}
+    return ", ".join(f"{names[metric]} <= {grouped(limit)}" for metric, limit in budgets.items())
+
+
+def sweep_grid_view(summary: SweepSummary) -> View:
+    """MACs as a grid, alphas down and resolutions across, for people; only what is within budget."""
+    # Cells by position: a Fraction hashes slowly, and a grid may have a million cells.
+    alpha_at = {alpha: index for index, alpha in enumerate(summary.alphas)}
+    resolution_at = {resolution: index for index, resolution in enumerate(summary.resolutions)}
+    released = summary.published.top1 if summary.published is not None else {}
+    cells: dict[tuple[int, int], Configuration] = {
+        (alpha_at[c.alpha], resolution_at[c.resolution]): c for c in summary.configurations
+    }
+    rows_used = sorted({a for a, _ in cells})
+    columns_used = sorted({r for _, r in cells})
+    columns = (
+        Column("alpha", "alpha", Style.DECIMAL),
+        Column("params", "params", Style.SHORT, 2),
+        *(
+            Column(f"r{summary.resolutions[r]}", str(summary.resolutions[r]), Style.HEAT, 2)
+            for r in columns_used
+        ),
+    )
+    rows = []
+    for a in rows_used:
+        alpha = summary.alphas[a]
+        row: dict[str, Any] = {"alpha": alpha}
+        for r in columns_used:
+            configuration = cells.get((a, r))
+            if configuration is None:
+                continue
+            resolution = summary.resolutions[r]
+            row["params"] = configuration.totals.params
+            mark = ("*" if (alpha, resolution) in released else "") + ("" if configuration.frontier else "~")
+            row[f"r{resolution}"] = (configuration.totals.macs, mark)
+        rows.append(row)
+    title = f"MACs, alpha x resolution: {_sweep_title(summary)}"
+    view = View(title, columns, rows, notes=list(summary.notes), layout=Layout.GRID)
+    kept, swept = len(summary.configurations), summary.swept
+    if summary.budgets:
+        view.notes.append(
+            f"{kept:,} of {swept:,} configurations within budget ({_budget_text(summary.budgets)}); "
+            "the others are left out."
+        )
+    else:
+        view.notes.append(f"{swept:,} configurations. FLOPs = 2 x MACs; params do not depend on resolution.")
+    if any(not c.frontier for c in summary.configurations):
+        view.notes.append(
+            "~: not on the frontier (a configuration with at least as much alpha and resolution "
+            "costs no more MACs and params)."
+        )
+    if released and any(c.top1 is not None for c in summary.configurations):
+        view.notes.append("*: a released checkpoint (its top-1 is listed below).")
+    if not summary.configurations:
+        view.notes.append("No configuration is within budget.")
+    return view
+
+
+RELEASED_COLUMNS = (
+    Column("alpha", "alpha", Style.DECIMAL),
+    Column("resolution", "resolution", Style.NUMBER),
+    Column("macs", "MACs", Style.COUNT),
+    Column("params", "params", Style.COUNT, 2),
+    Column("top1", "top-1 %", Style.DECIMAL),
+    Column("frontier", "frontier", Style.VERDICT, 3, words=("yes", "no")),
+)
+
+
+def _released_view(summary: SweepSummary) -> View | None:
+    """The released checkpoints among the configurations within budget, most accurate first."""
+    published = summary.published
+    if published is None:
+        return None
+    rated = sorted(
+        (c for c in summary.configurations if c.top1 is not None),
+        key=lambda c: (-(c.top1 or 0), c.totals.macs),
+    )
+    rows = [
+        {
+            "alpha": c.alpha,
+            "resolution": c.resolution,
+            "macs": c.totals.macs,
+            "params": c.totals.params,
+            "top1": c.top1,
+            "frontier": c.frontier,
+        }
+        for c in rated
+    ]
+    within = " within budget" if summary.budgets else ""
+    view = View(f"Released {published.model} checkpoints{within}, by published top-1", RELEASED_COLUMNS, rows)
+    if rated:
+        best = rated[0]
+        view.notes.append(
+            f"Most accurate released configuration{within}: {published.model} alpha "
+            f"{exact_decimal(best.alpha)}, {best.resolution}x{best.resolution}, top-1 "
+            f"{exact_decimal(best.top1 or 0)}% at {human(best.totals.macs)} MACs, "
+            f"{human(best.totals.params)} params."
+        )
+    else:
+        view.notes.append(f"No released checkpoint among these configurations{within}.")
+    view.notes.append(f"top-1: {published.metric}; source: {published.citation}.")
+    view.notes.append(
+        "MACs and params here are mobicalc's (keras.applications' layers, 1000 classes unless --classes); "
+        "the checkpoints' READMEs count 1001 classes."
+    )
+    return view
+
+
+def _configuration_row(configuration: Configuration, model: dict[str, Any]) -> dict[str, Any]:
+    totals = configuration.totals
+    return {
+        "alpha": configuration.alpha,
+        "resolution": configuration.resolution,
+        "macs": totals.macs,
+        "flops": totals.flops,
+        "params": totals.params,
+        "top1": configuration.top1,
+        "frontier": configuration.frontier,
+        "model": model["name"],
+        "classes": model["classes"],
+        "include_top": model["include_top"],
+        "rounding": model["rounding"],
+    }
+
+
+def sweep_report(summary: SweepSummary) -> Report:
+    """A sweep: every configuration within budget for machines; a heat map and the releases for people."""
+    configurations = View(
+        f"Configurations: {_sweep_title(summary)}",
+        SWEEP_COLUMNS,
+        [_configuration_row(configuration, summary.model) for configuration in summary.configurations],
+        notes=[FRONTIER_NOTE],
+    )
+    published = summary.published
+    grid = sweep_grid_view(summary)
+    if published is None:
+        grid.notes.append(summary.no_accuracy + ".")
+    views = [grid]
+    if (released := _released_view(summary)) is not None:
+        views.append(released)
+    document: dict[str | None, Any] = {
+        "model": summary.model,
+        "conventions": CONVENTIONS,
+        "alphas": summary.alphas,
+        "resolutions": summary.resolutions,
+        "notes": summary.notes,
+        "budgets": {metric: exact_count(limit) for metric, limit in summary.budgets.items()},
+        "ok": bool(summary.configurations),
+        "swept": summary.swept,
+        "within_budget": len(summary.configurations),
+        "best_published": _best(summary),
+        "accuracy_source": None
+        if published is None
+        else {"model": published.model, "source": published.source, "url": published.url,
+              "metric": published.metric},
+        "configurations": configurations,
+    }  # fmt: skip
+    return Report(document, views, csv=configurations)

@@ -22,6 +22,8 @@ COMMANDS = {
     "table-v2": ["table", "v2"],
     "ratio-512-3": ["ratio", "--N", "512", "--dk", "3"],
     "check-v2": ["check", "v2", "--alpha", "0.75", "--max-macs", "300M", "--max-params", "4.3M"],
+    "sweep-v2-300M": ["sweep", "v2", "--max-macs", "300M"],
+    "sweep-v1-grid": ["sweep", "v1", "--alpha", "0.25:1:0.25", "--resolution", "96:320:16"],
 }
 
 

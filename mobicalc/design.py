@@ -1,0 +1,276 @@
+"""The design space of a sweep: exact value ranges, the budget frontier, published accuracy.
+
+Pure functions over plain values: no Click, no Rich, no I/O beyond reading the
+package's own accuracy data. ``values`` reads ``0.25,0.5`` and ``0.25:1.4:0.05``
+exactly (Fractions, the stop included); ``frontier`` decides which configurations
+no other configuration dominates; ``published_top1`` gives the ImageNet top-1 of
+the released TF-slim checkpoints, with its source.
+"""
+
+import math
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+
+from mobicalc.costs import Cost
+from mobicalc.engine import check_budgets
+from mobicalc.formats import exact_decimal
+
+MAX_CONFIGURATIONS = 1_000_000
+"""The most alpha x resolution configurations one sweep may have."""
+MAX_ITEM_CHARACTERS = 100
+"""The longest number, or start:stop:step range, in a list."""
+MAX_ALPHA = Fraction(100)
+
+NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+
+
+class RangeError(ValueError):
+    """A list or range of values that cannot be swept; the message says why, for a person."""
+
+
+def _number(text: str, what: str, integer: bool) -> Fraction:
+    if not NUMBER.fullmatch(text):
+        if text.startswith("-"):
+            raise RangeError(f"{what} {text!r} is negative: values and steps must be positive")
+        raise RangeError(f"{what} {text!r} is not a number")
+    value = Fraction(text)
+    if integer and value.denominator != 1:
+        raise RangeError(f"{what} {text!r} is not a whole number")
+    return value
+
+
+def _items(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",")]
+    if not text.strip():
+        raise RangeError("no values: give numbers, e.g. 0.5,1, or a range start:stop:step")
+    for item in items:
+        if not item:
+            raise RangeError(f"an empty item in {text!r}: separate values with single commas")
+        if len(item) > MAX_ITEM_CHARACTERS:
+            raise RangeError(
+                f"{item[:12]}... ({len(item):,} characters) is too long: at most {MAX_ITEM_CHARACTERS}"
+            )
+    return items
+
+
+def _item_bounds(item: str, integer: bool) -> tuple[Fraction, Fraction, Fraction, range]:
+    """start, stop, step of one item, and ``range(n)`` for its n values (a single value: 1)."""
+    parts = item.split(":")
+    if len(parts) == 1:
+        value = _number(item, "value", integer)
+        return value, value, Fraction(1), range(1)
+    if len(parts) != 3:
+        raise RangeError(f"{item!r} is not a range: write start:stop:step, e.g. 96:224:32")
+    start = _number(parts[0], "start", integer)
+    stop = _number(parts[1], "stop", integer)
+    step = _number(parts[2], "step", integer)
+    if step == 0:
+        raise RangeError(f"{item!r}: the step is zero")
+    if stop < start:
+        raise RangeError(f"{item!r} is empty: the stop {parts[1]} is below the start {parts[0]}")
+    steps = math.floor((stop - start) / step)  # as seq: the stop if the step reaches it, else the last below
+    if steps >= MAX_CONFIGURATIONS:
+        raise RangeError(f"{item!r} has {steps + 1:,} values: a sweep has at most {MAX_CONFIGURATIONS:,}")
+    return start, stop, step, range(steps + 1)
+
+
+def values(text: str, *, integer: bool = False, what: str = "value") -> list[Fraction]:
+    """The values of a comma-separated list of numbers and ranges, exactly, each once, in order.
+
+    A range ``start:stop:step`` includes its stop when the step reaches it exactly, as
+    ``seq`` does: ``0.25:1.4:0.05`` is 0.25, 0.30, ..., 1.40 (24 values); ``96:293:2`` ends
+    at 292 (``short_ranges`` says so). Values must be positive
+    (``integer``: whole numbers too); steps positive; a range's stop at least its start.
+    A value given twice is kept once, where it first appears.
+    """
+    seen: dict[Fraction, None] = {}
+    total = 0
+    for item in _items(text):
+        start, _, step, indices = _item_bounds(item, integer)
+        total += len(indices)
+        if total > MAX_CONFIGURATIONS:
+            raise RangeError(f"{text[:40]!r} has over {MAX_CONFIGURATIONS:,} values")
+        for index in indices:
+            seen.setdefault(start + index * step, None)
+    found = list(seen)
+    for value in found:
+        if value <= 0:
+            raise RangeError(f"{what} {exact_decimal(value)} is not positive")
+    return found
+
+
+def short_ranges(text: str, integer: bool = False) -> list[str]:
+    """A line for each range of ``text`` whose step does not reach its stop: where it ends instead."""
+    lines = []
+    for item in _items(text):
+        start, stop, step, indices = _item_bounds(item, integer)
+        last = start + (len(indices) - 1) * step
+        if last != stop:
+            lines.append(
+                f"{item} ends at {exact_decimal(last)}: the step {exact_decimal(step)} does not reach "
+                f"{exact_decimal(stop)} (ranges include the stop only when the step lands on it)"
+            )
+    return lines
+
+
+def frontier(points: Sequence[tuple[Fraction, int, Cost]]) -> list[bool]:
+    """For each configuration (alpha, resolution, totals): True if no other one dominates it.
+
+    One configuration dominates another when it has at least as much alpha and at
+    least as much resolution for no more MACs and no more params, and differs
+    from it (so it is strictly larger in alpha or resolution). The frontier is
+    what a budget leaves worth having: nothing else gives as much network for
+    as little. Pass only the configurations within budget.
+
+    Exact for any costs, in O(n log^2 n): configurations are taken in order of
+    MACs (ties: params, then the larger configurations first), so every possible
+    dominator of one is taken before it; a two-dimensional Fenwick tree over the
+    ranks of alpha and resolution keeps the least params seen in each quadrant.
+    """
+    alphas = sorted({point[0] for point in points}, reverse=True)
+    resolutions = sorted({point[1] for point in points}, reverse=True)
+    alpha_rank = {alpha: index + 1 for index, alpha in enumerate(alphas)}  # 1 = the largest
+    resolution_rank = {resolution: index + 1 for index, resolution in enumerate(resolutions)}
+    rows, columns = len(alphas), len(resolutions)
+    tree: list[list[int | Fraction | None]] = [[None] * (columns + 1) for _ in range(rows + 1)]
+
+    def least(a: int, r: int) -> int | Fraction | None:
+        """The least params among the configurations taken with alpha rank <= a and resolution rank <= r."""
+        best = None
+        i = a
+        while i > 0:
+            line = tree[i]
+            j = r
+            while j > 0:
+                value = line[j]
+                if value is not None and (best is None or value < best):
+                    best = value
+                j -= j & -j
+            i -= i & -i
+        return best
+
+    def take(a: int, r: int, params: int | Fraction) -> None:
+        i = a
+        while i <= rows:
+            line = tree[i]
+            j = r
+            while j <= columns:
+                value = line[j]
+                if value is None or params < value:
+                    line[j] = params
+                j += j & -j
+            i += i & -i
+
+    # Ranks and params once per configuration: a Fraction hashes slowly and params is a sum.
+    ranks = [(alpha_rank[point[0]], resolution_rank[point[1]]) for point in points]
+    params = [point[2].params for point in points]
+    order = sorted(range(len(points)), key=lambda index: (points[index][2].macs, params[index], ranks[index]))
+    result = [False] * len(points)
+    seen: set[tuple[int, int]] = set()
+    for index in order:
+        a, r = ranks[index]
+        if (a, r) in seen:  # the same configuration twice: the first one stands for both
+            continue
+        seen.add((a, r))
+        best = least(a, r)
+        result[index] = best is None or best > params[index]
+        take(a, r, params[index])
+    return result
+
+
+# --- published accuracy ----------------------------------------------------------------
+
+ACCURACY_FILE = Path(__file__).parent / "data" / "accuracy.toml"
+
+
+@dataclass(frozen=True)
+class Published:
+    """The released checkpoints of one built-in table: top-1 by (alpha, resolution), and the source."""
+
+    model: str
+    source: str
+    url: str
+    metric: str
+    top1: dict[tuple[Fraction, int], Fraction]
+
+    @property
+    def citation(self) -> str:
+        """The source and where it is, short enough for a terminal: repository@commit path."""
+        match = re.fullmatch(r"https://github.com/([^/]+/[^/]+)/blob/([0-9a-f]{7})[0-9a-f]*/(.+)", self.url)
+        return f"{self.source}, {match[1]}@{match[2]} {match[3]}" if match else f"{self.source}, {self.url}"
+
+
+@cache
+def published_top1(table: str) -> Published | None:
+    """The published top-1 of the released checkpoints for built-in table ``table`` ("v1", "v2"), or None."""
+    data = tomllib.loads(ACCURACY_FILE.read_text("utf-8"))
+    entry = data.get(table)
+    if entry is None:
+        return None
+    top1 = {
+        (Fraction(row["alpha"]), int(row["resolution"])): Fraction(row["top1"])
+        for row in entry["checkpoints"]
+    }
+    return Published(entry["model"], entry["source"], entry["url"], entry["metric"], top1)
+
+
+def released(
+    table: str, classes: int | None, include_top: bool, rounding: str
+) -> tuple[Published | None, str]:
+    """The published accuracy that applies to a sweep of ``table`` with these options, or why none does.
+
+    The figures belong to the released checkpoints: a built-in table, with its
+    classifier (1000 classes as keras.applications, or the checkpoints' own 1001)
+    and keras.applications' channel rounding, the widths the checkpoints have.
+    """
+    published = published_top1(table) if table in ("v1", "v2") else None
+    if published is None:
+        return None, "no published accuracy: only the built-in v1 and v2 have released checkpoints"
+    if not include_top or classes not in (None, 1000, 1001):
+        return None, "no published accuracy: the released checkpoints have a 1000-class (1001) classifier"
+    if rounding != "keras":
+        return None, "no published accuracy: the released checkpoints' channels are those of --rounding keras"
+    return published, ""
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One configuration of a sweep that is within budget, with its verdicts."""
+
+    alpha: Fraction
+    resolution: int
+    totals: Cost
+    frontier: bool
+    """No other configuration within budget dominates it (see ``frontier``)."""
+    top1: Fraction | None
+    """The published top-1 (percent) of the released checkpoint with this alpha and resolution, if any."""
+
+
+def design_space(
+    points: Sequence[tuple[Fraction, int, Cost]],
+    budgets: dict[str, Fraction] | None = None,
+    published: Published | None = None,
+) -> list[Configuration]:
+    """The configurations within ``budgets`` (all without), in order, each marked frontier or not."""
+    budgets = budgets or {}
+    kept = [point for point in points if not budgets or check_budgets(point[2], budgets).ok]
+    marks = frontier(kept)
+    top1 = published.top1 if published is not None else {}
+    sizes = {size for _, size in top1}  # an int test first: a Fraction hashes slowly
+    return [
+        Configuration(
+            alpha, resolution, totals, mark, top1.get((alpha, resolution)) if resolution in sizes else None
+        )
+        for (alpha, resolution, totals), mark in zip(kept, marks, strict=True)
+    ]
+
+
+def most_accurate(configurations: Sequence[Configuration]) -> Configuration | None:
+    """The released configuration with the highest published top-1 (fewer MACs on a tie), or None."""
+    rated = [configuration for configuration in configurations if configuration.top1 is not None]
+    return min(rated, key=lambda c: (-(c.top1 or 0), c.totals.macs), default=None)

@@ -1,0 +1,95 @@
+"""A sweep drawn with matplotlib (the optional extra ``mobicalc[plot]``), imported only here.
+
+``draw`` writes an SVG or PNG: MACs against resolution, a line per alpha, or the
+released checkpoints' published top-1 against MACs with the frontier marked.
+"""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mobicalc.formats import exact_decimal
+
+if TYPE_CHECKING:
+    from mobicalc.views import SweepSummary
+
+
+class PlotMissing(Exception):
+    """matplotlib is missing or broken."""
+
+
+class PlotError(ValueError):
+    """A plot that cannot be drawn from this sweep."""
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as pyplot
+    except Exception as error:  # ImportError, or a broken install failing in its own way
+        raise PlotMissing(
+            f"--plot needs matplotlib, which cannot be imported ({type(error).__name__}: {error}); "
+            "install it with: pip install 'mobicalc[plot]'"
+        ) from None
+    return pyplot
+
+
+def draw(path: str, kind: str, summary: "SweepSummary") -> None:
+    """Draw ``summary`` as ``kind`` ("macs" or "accuracy") to ``path`` (.svg or .png)."""
+    configurations = summary.configurations
+    if not configurations:
+        raise PlotError("--plot: no configuration is within budget, so there is nothing to draw")
+    rated = [c for c in configurations if c.top1 is not None]
+    if kind == "accuracy" and not rated:
+        raise PlotError(
+            "--plot-kind accuracy: no released checkpoint among these configurations"
+            + (f" ({summary.no_accuracy})" if summary.no_accuracy else "")
+        )
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(figsize=(8, 5), dpi=100)
+    name = summary.model["name"]
+    if kind == "macs":
+        for alpha in summary.alphas:
+            line = sorted((c.resolution, c.totals.macs / 1e6) for c in configurations if c.alpha == alpha)
+            if line:
+                axes.plot(
+                    *zip(*line, strict=True), marker="o", markersize=3, label=f"alpha {exact_decimal(alpha)}"
+                )
+        axes.set_xlabel("resolution (pixels)")
+        axes.set_ylabel("MACs (millions)")
+        axes.set_title(f"{name}: MACs against resolution, per alpha")
+        if len(summary.alphas) <= 12:
+            axes.legend(fontsize="small")
+    else:
+        frontier = [c for c in rated if c.frontier]
+        others = [c for c in rated if not c.frontier]
+        axes.scatter([c.totals.macs / 1e6 for c in frontier], [float(c.top1 or 0) for c in frontier],
+                     label="on the frontier", zorder=3)  # fmt: skip
+        if others:
+            axes.scatter([c.totals.macs / 1e6 for c in others], [float(c.top1 or 0) for c in others],
+                         marker="x", label="dominated", zorder=3)  # fmt: skip
+        for c in rated:
+            where = (c.totals.macs / 1e6, float(c.top1 or 0))
+            label = f"{exact_decimal(c.alpha)}-{c.resolution}"
+            axes.annotate(label, where, fontsize=7, xytext=(3, 3), textcoords="offset points")
+        best: list[tuple[float, float]] = []  # the most accurate release at each MACs so far: a staircase
+        for c in sorted(rated, key=lambda c: (c.totals.macs, -(c.top1 or 0))):
+            if not best or float(c.top1 or 0) > best[-1][1]:
+                best.append((c.totals.macs / 1e6, float(c.top1 or 0)))
+        axes.step(*zip(*best, strict=True), where="post", linewidth=1, label="most accurate within MACs")
+        axes.set_xlabel("MACs (millions)")
+        axes.set_ylabel("published ImageNet top-1 (%)")
+        axes.set_title(f"{name}: published top-1 against MACs")
+        axes.legend(fontsize="small")
+        if summary.published is not None:
+            figure.text(0.01, 0.01, f"top-1: {summary.published.source}", fontsize=6)
+    axes.grid(True, linewidth=0.3)
+    figure.tight_layout()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    try:
+        figure.savefig(path, format=suffix)
+    except OSError as error:
+        raise PlotError(f"--plot: cannot write {path}: {error.strerror or error}") from None
+    finally:
+        pyplot.close(figure)
