@@ -163,6 +163,8 @@ class Memory(NamedTuple):
     params_bytes: Count
     peak_activation_bytes: Count
     peak_layer: str
+    peak_index: int
+    """The peak layer's position in the layers (from 0)."""
     peak_streamed_bytes: Count
     peak_streamed_layer: str
     """The streamed step at the peak: a layer, or a block as ``first..last``."""
@@ -209,6 +211,7 @@ def memory(layers: Sequence["Layer"], params: Count, dtype: str = "float32") -> 
         params_bytes=params * size,
         peak_activation_bytes=sequential[peak] * size,
         peak_layer=layers[peak].name,
+        peak_index=peak,
         peak_streamed_bytes=streamed[streamed_peak] * size,
         peak_streamed_layer=step_name(streamed_steps_[streamed_peak], layers),
         forward_pass_bytes=2 * size * sum(map(torchinfo_elements, layers)),
