@@ -6,6 +6,7 @@ The Python API, for tests and notebooks in other projects::
     network = mobicalc.cost("v2", alpha=0.75)
     network.macs, network.params          # exact ints, the same numbers as the CLI
     network.totals.trainable_params
+    network.memory.peak_activation_bytes  # bytes at batch 1; cost(..., dtype="int8") for 1 byte
     [record.layer.name for record in network.records]
 
     # A grid of widths x resolutions, sharing the work the configurations have in common:
@@ -35,13 +36,20 @@ def cost(
     classes: int | None = None,
     include_top: bool = True,
     rounding: str = KERAS,
+    dtype: str = "float32",
 ) -> NetworkCost:
     """Cost a built-in table (``"v1"``, ``"v2"``) or a table file, as ``mobicalc table`` does.
 
     ``alpha`` is taken as written: 0.75 means exactly 3/4, as on the command line.
+    ``dtype`` (float32, float16, int8) sizes ``.memory``: activations and weights in bytes.
     """
     exact_alpha = alpha if isinstance(alpha, Fraction) else Fraction(str(alpha))
     settings = Settings(
-        alpha=exact_alpha, resolution=resolution, classes=classes, include_top=include_top, rounding=rounding
+        alpha=exact_alpha,
+        resolution=resolution,
+        classes=classes,
+        include_top=include_top,
+        rounding=rounding,
+        dtype=dtype,
     )
     return network_cost(model, settings)

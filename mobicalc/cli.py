@@ -18,6 +18,7 @@ import click
 from mobicalc.architecture import BUILTIN, ArchitectureError, load
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
 from mobicalc.exits import MEANINGS, Exit
+from mobicalc.memory import DTYPES
 from mobicalc.network import NetworkError, Settings
 from mobicalc.render import FORMATS, detect, render
 from mobicalc.rounding import DESCRIPTIONS, KERAS, POLICIES
@@ -100,6 +101,39 @@ class Budget(click.ParamType):
         if budget == 0:
             self.fail(f"{value!r} is not a budget: give a positive count", param, ctx)
         return budget
+
+
+BYTE_UNITS = {
+    "": 1, "b": 1,
+    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}  # fmt: skip
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes: KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024; plain bytes too."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
+        if isinstance(value, Fraction):
+            return value
+        text = str(value).strip().replace("_", "")
+        match = re.fullmatch(
+            r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+) ?([a-zA-Z]*)", text[: MAX_NUMBER_CHARACTERS + 1]
+        )
+        unit = match.group(2).lower() if match else ""
+        if match is None or unit not in BYTE_UNITS or len(text) > MAX_NUMBER_CHARACTERS:
+            self.fail(
+                f"{text[:20]!r} is not a size: use digits with an optional B, KB, MB, GB, TB "
+                "(powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024): 4MB, 1.5MiB, 500000",
+                param,
+                ctx,
+            )
+        size = Fraction(match.group(1)) * BYTE_UNITS[unit]
+        if size == 0:
+            self.fail(f"{value!r} is not a budget: give a positive size", param, ctx)
+        return size
 
 
 class Count(click.IntRange):
@@ -189,6 +223,14 @@ def model_options(command: Callable) -> Callable:
             "--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False."
         ),
         rounding_option,
+        click.option(
+            "--dtype",
+            type=click.Choice(tuple(DTYPES)),
+            default="float32",
+            show_default=True,
+            help="Bytes per value of activations and weights, for the memory figures: "
+            "float32 4, float16 2, int8 1.",
+        ),
         format_option,
     ]
     for option in reversed(options):
@@ -204,6 +246,7 @@ def build_network(
     classes: int | None,
     no_top: bool,
     rounding: str,
+    dtype: str = "float32",
 ) -> NetworkCost:
     """The engine's answer for the model options, with errors as usage errors."""
     if (model is None) == (arch is None):
@@ -215,7 +258,12 @@ def build_network(
     except ArchitectureError as error:
         raise click.BadParameter(str(error), param_hint="'--arch'") from None
     settings = Settings(
-        alpha=alpha, resolution=resolution, classes=classes, include_top=not no_top, rounding=rounding
+        alpha=alpha,
+        resolution=resolution,
+        classes=classes,
+        include_top=not no_top,
+        rounding=rounding,
+        dtype=dtype,
     )
     try:
         return network_cost(architecture, settings)
@@ -469,12 +517,29 @@ def table(output_format: str, wide: bool, **options: Any) -> None:
 @click.option("--max-macs", type=Budget(), help="MAC budget, e.g. 300M (K, M, G, T are powers of 1000).")
 @click.option("--max-flops", type=Budget(), help="FLOP budget (FLOPs = 2 x MACs), e.g. 600M.")
 @click.option("--max-params", type=Budget(), help="Parameter budget, e.g. 4.3M.")
+@click.option(
+    "--max-peak-memory",
+    type=ByteSize(),
+    help="Budget on the peak activation memory, one layer at a time, batch 1, at --dtype: e.g. 1MB "
+    "(KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024; or plain bytes).",
+)
+@click.option(
+    "--max-streamed-memory",
+    type=ByteSize(),
+    help="Budget on the peak with bottlenecks streamed (MobileNetV2 paper, Section 5.1), e.g. 1MiB.",
+)
+@click.option(
+    "--max-model-size", type=ByteSize(), help="Budget on the weights at --dtype (params x bytes), e.g. 4MB."
+)
 def check(
     output_format: str,
     wide: bool,
     max_macs: Fraction | None,
     max_flops: Fraction | None,
     max_params: Fraction | None,
+    max_peak_memory: Fraction | None,
+    max_streamed_memory: Fraction | None,
+    max_model_size: Fraction | None,
     **options: Any,
 ) -> None:
     """Assert a model's budget in CI: exit 0 within budget, 1 over it.
@@ -483,12 +548,22 @@ def check(
     Example:
       mobicalc check v2 --alpha 0.75 --max-macs 300M --max-params 4.3M
     Budgets are inclusive: a model exactly at its budget passes. Usage
-    errors exit 2.
+    errors exit 2. Memory budgets are in bytes at --dtype, batch 1.
     """
-    given = {"macs": max_macs, "flops": max_flops, "params": max_params}
+    given = {
+        "macs": max_macs,
+        "flops": max_flops,
+        "params": max_params,
+        "peak_activation_bytes": max_peak_memory,
+        "peak_streamed_bytes": max_streamed_memory,
+        "params_bytes": max_model_size,
+    }
     budgets = {metric: limit for metric, limit in given.items() if limit is not None}
     if not budgets:
-        raise click.UsageError("give at least one budget: --max-macs, --max-flops or --max-params")
+        raise click.UsageError(
+            "give at least one budget: --max-macs, --max-flops, --max-params, --max-peak-memory, "
+            "--max-streamed-memory or --max-model-size"
+        )
     network = build_network(**options)
     verdict = network.check(budgets)
     emit(check_report(network, verdict), output_format, wide)

@@ -6,6 +6,7 @@ from TensorFlow (``count_params()``, the traced graph's per-op statistics,
 tensor shapes), never from the engine, so agreement means something.
 """
 
+import math
 import os
 import re
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 from mobicalc.engine import LayerRecord, NetworkCost
 from mobicalc.formats import grouped
 from mobicalc.kinds import KINDS
+from mobicalc.memory import elements
 from mobicalc.network import Layer
 from mobicalc.rounding import Count, significant
 
@@ -164,10 +166,18 @@ class LayerCheck:
     tf_params: int | None
     engine_shape: tuple[Count, ...]
     tf_shape: tuple[int, ...] | None
+    engine_elements: Count | None = None
+    """The output activation's values (the memory figures' unit), as the engine sizes it."""
+    tf_elements: int | None = None
+    """The Keras output tensor's values, batch left out: the product of its own shape."""
 
     @property
     def ok(self) -> bool:
-        pairs = ((self.engine_macs, self.tf_macs), (self.engine_params, self.tf_params))
+        pairs = (
+            (self.engine_macs, self.tf_macs),
+            (self.engine_params, self.tf_params),
+            (self.engine_elements, self.tf_elements),
+        )
         return self.tf_shape == self.engine_shape and all(tf is None or tf == ours for ours, tf in pairs)
 
 
@@ -349,6 +359,11 @@ def _shape(tensor: Any) -> tuple[int, ...]:
     return (1, 1, *shape) if len(shape) == 1 else shape
 
 
+def _elements(tensor: Any) -> int:
+    """The values in a Keras output tensor without its batch (a dense layer's output is 1-D)."""
+    return math.prod(int(size) for size in tensor.shape[1:])
+
+
 def _owners(model: Any) -> dict[str, list[Any]]:
     """Each cost-bearing Keras layer with the batch-norm layers that follow it."""
     owners: dict[str, list[Any]] = {}
@@ -381,6 +396,8 @@ def _check(records: tuple[LayerRecord, ...], model: Any, title: str, matched: di
                 tf_params=sum(part.count_params() for part in weights) if weights else None,
                 engine_shape=tuple(record.layer.output),
                 tf_shape=_shape(_output_of(keras_layer, owners)) if keras_layer is not None else None,
+                engine_elements=elements(record.layer.output),
+                tf_elements=_elements(_output_of(keras_layer, owners)) if keras_layer is not None else None,
             )
         )
     totals = {

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from mobicalc.architecture import Architecture, load
 from mobicalc.costs import Cost, layer_cost, unit_cost
 from mobicalc.kinds import KINDS, Standard
+from mobicalc.memory import Memory, memory
 from mobicalc.network import (
     Layer,
     NetworkError,
@@ -188,6 +189,11 @@ class NetworkCost:
         last = self.plan.steps[-1].template
         return self.plan.channels[-1] if last.kind == "dense" else None
 
+    @cached_property
+    def memory(self) -> Memory:
+        """Activation sizes, peak working memory and model size at the settings' dtype (memory.py)."""
+        return memory(self.layers, self.params, self.settings.dtype)
+
     def breakdown(self) -> dict[str, Cost]:
         """Totals by layer kind, for the kinds that occur, in registry order."""
         by_kind: dict[str, list[Cost]] = {}
@@ -196,8 +202,9 @@ class NetworkCost:
         return {kind: _sum(by_kind[kind]) for kind in KINDS if kind in by_kind}
 
     def check(self, budgets: Mapping[str, Fraction]) -> "BudgetVerdict":
-        """The verdict on ``budgets`` (``macs``, ``flops``, ``params``; inclusive)."""
-        return check_budgets(self.totals, budgets)
+        """The verdict on ``budgets`` (any of ``METRICS``; inclusive)."""
+        needs_memory = any(metric in MEMORY_METRICS for metric in budgets)
+        return check_budgets(self.totals, budgets, self.memory if needs_memory else None)
 
 
 def _architecture(architecture: Architecture | str | Path) -> Architecture:
@@ -254,8 +261,11 @@ def sweep(
     return points
 
 
-METRICS = ("macs", "flops", "params")
-"""What a budget can limit: attributes of a Cost."""
+MEMORY_METRICS = ("params_bytes", "peak_activation_bytes", "peak_streamed_bytes")
+"""What a budget can limit in bytes: attributes of a Memory."""
+
+METRICS = ("macs", "flops", "params", *MEMORY_METRICS)
+"""What a budget can limit: attributes of a Cost, or of a Memory."""
 
 
 class BudgetCheck(NamedTuple):
@@ -277,13 +287,17 @@ class BudgetVerdict(NamedTuple):
         return tuple(check.metric for check in self.checks if not check.ok)
 
 
-def check_budgets(totals: Cost, budgets: Mapping[str, Fraction]) -> BudgetVerdict:
-    """Each budget against the totals; a budget is inclusive (exactly at it is within)."""
+def check_budgets(
+    totals: Cost, budgets: Mapping[str, Fraction], memory: Memory | None = None
+) -> BudgetVerdict:
+    """Each budget against the totals (or ``memory``, for bytes); inclusive: exactly at it is within."""
     checks = []
     for metric, budget in budgets.items():
         if metric not in METRICS:
             raise ValueError(f"unknown budget {metric!r}; expected one of: {', '.join(METRICS)}")
-        value = getattr(totals, metric)
+        if metric in MEMORY_METRICS and memory is None:
+            raise ValueError(f"a budget on {metric} needs the network's memory figures")
+        value = getattr(memory if metric in MEMORY_METRICS else totals, metric)
         checks.append(BudgetCheck(metric, value, budget, value <= budget))
     return BudgetVerdict(tuple(checks))
 

@@ -59,6 +59,12 @@ def human(value: int | Fraction) -> str:
     return exact_decimal(value) if isinstance(value, int) else _four_digits(value)
 
 
+def human_bytes(value: int | Fraction) -> str:
+    """A byte count for reading, in powers of 1000: 4816896 -> '4.817 MB', 992 -> '992 B'."""
+    text = human(value)
+    return f"{text[:-1]} {text[-1]}B" if text[-1:] in ("K", "M", "G", "T") else f"{text} B"
+
+
 def percent(share: Fraction) -> str:
     return f"{significant(share * 100, 28):.2f}%"
 

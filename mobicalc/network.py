@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from mobicalc.architecture import Architecture, Padding, Row
 from mobicalc.kinds import KINDS, Spatial
+from mobicalc.memory import DTYPES
 from mobicalc.rounding import KERAS, POLICIES, Count, scale_channels, significant
 
 
@@ -64,8 +65,12 @@ class Settings:
     classes: int | None = None
     include_top: bool = True
     rounding: str = KERAS
+    dtype: str = "float32"
+    """Bytes per element of activations and weights, for the memory figures (``memory.DTYPES``)."""
 
     def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise NetworkError(f"unknown dtype {self.dtype!r}; expected one of: {', '.join(DTYPES)}")
         if self.rounding not in POLICIES:
             raise NetworkError(f"unknown rounding {self.rounding!r}; expected one of: {', '.join(POLICIES)}")
         if self.alpha <= 0:

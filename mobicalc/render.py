@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TextIO
 
-from mobicalc.formats import exact_decimal, grouped, human, percent, share
+from mobicalc.formats import exact_decimal, grouped, human, human_bytes, percent, share
 from mobicalc.rounding import significant
 from mobicalc.views import WIDE as WIDE_ONLY
 from mobicalc.views import Column, Layout, Report, Style, View
@@ -103,7 +103,7 @@ def cell(value: Any, column: Column) -> str:
     if value is None:
         return ""
     style = column.style
-    if style is Style.COUNT:
+    if style in (Style.COUNT, Style.BYTES):
         return grouped(value)
     if style is Style.SHAPE:
         return "x".join(exact_decimal(size) for size in value)
@@ -302,8 +302,9 @@ def _table_of(view: View) -> tuple[tuple[Column, ...], list[dict[str, Any]]]:
     rows = []
     for column in view.columns:
         value = record[column.key]
-        if column.style is Style.COUNT:
-            rows.append({"field": column.header, "value": value, "short": human(value), "_column": column})
+        if column.style in (Style.COUNT, Style.BYTES) and value is not None:
+            short = human(value) if column.style is Style.COUNT else human_bytes(value)
+            rows.append({"field": column.header, "value": value, "short": short, "_column": column})
         else:
             rows.append(
                 {"field": column.header, "value": None, "short": cell(value, column), "_column": column}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mobicalc.costs import Cost
 from mobicalc.design import Configuration, Published, most_accurate
 from mobicalc.engine import BudgetVerdict, LayerComparison, LayerRecord, NetworkCost
-from mobicalc.formats import exact_decimal, grouped, human, percent, share
+from mobicalc.formats import exact_decimal, grouped, human, human_bytes, percent, share
 from mobicalc.kinds import KINDS
 from mobicalc.rounding import Count, exact_count
 
@@ -32,6 +32,8 @@ class Style(Enum):
     TEXT = "text"
     COUNT = "count"
     """An exact count: thousands separators for people, every digit for machines."""
+    BYTES = "bytes"
+    """A size in bytes: as a count, with a short form (``4.817 MB``) where a count has one."""
     NUMBER = "number"
     """A small exact integer (kernel, stride, layer number): no separators."""
     SHAPE = "shape"
@@ -150,6 +152,7 @@ def describe(network: NetworkCost) -> dict[str, Any]:
         "classes": network.classes,
         "include_top": settings.include_top,
         "rounding": settings.rounding,
+        "dtype": settings.dtype,
     }
 
 
@@ -169,6 +172,38 @@ def title(network: NetworkCost) -> str:
 
 def totals_view(name: str, cost: Cost, extra: tuple[Column, ...] = (), **values: Any) -> View:
     return View(name, COUNT_COLUMNS + extra, [{**counts(cost), **values}], layout=Layout.RECORD)
+
+
+MEMORY_COLUMNS = (
+    Column("dtype", "dtype (bytes per value)"),
+    Column("params_bytes", "model size (params x bytes)", Style.BYTES),
+    Column("peak_activation_bytes", "peak activations, sequential", Style.BYTES),
+    Column("peak_layer", "  at layer"),
+    Column("peak_streamed_bytes", "peak activations, streamed", Style.BYTES),
+    Column("peak_streamed_layer", "  at", priority=WIDE),
+    Column("forward_pass_bytes", "forward/backward pass size", Style.BYTES, WIDE),
+    Column("input_bytes", "input image", Style.BYTES, WIDE),
+)
+"""The memory totals (memory.py), at the settings' dtype and batch 1."""
+
+
+def memory_totals(network: NetworkCost) -> dict[str, Any]:
+    memory = network.memory
+    return {
+        "dtype": f"{memory.dtype} ({memory.bytes_per_element})",
+        "params_bytes": memory.params_bytes,
+        "peak_activation_bytes": memory.peak_activation_bytes,
+        "peak_layer": memory.peak_layer,
+        "peak_streamed_bytes": memory.peak_streamed_bytes,
+        "peak_streamed_layer": memory.peak_streamed_layer,
+        "forward_pass_bytes": memory.forward_pass_bytes,
+        "input_bytes": memory.input_bytes,
+    }
+
+
+def network_totals(network: NetworkCost) -> View:
+    """The totals of a network: its counts, then its memory."""
+    return totals_view("Totals", network.totals, MEMORY_COLUMNS, **memory_totals(network))
 
 
 # --- table -----------------------------------------------------------------------------
@@ -205,6 +240,10 @@ LAYER_COLUMNS = (
         note="sep/std: the depthwise + pointwise pair's MACs over its standard convolution's.",
     ),
     *(Column(c.key, c.header, c.style, WIDE) for c in COUNT_COLUMNS if c.key not in ("macs", "params")),
+    Column("activation_elements", "activation values", Style.COUNT, WIDE),
+    Column("activation_bytes", "activation bytes", Style.BYTES, 5),
+    Column("working_bytes", "working bytes", Style.BYTES, 6),
+    Column("peak", "peak", Style.VERDICT, 5, words=("peak", "")),
 )
 
 
@@ -241,7 +280,22 @@ def layers_view(network: NetworkCost) -> View:
         _layer_row(index, record, partner.get(record.layer.name, 0), total_macs)
         for index, record in enumerate(records, start=1)
     ]
-    return View(title(network), LAYER_COLUMNS, rows)
+    memory = network.memory
+    for position, (row, values, size, working) in enumerate(
+        zip(rows, memory.activation_elements, memory.activation_bytes, memory.working_bytes, strict=True)
+    ):
+        row.update(
+            activation_elements=values,
+            activation_bytes=size,
+            working_bytes=working,
+            peak=position == memory.peak_index,
+        )
+    view = View(title(network), LAYER_COLUMNS, rows)
+    view.notes.append(
+        f"Peak activations ({memory.dtype}, batch 1, one layer at a time): "
+        f"{human_bytes(memory.peak_activation_bytes)} while {memory.peak_layer} runs."
+    )
+    return view
 
 
 KIND_SHARES = "shares: of the whole network's (a bar: against the largest kind's)."
@@ -282,7 +336,7 @@ RATIO_COLUMNS = (
 def table_report(network: NetworkCost) -> Report:
     totals, standard = network.totals, network.standard
     layers = layers_view(network)
-    summary = totals_view("Totals", totals)
+    summary = network_totals(network)
     conventional = totals_view(
         "As standard convolution (each depthwise + pointwise pair one full convolution)",
         standard,
@@ -413,7 +467,7 @@ def check_report(network: NetworkCost, verdict: BudgetVerdict) -> Report:
         ],
         notes=[f"over budget: {', '.join(verdict.over)}" if verdict.over else "all within budget"],
     )
-    summary = totals_view("Totals", network.totals)
+    summary = network_totals(network)
     document: dict[str | None, Any] = {
         "model": describe(network),
         "ok": verdict.ok,
@@ -434,6 +488,8 @@ VERIFY_COLUMNS = (
     Column("tf_macs", "TF MACs", Style.COUNT),
     Column("params", "params", Style.COUNT, 2),
     Column("tf_params", "TF params", Style.COUNT, 2),
+    Column("elements", "activation values", Style.COUNT, 5),
+    Column("tf_elements", "TF values", Style.COUNT, 5),
     Column("ok", "", Style.VERDICT, words=("✓", "✗")),
 )
 
@@ -476,6 +532,8 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
                 "tf_macs": layer.tf_macs,
                 "params": layer.engine_params,
                 "tf_params": layer.tf_params,
+                "elements": layer.engine_elements,
+                "tf_elements": layer.tf_elements,
                 "ok": layer.ok,
             }
             for layer in check.layers
@@ -490,6 +548,13 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
         engine, tensorflow = check.engine_totals[key], check.tf_totals[key]
         mark = "✓" if engine == tensorflow else "✗"
         view.notes.append(f"{mark} {key}: engine {grouped(engine)}, TensorFlow {grouped(tensorflow)}")
+    sized = [layer for layer in check.layers if layer.tf_elements is not None]
+    same_size = all(layer.engine_elements == layer.tf_elements for layer in sized)
+    view.notes.append(
+        f"{'✓' if same_size else '✗'} activation values (the memory figures' unit): "
+        f"{sum(layer.engine_elements == layer.tf_elements for layer in sized)} of {len(sized)} layers "
+        "as TensorFlow's output tensors"
+    )
     differing = [layer.name for layer in check.layers if not layer.ok]
     view.notes.append(
         f"✗ differs: {', '.join(differing)}"

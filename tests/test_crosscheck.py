@@ -65,6 +65,11 @@ def test_engine_agrees_with_tensorflow(model, alpha, resolution, classes, includ
         assert check.engine_totals == check.tf_totals
         # Every cost-bearing layer was matched and measured by TensorFlow.
         assert all(layer.tf_params is not None for layer in check.layers if layer.kind not in ("pool", "add"))
+        # The memory figures' unit: every layer's output values are those of TensorFlow's output tensor.
+        assert all(layer.tf_elements is not None for layer in check.layers)
+        assert [layer.engine_elements for layer in check.layers] == [
+            layer.tf_elements for layer in check.layers
+        ]
     assert verification.ok
 
 

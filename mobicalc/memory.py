@@ -1,0 +1,246 @@
+"""Memory: activation sizes, peak working memory and model size, from the placed layers.
+
+Pure arithmetic over the engine's layers: no I/O, no Click, no Rich, no
+TensorFlow. Every figure is at batch 1, in bytes at one dtype (``DTYPES``):
+activations and weights alike take that many bytes per element.
+
+A tensor is one layer's output (batch-norm and activations run in place inside
+the layer that owns them, and zero-padding is part of the convolution that
+follows it, so neither has a tensor of its own); the input image is the first
+layer's input. Two models of execution:
+
+``sequential``
+    Layers run one at a time, in table order. While a layer runs, memory holds
+    its input tensor(s), its output tensor, and every earlier tensor that a
+    later layer still needs (a residual block's input, until its add). A
+    residual add holds its two inputs and its output. A layer's working set is
+    the sum of those; the peak is the largest working set, at ``peak_layer``.
+
+``streamed``
+    MobileNetV2's Section 5.1 ("memory efficient inference"): in a bottleneck
+    ``F(x) = [A o N o B] x`` the expanded tensors are computed a slice of
+    channels at a time and never held whole. Here a streamed block is a
+    depthwise layer with the pointwise layer that completes it, plus the 1x1
+    expansion right before it (a pointwise layer of no pair of its own) and the
+    residual add right after it (whose shortcut is the block's input), when no
+    other layer needs the tensors inside. Such a block holds only its input and
+    its output (the add is accumulated into the output); the paper's
+    constant-size buffer for one slice, O(max(s^2, s'^2)), is left out, as the
+    paper leaves it out. Every other layer runs as in ``sequential``.
+
+``forward_pass_bytes`` is torchinfo's "Forward/backward pass size" for the same
+network built as torchvision builds it (a convolution, its batch-norm and its
+activation as separate modules): torchinfo sums the output bytes of every
+layer module that has parameters (each convolution and each batch-norm, the
+classifier; not activations, pooling or functional adds), times 2 "for
+gradients". See docs/memory.md.
+"""
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from mobicalc.rounding import Count
+
+if TYPE_CHECKING:  # the layers are read, never built, here: network.py imports DTYPES from this module
+    from mobicalc.network import Layer, Shape
+
+DTYPES = {"float32": 4, "float16": 2, "int8": 1}
+"""Bytes per element of each dtype ``--dtype`` takes, for activations and weights."""
+
+MEMORY_MODELS = ("sequential", "streamed")
+
+IMAGE = -1
+"""The tensor id of the network's input image; every other tensor is its layer's index."""
+
+
+def elements(shape: "Shape") -> Count:
+    """The number of values in a tensor of ``shape`` (batch 1)."""
+    return shape.height * shape.width * shape.channels
+
+
+class Step(NamedTuple):
+    """One unit of execution: the layers it runs, the tensors it reads, the tensor it writes."""
+
+    layers: tuple[int, ...]
+    inputs: tuple[int, ...]
+    output: int
+
+
+def _producers(layers: Sequence["Layer"]) -> tuple[dict[str, int], list[tuple[int, ...]]]:
+    """Each layer's input tensors (ids), following the chain and the adds' shortcuts."""
+    latest: dict[str, int] = {"input": IMAGE}
+    inputs: list[tuple[int, ...]] = []
+    for index, layer in enumerate(layers):
+        previous = index - 1 if index else IMAGE
+        if layer.shortcut is not None:
+            inputs.append((latest[layer.shortcut], previous))
+        else:
+            inputs.append((previous,))
+        latest[layer.name] = index
+    return latest, inputs
+
+
+def sequential_steps(layers: Sequence["Layer"]) -> tuple[Step, ...]:
+    """Every layer its own step."""
+    _, inputs = _producers(layers)
+    return tuple(Step((index,), inputs[index], index) for index in range(len(layers)))
+
+
+def streamed_steps(layers: Sequence["Layer"]) -> tuple[Step, ...]:
+    """Bottlenecks (expansion, depthwise, projection, add) as one step each; the rest as layers."""
+    _, inputs = _producers(layers)
+    readers: dict[int, set[int]] = {}
+    for reader, tensors in enumerate(inputs):
+        for tensor in tensors:
+            readers.setdefault(tensor, set()).add(reader)
+    steps: list[Step] = []
+    index, count = 0, len(layers)
+
+    def pair_at(i: int) -> bool:
+        """A depthwise layer at ``i`` completed by the pointwise layer after it."""
+        return i + 1 < count and layers[i].kind == "depthwise" and layers[i + 1].pair == layers[i].name
+
+    while index < count:
+        layer = layers[index]
+        if layer.kind == "pointwise" and layer.pair is None and pair_at(index + 1):
+            block = [index, index + 1, index + 2]
+        elif pair_at(index):
+            block = [index, index + 1]
+        else:
+            steps.append(Step((index,), inputs[index], index))
+            index += 1
+            continue
+        source = inputs[block[0]][0]
+        after = block[-1] + 1
+        if after < count and layers[after].kind == "add" and inputs[after] == (source, block[-1]):
+            block.append(after)
+        inner = block[:-1]
+        # A tensor inside the block read from outside it must be materialised: no streaming then.
+        if any(readers.get(tensor, set()) - set(block) for tensor in inner):
+            steps += [Step((i,), inputs[i], i) for i in block]
+        else:
+            steps.append(Step(tuple(block), (source,), block[-1]))
+        index = block[-1] + 1
+    return tuple(steps)
+
+
+def working_sets(steps: Sequence[Step], sizes: Sequence[Count], image: Count) -> list[Count]:
+    """Elements held while each step runs: its inputs, its output, and the tensors still needed later."""
+    last_use: dict[int, int] = {}
+    for position, step in enumerate(steps):
+        for tensor in step.inputs:
+            last_use[tensor] = position
+    live: dict[int, Count] = {IMAGE: image}
+    held: Count = image
+    result = []
+    for position, step in enumerate(steps):
+        out = sizes[step.output]
+        result.append(held + out)
+        live[step.output] = out
+        held += out
+        for tensor in (*step.inputs, step.output):
+            if tensor in live and last_use.get(tensor, position) <= position:
+                held -= live.pop(tensor)
+    return result
+
+
+def step_name(step: Step, layers: Sequence["Layer"]) -> str:
+    """A step as a person names it: its layer, or its first and last layers (``a..b``)."""
+    first, last = layers[step.layers[0]].name, layers[step.layers[-1]].name
+    return first if len(step.layers) == 1 else f"{first}..{last}"
+
+
+class Memory(NamedTuple):
+    """A network's memory at one dtype, batch 1; every ``*_bytes`` figure is exact bytes."""
+
+    dtype: str
+    bytes_per_element: int
+    activation_elements: tuple[Count, ...]
+    """Each layer's output elements."""
+    working_bytes: tuple[Count, ...]
+    """Each layer's sequential working set."""
+    input_bytes: Count
+    params_bytes: Count
+    peak_activation_bytes: Count
+    peak_layer: str
+    peak_index: int
+    """The peak layer's position in the layers (from 0)."""
+    peak_streamed_bytes: Count
+    peak_streamed_layer: str
+    """The streamed step at the peak: a layer, or a block as ``first..last``."""
+    forward_pass_bytes: Count
+
+    @property
+    def activation_bytes(self) -> tuple[Count, ...]:
+        return tuple(count * self.bytes_per_element for count in self.activation_elements)
+
+
+def _peak(sets: Sequence[Count]) -> int:
+    """The first position of the largest value."""
+    return max(range(len(sets)), key=lambda position: (sets[position], -position))
+
+
+def torchinfo_elements(layer: "Layer") -> Count:
+    """What torchinfo's forward/backward figure counts for a layer, in elements (before x 2).
+
+    Modules with parameters only: the layer's own output if it has weights, and
+    its batch-norm's output again (a module of its own in torchvision).
+    """
+    if layer.kind in ("pool", "add"):
+        return 0
+    return elements(layer.output) * (2 if layer.batch_norm else 1)
+
+
+def memory(layers: Sequence["Layer"], params: Count, dtype: str = "float32") -> Memory:
+    """The memory figures of placed ``layers`` (as ``NetworkCost.layers``) with ``params`` weights."""
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; expected one of: {', '.join(DTYPES)}")
+    size = DTYPES[dtype]
+    outputs = tuple(elements(layer.output) for layer in layers)
+    image = elements(layers[0].input)
+    sequential = working_sets(sequential_steps(layers), outputs, image)
+    streamed_steps_ = streamed_steps(layers)
+    streamed = working_sets(streamed_steps_, outputs, image)
+    peak, streamed_peak = _peak(sequential), _peak(streamed)
+    return Memory(
+        dtype=dtype,
+        bytes_per_element=size,
+        activation_elements=outputs,
+        working_bytes=tuple(count * size for count in sequential),
+        input_bytes=image * size,
+        params_bytes=params * size,
+        peak_activation_bytes=sequential[peak] * size,
+        peak_layer=layers[peak].name,
+        peak_index=peak,
+        peak_streamed_bytes=streamed[streamed_peak] * size,
+        peak_streamed_layer=step_name(streamed_steps_[streamed_peak], layers),
+        forward_pass_bytes=2 * size * sum(map(torchinfo_elements, layers)),
+    )
+
+
+class Materialised(NamedTuple):
+    """The largest tensor held whole at one spatial size (MobileNetV2 paper, Table 3)."""
+
+    size: int
+    layer: str
+    channels: Count
+    elements: Count
+
+
+def largest_tensors(layers: Sequence["Layer"], streamed: bool = True, skip: int = 0) -> list[Materialised]:
+    """Per output size, largest first size first: the largest tensor that is ever held whole.
+
+    ``streamed``: a bottleneck's inner tensors are never held (``streamed_steps``);
+    ``skip``: leave out the first ``skip`` layers' outputs (the paper's "trick" for
+    the first layer: the stem convolution streamed into the first block).
+    """
+    steps = streamed_steps(layers) if streamed else sequential_steps(layers)
+    best: dict[int, Materialised] = {}
+    for step in steps:
+        if step.output < skip:
+            continue
+        shape = layers[step.output].output
+        count = elements(shape)
+        if shape.height not in best or count > best[shape.height].elements:
+            best[shape.height] = Materialised(shape.height, layers[step.output].name, shape.channels, count)
+    return [best[size] for size in sorted(best, reverse=True)]
