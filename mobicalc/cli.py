@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
+from mobicalc import conventions
 from mobicalc.architecture import BUILTIN, ArchitectureError, load
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
 from mobicalc.exits import MEANINGS, Exit
@@ -156,6 +157,17 @@ def rounding_option(command: Callable) -> Callable:
     )(command)
 
 
+def convention_option(command: Callable) -> Callable:
+    presets = "; ".join(f"{name}: {preset.summary}" for name, preset in conventions.CONVENTIONS.items())
+    return click.option(
+        "--convention",
+        type=click.Choice(tuple(conventions.CONVENTIONS)),
+        default=conventions.DEFAULT,
+        show_default=True,
+        help=f"How params and FLOPs are counted (switches: docs/counting.md, JSON 'convention'). {presets}.",
+    )(command)
+
+
 def model_options(command: Callable) -> Callable:
     """The knobs every command that takes a whole model shares."""
     options: list[Callable[[Callable], Callable]] = [
@@ -189,6 +201,7 @@ def model_options(command: Callable) -> Callable:
             "--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False."
         ),
         rounding_option,
+        convention_option,
         format_option,
     ]
     for option in reversed(options):
@@ -204,6 +217,7 @@ def build_network(
     classes: int | None,
     no_top: bool,
     rounding: str,
+    convention: str = conventions.DEFAULT,
 ) -> NetworkCost:
     """The engine's answer for the model options, with errors as usage errors."""
     if (model is None) == (arch is None):
@@ -215,7 +229,12 @@ def build_network(
     except ArchitectureError as error:
         raise click.BadParameter(str(error), param_hint="'--arch'") from None
     settings = Settings(
-        alpha=alpha, resolution=resolution, classes=classes, include_top=not no_top, rounding=rounding
+        alpha=alpha,
+        resolution=resolution,
+        classes=classes,
+        include_top=not no_top,
+        rounding=rounding,
+        convention=convention,
     )
     try:
         return network_cost(architecture, settings)
@@ -451,6 +470,10 @@ def check(
         raise SystemExit(Exit.FAILED)
 
 
+VERIFIABLE = ("keras", "tf-profiler")
+"""The conventions whose counts a real Keras model has (tf-profiler: FLOPs as TensorFlow's profiler)."""
+
+
 @main.command(short_help="Prove every count against TensorFlow: exit 0 if all agree.")
 @model_options
 def verify(output_format: str, wide: bool, **options: Any) -> None:
@@ -478,6 +501,11 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
       3    TensorFlow or Keras missing, or failing to import
       130  interrupted (Ctrl-C)
     """
+    if options["convention"] not in VERIFIABLE:
+        raise click.UsageError(
+            f"verify proves the counts of real Keras models: use --convention {' or '.join(VERIFIABLE)}, "
+            f"not {options['convention']}"
+        )
     network = build_network(**options)
     fractional = [
         record.layer.name for record in network.records if not isinstance(record.layer.output.channels, int)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from mobicalc import conventions
 from mobicalc.costs import Cost
 from mobicalc.engine import BudgetVerdict, LayerComparison, LayerRecord, NetworkCost
 from mobicalc.formats import exact_decimal, grouped, human, percent, share
@@ -148,10 +149,30 @@ def title(network: NetworkCost) -> str:
         top = "no classifier"
     else:
         top = f"{model['classes']} classes"
+    convention = network.settings.convention
     return (
         f"{model['name']} ({model['source']}): alpha {exact_decimal(model['alpha'])}, "
         f"{model['resolution']}x{model['resolution']}, {top}, rounding {model['rounding']}"
+        + (f", convention {convention}" if convention != conventions.DEFAULT else "")
     )
+
+
+def convention_document(network: NetworkCost) -> dict[str, Any]:
+    """The JSON 'convention': the preset's name and every switch it sets, with what each means."""
+    return conventions.describe(network.plan.convention)
+
+
+def counting_conventions(network: NetworkCost) -> dict[str, str]:
+    """What each count counts under the network's convention (``CONVENTIONS`` under keras)."""
+    convention = network.plan.convention
+    if convention.name == conventions.DEFAULT:
+        return CONVENTIONS
+    switches = ", ".join(f"{name} {value}" for name, value in convention.switches.items())
+    return {
+        "macs": CONVENTIONS["macs"],
+        "flops": CONVENTIONS["flops"] if convention.flops == "2x-macs" else conventions.SWITCHES["flops"],
+        "params": f"{convention.name}: {convention.summary} ({switches})",
+    }
 
 
 def totals_view(name: str, cost: Cost, extra: tuple[Column, ...] = (), **values: Any) -> View:
@@ -286,7 +307,8 @@ def table_report(network: NetworkCost) -> Report:
     breakdown = breakdown_view(network)
     document: dict[str | None, Any] = {
         "model": describe(network),
-        "conventions": CONVENTIONS,
+        "conventions": counting_conventions(network),
+        "convention": convention_document(network),
         "totals": summary,
         "standard": conventional,
         "breakdown": breakdown,
@@ -403,6 +425,7 @@ def check_report(network: NetworkCost, verdict: BudgetVerdict) -> Report:
     summary = totals_view("Totals", network.totals)
     document: dict[str | None, Any] = {
         "model": describe(network),
+        "convention": convention_document(network),
         "ok": verdict.ok,
         "checks": view,
         "totals": summary,
@@ -473,7 +496,9 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
             view.title, SKIPPED_COLUMNS, [{"check": check.model, "result": f"skipped: {check.skipped}"}]
         )
     assert check.engine_totals is not None and check.tf_totals is not None
-    for key in ("macs", "params", "trainable_params", "non_trainable_params"):
+    for key in ("macs", "params", "trainable_params", "non_trainable_params", "flops"):
+        if key not in check.engine_totals:
+            continue
         engine, tensorflow = check.engine_totals[key], check.tf_totals[key]
         mark = "✓" if engine == tensorflow else "✗"
         view.notes.append(f"{mark} {key}: engine {grouped(engine)}, TensorFlow {grouped(tensorflow)}")
@@ -508,6 +533,7 @@ def verify_report(verification: "Verification") -> Report:
     views[-1].notes += [""] * bool(views[-1].notes) + [summary]
     document: dict[str | None, Any] = {
         "model": describe(verification.network),
+        "convention": convention_document(verification.network),
         "ok": verification.ok,
         "summary": summary,
         "skipped": [{"model": check.model, "reason": check.skipped} for check in verification.skipped],
