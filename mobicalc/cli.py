@@ -539,3 +539,35 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
     emit(verify_report(verification), output_format, wide)
     if not verification.ok:
         raise SystemExit(Exit.FAILED)
+
+
+@main.command(short_help="Every published MobileNetV1/V2 figure beside mobicalc's value.")
+@click.option("--source", help="Only the figures of one source (sources are listed in --format json).")
+@format_option
+def reproduce(source: str | None, output_format: str, wide: bool) -> None:
+    """Every published MobileNetV1/V2 MAC and parameter figure beside mobicalc's value.
+
+    \b
+    The figures (papers' tables, TF-slim READMEs and docstrings, Keras docs)
+    are data in the package, each with its citation, the configuration and
+    counting convention that reproduce it, and the source's rounding. Verdicts:
+      exact             the printed value is the exact count
+      within rounding   the count, rounded as the source rounds, is printed
+      explained         a known misprint or omission (the arithmetic is given)
+      not reproducible  nothing known explains it (what was tried is given)
+      out of scope      listed, not evaluated (memory)
+    Exit 0 when every verdict is as the data expects; 1 when a figure expected
+    to reproduce does not (or one expected not to does); 2 on a usage error.
+    """
+    from mobicalc import figures
+    from mobicalc.views import reproduce_report
+
+    documents = figures.sources()
+    if source is not None and source not in documents:
+        raise click.BadParameter(
+            f"{source!r} is not a source; expected one of: {', '.join(documents)}", param_hint="'--source'"
+        )
+    results = figures.reproduce(source)
+    emit(reproduce_report(results, documents), output_format, wide)
+    if not all(result.ok for result in results):
+        raise SystemExit(Exit.FAILED)
