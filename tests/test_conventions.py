@@ -120,3 +120,13 @@ def test_verify_refuses_conventions_no_keras_model_has():
     result = CliRunner().invoke(main, ["verify", "v1", "--convention", "paper"])
     assert result.exit_code == 2
     assert "tf-profiler" in result.output
+
+
+def test_docs_carry_every_switch_and_preset_text():
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "counting.md").read_text("utf-8")
+    for explanation in conventions.SWITCHES.values():
+        assert explanation in text
+    for convention in conventions.CONVENTIONS.values():
+        assert convention.summary in text
