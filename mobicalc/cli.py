@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
+from mobicalc import conventions
 from mobicalc.architecture import BUILTIN, ArchitectureError, load
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
 from mobicalc.exits import MEANINGS, Exit
@@ -190,6 +191,17 @@ def rounding_option(command: Callable) -> Callable:
     )(command)
 
 
+def convention_option(command: Callable) -> Callable:
+    presets = "; ".join(f"{name}: {preset.summary}" for name, preset in conventions.CONVENTIONS.items())
+    return click.option(
+        "--convention",
+        type=click.Choice(tuple(conventions.CONVENTIONS)),
+        default=conventions.DEFAULT,
+        show_default=True,
+        help=f"How params and FLOPs are counted (switches: docs/counting.md, JSON 'convention'). {presets}.",
+    )(command)
+
+
 def model_options(command: Callable) -> Callable:
     """The knobs every command that takes a whole model shares."""
     options: list[Callable[[Callable], Callable]] = [
@@ -231,6 +243,7 @@ def model_options(command: Callable) -> Callable:
             help="Bytes per value of activations and weights, for the memory figures: "
             "float32 4, float16 2, int8 1.",
         ),
+        convention_option,
         format_option,
     ]
     for option in reversed(options):
@@ -247,6 +260,7 @@ def build_network(
     no_top: bool,
     rounding: str,
     dtype: str = "float32",
+    convention: str = conventions.DEFAULT,
 ) -> NetworkCost:
     """The engine's answer for the model options, with errors as usage errors."""
     if (model is None) == (arch is None):
@@ -264,6 +278,7 @@ def build_network(
         include_top=not no_top,
         rounding=rounding,
         dtype=dtype,
+        convention=convention,
     )
     try:
         return network_cost(architecture, settings)
@@ -571,6 +586,10 @@ def check(
         raise SystemExit(Exit.FAILED)
 
 
+VERIFIABLE = ("keras", "tf-profiler")
+"""The conventions whose counts a real Keras model has (tf-profiler: FLOPs as TensorFlow's profiler)."""
+
+
 @main.command(short_help="Prove every count against TensorFlow: exit 0 if all agree.")
 @model_options
 def verify(output_format: str, wide: bool, **options: Any) -> None:
@@ -598,6 +617,11 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
       3    TensorFlow or Keras missing, or failing to import
       130  interrupted (Ctrl-C)
     """
+    if options["convention"] not in VERIFIABLE:
+        raise click.UsageError(
+            f"verify proves the counts of real Keras models: use --convention {' or '.join(VERIFIABLE)}, "
+            f"not {options['convention']}"
+        )
     network = build_network(**options)
     fractional = [
         record.layer.name for record in network.records if not isinstance(record.layer.output.channels, int)
@@ -802,4 +826,36 @@ def sweep(
             raise click.UsageError(str(error)) from None
     emit(report, output_format, wide)
     if not configurations:
+        raise SystemExit(Exit.FAILED)
+
+
+@main.command(short_help="Every published MobileNetV1/V2 figure beside mobicalc's value.")
+@click.option("--source", help="Only the figures of one source (sources are listed in --format json).")
+@format_option
+def reproduce(source: str | None, output_format: str, wide: bool) -> None:
+    """Every published MobileNetV1/V2 MAC and parameter figure beside mobicalc's value.
+
+    \b
+    The figures (papers' tables, TF-slim READMEs and docstrings, Keras docs)
+    are data in the package, each with its citation, the configuration and
+    counting convention that reproduce it, and the source's rounding. Verdicts:
+      exact             the printed value is the exact count
+      within rounding   the count, rounded as the source rounds, is printed
+      explained         a known misprint or omission (the arithmetic is given)
+      not reproducible  nothing known explains it (what was tried is given)
+      out of scope      listed, not evaluated (memory)
+    Exit 0 when every verdict is as the data expects; 1 when a figure expected
+    to reproduce does not (or one expected not to does); 2 on a usage error.
+    """
+    from mobicalc import figures
+    from mobicalc.views import reproduce_report
+
+    documents = figures.sources()
+    if source is not None and source not in documents:
+        raise click.BadParameter(
+            f"{source!r} is not a source; expected one of: {', '.join(documents)}", param_hint="'--source'"
+        )
+    results = figures.reproduce(source)
+    emit(reproduce_report(results, documents), output_format, wide)
+    if not all(result.ok for result in results):
         raise SystemExit(Exit.FAILED)

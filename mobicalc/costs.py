@@ -20,10 +20,12 @@ class Cost(NamedTuple):
     bias: Count = 0
     batch_norm_trainable: Count = 0
     batch_norm_non_trainable: Count = 0
+    elementwise: Count = 0
+    """FLOPs beyond 2 x MACs: 0 except under a convention that counts elementwise ops (conventions.py)."""
 
     @property
     def flops(self) -> Count:
-        return 2 * self.macs
+        return 2 * self.macs + self.elementwise
 
     @property
     def trainable_params(self) -> Count:

@@ -377,8 +377,13 @@ def _owners(model: Any) -> dict[str, list[Any]]:
     return owners
 
 
-def _check(records: tuple[LayerRecord, ...], model: Any, title: str, matched: dict[str, Any]) -> ModelCheck:
-    """Compare engine records with the Keras layers ``matched`` maps their names to."""
+def _check(
+    records: tuple[LayerRecord, ...], model: Any, title: str, matched: dict[str, Any], flops: bool = False
+) -> ModelCheck:
+    """Compare engine records with the Keras layers ``matched`` maps their names to.
+
+    ``flops``: also compare the engine's FLOPs with the profiler's total (``--convention tf-profiler``).
+    """
     graph = _graph(model)
     owners = _owners(model)
     macs = _macs_by_layer(model, graph)
@@ -412,7 +417,11 @@ def _check(records: tuple[LayerRecord, ...], model: Any, title: str, matched: di
         "trainable_params": _size(model.trainable_weights),
         "non_trainable_params": _size(model.non_trainable_weights),
     }
-    return ModelCheck(title, tuple(checks), totals, tf_totals, _profiler_flops(graph))
+    profiler = _profiler_flops(graph)
+    if flops:  # --convention tf-profiler: the engine's FLOPs against the profiler's total
+        totals["flops"] = sum(record.cost.flops for record in records)
+        tf_totals["flops"] = profiler
+    return ModelCheck(title, tuple(checks), totals, tf_totals, profiler)
 
 
 def _output_of(keras_layer: Any, owners: dict[str, list[Any]]) -> Any:
@@ -458,18 +467,21 @@ def verify_network(network: NetworkCost) -> Verification:
     import keras
 
     checks = []
+    flops = network.plan.convention.flops == "profiler"
     with _quiet_stderr():  # warnings Keras and TensorFlow print while building and tracing
         own = build_model(tuple(record.layer for record in network.records), name="mobicalc")
         by_name = {layer.name: layer for layer in own.layers}
         matched = {record.layer.name: by_name[record.layer.name] for record in network.records}
-        checks.append(_check(network.records, own, f"built from table {network.architecture.path}", matched))
+        checks.append(
+            _check(network.records, own, f"built from table {network.architecture.path}", matched, flops)
+        )
         keras.backend.clear_session()
         reference, title = reference_model(network)
         if reference is None:
             checks.append(ModelCheck(model="keras.applications", skipped=title))
         else:
             checks.append(
-                _check(network.records, reference, title, _match_by_name(network.records, reference))
+                _check(network.records, reference, title, _match_by_name(network.records, reference), flops)
             )
             keras.backend.clear_session()
     for check in checks:

@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
+from mobicalc import conventions
 from mobicalc.architecture import Architecture, load
 from mobicalc.costs import Cost, layer_cost, unit_cost
 from mobicalc.kinds import KINDS, Standard
@@ -72,6 +73,8 @@ class Plan:
     """False for an add layer whose block does not keep its channels (no layer there)."""
     units: tuple[Cost, ...]
     """Each layer's cost per output pixel."""
+    convention: conventions.Convention = conventions.CONVENTIONS[conventions.DEFAULT]
+    """How parameters and FLOPs are counted (the standard side follows it too)."""
 
     @cached_property
     def macs_per_pixel(self) -> tuple[Count, ...]:
@@ -104,7 +107,11 @@ class Plan:
                     (layer, received) if index is None else (self.steps[index].template, self.channels[index])
                 )
                 standard.append(
-                    unit_cost("conv", layer.kernel, received, out, partner.bias, partner.batch_norm)
+                    self.convention.adjust(
+                        unit_cost("conv", layer.kernel, received, out, partner.bias, partner.batch_norm),
+                        out,
+                        partner.batch_norm,
+                    )
                 )
             else:
                 standard.append(unit)
@@ -113,15 +120,24 @@ class Plan:
 
 def plan(steps: tuple[Step, ...], architecture: Architecture, settings: Settings) -> Plan:
     """The per-pixel costs of a walked table at the width (and classes, rounding) of ``settings``."""
+    convention = conventions.get(settings.convention)
+    classes = settings.classes
+    if convention.classes_offset:
+        classes = (classes or architecture.classes or 0) + convention.classes_offset
     channels, present = channel_counts(
-        steps, architecture, settings.alpha, settings.classes, settings.rounding
+        steps, architecture, settings.alpha, classes, settings.rounding, convention.min_depth
     )
     inputs = (architecture.input_channels, *channels[:-1])
     units = tuple(
         unit_cost(layer.kind, layer.kernel, received, out, layer.bias, layer.batch_norm)
         for layer, received, out in zip((step.template for step in steps), inputs, channels, strict=True)
     )
-    return Plan(steps, inputs, channels, present, units)
+    if not convention.keeps_parameters:
+        units = tuple(
+            convention.adjust(unit, out, step.template.batch_norm)
+            for unit, out, step in zip(units, channels, steps, strict=True)
+        )
+    return Plan(steps, inputs, channels, present, units, convention)
 
 
 def _at(unit: Cost, size: int) -> Cost:
@@ -148,14 +164,15 @@ class NetworkCost:
             place(network_plan.steps, source, network_plan.channels, network_plan.present, self.sizes)
         )
         records = []
+        profiler = network_plan.convention.flops == "profiler"
         for unit, standard, size, present in zip(
             network_plan.units, network_plan.standard_units, self.sizes, network_plan.present, strict=True
         ):
             if present:
-                cost = _at(unit, size)
-                records.append(
-                    LayerRecord(next(layers), cost, cost if standard is unit else _at(standard, size))
-                )
+                layer, cost = next(layers), _at(unit, size)
+                if profiler:  # the elementwise ops the TensorFlow profiler counts beside 2 x MACs
+                    cost = cost._replace(elementwise=conventions.elementwise_flops(layer))
+                records.append(LayerRecord(layer, cost, cost if standard is unit else _at(standard, size)))
         return tuple(records)
 
     @property

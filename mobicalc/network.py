@@ -18,6 +18,8 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from mobicalc.architecture import Architecture, Padding, Row
+from mobicalc.conventions import CONVENTIONS
+from mobicalc.conventions import DEFAULT as DEFAULT_CONVENTION
 from mobicalc.kinds import KINDS, Spatial
 from mobicalc.memory import DTYPES
 from mobicalc.rounding import KERAS, POLICIES, Count, scale_channels, significant
@@ -67,10 +69,16 @@ class Settings:
     rounding: str = KERAS
     dtype: str = "float32"
     """Bytes per element of activations and weights, for the memory figures (``memory.DTYPES``)."""
+    convention: str = DEFAULT_CONVENTION
+    """A name of ``conventions.CONVENTIONS``: how parameters and FLOPs are counted."""
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
             raise NetworkError(f"unknown dtype {self.dtype!r}; expected one of: {', '.join(DTYPES)}")
+        if self.convention not in CONVENTIONS:
+            raise NetworkError(
+                f"unknown convention {self.convention!r}; expected one of: {', '.join(CONVENTIONS)}"
+            )
         if self.rounding not in POLICIES:
             raise NetworkError(f"unknown rounding {self.rounding!r}; expected one of: {', '.join(POLICIES)}")
         if self.alpha <= 0:
@@ -247,11 +255,17 @@ def skeleton(architecture: Architecture, include_top: bool = True) -> tuple[Step
 
 
 def channel_counts(
-    steps: tuple[Step, ...], architecture: Architecture, alpha: Fraction, classes: int | None, rounding: str
+    steps: tuple[Step, ...],
+    architecture: Architecture,
+    alpha: Fraction,
+    classes: int | None,
+    rounding: str,
+    min_depth: int = 0,
 ) -> tuple[tuple[Count, ...], tuple[bool, ...]]:
     """Each layer's output channels at width ``alpha``, and whether the layer is there at all.
 
-    Only an add layer can be absent: when its block does not keep its channels.
+    Only an add layer can be absent: when its block does not keep its channels. A width-scaled
+    layer keeps at least ``min_depth`` channels (slim's ``min_depth``).
     """
     grown = alpha if alpha > 1 else Fraction(1)  # grow-only rows: alpha only above 1
     policy = None if rounding == KERAS else rounding
@@ -268,7 +282,8 @@ def channel_counts(
             out = scaled.get(step.channels, 0)
             if not out:
                 rule = policy or rule
-                out = scaled[step.channels] = scale_channels(count, grown if grow_only else alpha, rule)
+                out = scale_channels(count, grown if grow_only else alpha, rule)
+                out = scaled[step.channels] = max(out, min_depth) if min_depth else out
                 if out < 1:  # under exact rounding too: less than one channel is no layer
                     raise NetworkError(
                         f"layer {step.template.name}: alpha {significant(alpha):g} leaves "

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from mobicalc import conventions
 from mobicalc.costs import Cost
 from mobicalc.design import Configuration, Published, most_accurate
 from mobicalc.engine import BudgetVerdict, LayerComparison, LayerRecord, NetworkCost
@@ -164,10 +165,30 @@ def title(network: NetworkCost) -> str:
         top = "no classifier"
     else:
         top = f"{model['classes']} classes"
+    convention = network.settings.convention
     return (
         f"{model['name']} ({model['source']}): alpha {exact_decimal(model['alpha'])}, "
         f"{model['resolution']}x{model['resolution']}, {top}, rounding {model['rounding']}"
+        + (f", convention {convention}" if convention != conventions.DEFAULT else "")
     )
+
+
+def convention_document(network: NetworkCost) -> dict[str, Any]:
+    """The JSON 'convention': the preset's name and every switch it sets, with what each means."""
+    return conventions.describe(network.plan.convention)
+
+
+def counting_conventions(network: NetworkCost) -> dict[str, str]:
+    """What each count counts under the network's convention (``CONVENTIONS`` under keras)."""
+    convention = network.plan.convention
+    if convention.name == conventions.DEFAULT:
+        return CONVENTIONS
+    switches = ", ".join(f"{name} {value}" for name, value in convention.switches.items())
+    return {
+        "macs": CONVENTIONS["macs"],
+        "flops": CONVENTIONS["flops"] if convention.flops == "2x-macs" else conventions.SWITCHES["flops"],
+        "params": f"{convention.name}: {convention.summary} ({switches})",
+    }
 
 
 def totals_view(name: str, cost: Cost, extra: tuple[Column, ...] = (), **values: Any) -> View:
@@ -353,7 +374,8 @@ def table_report(network: NetworkCost) -> Report:
     breakdown = breakdown_view(network)
     document: dict[str | None, Any] = {
         "model": describe(network),
-        "conventions": CONVENTIONS,
+        "conventions": counting_conventions(network),
+        "convention": convention_document(network),
         "totals": summary,
         "standard": conventional,
         "breakdown": breakdown,
@@ -470,6 +492,7 @@ def check_report(network: NetworkCost, verdict: BudgetVerdict) -> Report:
     summary = network_totals(network)
     document: dict[str | None, Any] = {
         "model": describe(network),
+        "convention": convention_document(network),
         "ok": verdict.ok,
         "checks": view,
         "totals": summary,
@@ -544,7 +567,9 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
             view.title, SKIPPED_COLUMNS, [{"check": check.model, "result": f"skipped: {check.skipped}"}]
         )
     assert check.engine_totals is not None and check.tf_totals is not None
-    for key in ("macs", "params", "trainable_params", "non_trainable_params"):
+    for key in ("macs", "params", "trainable_params", "non_trainable_params", "flops"):
+        if key not in check.engine_totals:
+            continue
         engine, tensorflow = check.engine_totals[key], check.tf_totals[key]
         mark = "✓" if engine == tensorflow else "✗"
         view.notes.append(f"{mark} {key}: engine {grouped(engine)}, TensorFlow {grouped(tensorflow)}")
@@ -586,6 +611,7 @@ def verify_report(verification: "Verification") -> Report:
     views[-1].notes += [""] * bool(views[-1].notes) + [summary]
     document: dict[str | None, Any] = {
         "model": describe(verification.network),
+        "convention": convention_document(verification.network),
         "ok": verification.ok,
         "summary": summary,
         "skipped": [{"model": check.model, "reason": check.skipped} for check in verification.skipped],
@@ -818,3 +844,88 @@ def sweep_report(summary: SweepSummary) -> Report:
         "configurations": configurations,
     }  # fmt: skip
     return Report(document, views, csv=configurations)
+
+
+# --- reproduce -------------------------------------------------------------------------
+
+FIGURE_COLUMNS = (
+    Column("source", "source", priority=WIDE),
+    Column("table", "table", priority=2),
+    Column("row", "figure"),
+    Column("metric", "metric", priority=5),
+    Column("published", "published"),
+    Column("mobicalc", "mobicalc"),
+    Column("mobicalc_exact", "mobicalc exact", priority=WIDE),
+    Column("verdict", "verdict"),
+    Column("convention", "convention", priority=3),
+    Column("rounding", "source's rounding", priority=4),
+    Column("command", "command", priority=WIDE),
+    Column("ok", "ok", Style.VERDICT, WIDE, words=("✓", "✗")),
+    Column("why", "why", priority=WIDE),
+)
+
+
+def reproduce_report(results: list[Any], documents: Mapping[str, str]) -> Report:
+    """``results``: figures.Result, one per published figure; ``documents``: each source's citation."""
+    from mobicalc.figures import shown
+
+    rows_by_source: dict[str, list[dict[str, Any]]] = {}
+    notes_by_source: dict[str, list[str]] = {}
+    for result in results:
+        figure = result.figure
+        unit = "" if figure.unit == 1 else figure.unit
+        value = None if result.value is None else shown(result.value, figure)
+        verdict = result.verdict if result.ok else f"{result.verdict} (UNEXPECTED)"
+        rows_by_source.setdefault(figure.source, []).append(
+            {
+                "source": figure.source,
+                "table": figure.table,
+                "row": figure.row,
+                "metric": figure.metric,
+                "published": f"{figure.value}{unit}",
+                "mobicalc": "-" if result.rounded is None else f"{exact_decimal(result.rounded)}{unit}",
+                "mobicalc_exact": value,
+                "verdict": verdict,
+                "convention": figure.convention if figure.command != "ratio" else "paper",
+                "rounding": figure.rounding_text,
+                "command": None if figure.expect == "out of scope" else figure.cli(),
+                "ok": result.ok,
+                "why": figure.why or None,
+            }
+        )
+        if figure.why or not result.ok:
+            exact = f" (mobicalc: {value})" if value is not None else ""
+            notes_by_source.setdefault(figure.source, []).append(
+                f"{figure.table}, {figure.row}: {verdict}{exact}. {figure.why}".rstrip()
+            )
+    views = [
+        View(f"{source}: {documents[source]}", FIGURE_COLUMNS, rows, notes_by_source.get(source, []))
+        for source, rows in rows_by_source.items()
+    ]
+    counts = Counter(result.verdict for result in results)
+    failed = [result for result in results if not result.ok]
+    summary = {
+        "figures": len(results),
+        "reproduced": counts["exact"] + counts["within rounding"],
+        "exact": counts["exact"],
+        "within_rounding": counts["within rounding"],
+        "explained": counts["explained"],
+        "not_reproducible": counts["not reproducible"],
+        "out_of_scope": counts["out of scope"],
+        "unexpected": len(failed),
+    }
+    line = (
+        f"{summary['figures']} figures: {summary['reproduced']} reproduced ({summary['exact']} exact, "
+        f"{summary['within_rounding']} within the source's rounding), {summary['explained']} explained "
+        f"(misprint or omission), {summary['not_reproducible']} not reproducible, "
+        f"{summary['out_of_scope']} out of scope" + (f"; {len(failed)} UNEXPECTED" if failed else "")
+    )
+    if views:
+        views[-1].notes += [""] * bool(views[-1].notes) + [line]
+    document: dict[str | None, Any] = {
+        "ok": not failed,
+        "summary": summary,
+        "sources": dict(documents),
+        "figures": View("figures", FIGURE_COLUMNS, [row for view in views for row in view.rows]),
+    }
+    return Report(document, views)

@@ -1,0 +1,197 @@
+"""Counting conventions: named presets of independent switches, and the one copy of what each means.
+
+A published MAC or parameter figure is only comparable with a count made the
+same way: with or without the background class, batch-norm parameters, biases,
+elementwise FLOPs. Each of those choices is a *switch*; a *convention* is a
+named set of switch values. ``keras`` (the default) is what keras.applications
+and ``model.count_params()`` count, so every count mobicalc printed before
+conventions existed is the ``keras`` count.
+
+The TensorFlow profiler's elementwise FLOPs are declared here per layer kind
+(``KIND_ELEMENTWISE``) and per activation (``ACTIVATION_ELEMENTWISE``), so a
+new kind or activation declares its own; tests check every kind of
+``kinds.KINDS`` has an entry. This module imports no other mobicalc module at
+run time, so the network, the engine and the views can all read it.
+"""
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mobicalc.costs import Cost
+    from mobicalc.network import Layer
+
+BATCH_NORM_PARAMS = ("4", "3", "2", "0", "folded")
+
+SWITCHES: Mapping[str, str] = {
+    "classes_offset": "extra classifier outputs beyond the classes: 1 is slim's background class "
+    "(1001 outputs for ImageNet's 1000)",
+    "batch_norm_params": "parameters per batch-norm channel: 4 gamma, beta, moving mean and variance "
+    "(Keras); 3 without gamma; 2 gamma and beta only; 0 none; folded: none, the layer gains a "
+    "bias of one per channel instead",
+    "count_bias": "whether biases count as parameters (false: kernel weights only, as the papers' tables)",
+    "min_depth": "the fewest channels a width-scaled layer keeps (slim's min_depth; 0: no floor)",
+    "flops": "2x-macs: FLOPs are 2 x MACs; profiler: 2 x MACs plus every elementwise op "
+    "tf.compat.v1.profiler's float_operation() registers (batch-norm, bias adds, pooling, "
+    "residual adds, softmax)",
+}
+"""What each switch does: the one copy, for --help, JSON and docs/counting.md."""
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    summary: str
+    classes_offset: int = 0
+    batch_norm_params: str = "4"
+    count_bias: bool = True
+    min_depth: int = 0
+    flops: str = "2x-macs"
+
+    @property
+    def switches(self) -> dict[str, Any]:
+        """Every switch and its value, in the order of ``SWITCHES``."""
+        return {field.name: getattr(self, field.name) for field in fields(self) if field.name in SWITCHES}
+
+    @property
+    def keeps_parameters(self) -> bool:
+        """True when parameters count exactly as Keras counts them (nothing to adjust per layer)."""
+        return self.batch_norm_params == "4" and self.count_bias
+
+    def adjust(self, unit: "Cost", outputs: Any, batch_norm: bool) -> "Cost":
+        """A layer's Keras cost (``costs.unit_cost``) under this convention's parameter switches."""
+        if self.keeps_parameters:
+            return unit
+        trainable, non_trainable, bias = unit.batch_norm_trainable, unit.batch_norm_non_trainable, unit.bias
+        if batch_norm:
+            trainable, non_trainable = {
+                "4": (trainable, non_trainable),
+                "3": (outputs, non_trainable),
+                "2": (trainable, 0),
+                "0": (0, 0),
+                "folded": (0, 0),
+            }[self.batch_norm_params]
+            if self.batch_norm_params == "folded" and not bias:
+                bias = outputs
+        return unit._replace(
+            bias=bias if self.count_bias else 0,
+            batch_norm_trainable=trainable,
+            batch_norm_non_trainable=non_trainable,
+        )
+
+
+CONVENTIONS: Mapping[str, Convention] = {
+    convention.name: convention
+    for convention in (
+        Convention(
+            "keras",
+            "what keras.applications builds and model.count_params() counts (the default)",
+        ),
+        Convention(
+            "paper",
+            "kernel weights only, no batch-norm and no bias, as the MobileNetV1/V2 papers' tables",
+            batch_norm_params="0",
+            count_bias=False,
+        ),
+        Convention(
+            "folded-bn",
+            "batch-norm folded into the layer before it: a bias of one per channel, as an inference graph",
+            batch_norm_params="folded",
+        ),
+        Convention(
+            "slim",
+            "the TF-slim checkpoint READMEs: 1001 classes (background first), kernel weights and the "
+            "logits' bias, no batch-norm, channels at least min_depth 8",
+            classes_offset=1,
+            batch_norm_params="0",
+            min_depth=8,
+        ),
+        Convention(
+            "tf-profiler",
+            "Keras' parameters; FLOPs exactly as tf.compat.v1.profiler's float_operation() counts "
+            "the Keras model at batch 1",
+            flops="profiler",
+        ),
+    )
+}
+"""Every convention by name; ``keras`` first (the default)."""
+
+DEFAULT = "keras"
+
+
+def get(name: str) -> Convention:
+    try:
+        return CONVENTIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown convention {name!r}; expected one of: {', '.join(CONVENTIONS)}") from None
+
+
+def describe(convention: Convention) -> dict[str, Any]:
+    """The convention as JSON: its name, summary, and every switch with its value and meaning."""
+    return {
+        "name": convention.name,
+        "summary": convention.summary,
+        "switches": {
+            name: {"value": value, "meaning": SWITCHES[name]} for name, value in convention.switches.items()
+        },
+    }
+
+
+# --- the profiler's elementwise FLOPs --------------------------------------------------------------
+#
+# tf.compat.v1.profiler's float_operation() sums the "flops" statistic TensorFlow registers per op
+# (tensorflow/python/profiler/internal/flops_registry.py and nn_ops.py): Conv2D, DepthwiseConv2dNative
+# and MatMul 2 per MAC; AddV2, Sub, Mul, BiasAdd 1 per output element; Rsqrt 2 per element; Mean 1 per
+# input element; Softmax 5 per element; Relu6, Pad, Reshape and Squeeze nothing. Keras' inference
+# BatchNormalization lowers to tf.nn.batch_normalization: per channel AddV2 (variance + epsilon),
+# Rsqrt (2), Mul (by gamma), Mul (mean by it), Sub (beta minus that): 6 per channel; per element
+# Mul and AddV2: 2 per output element.
+
+BATCH_NORM_PER_ELEMENT = 2
+BATCH_NORM_PER_CHANNEL = 6
+BIAS_PER_ELEMENT = 1
+
+ElementwiseFlops = Callable[["Layer"], int]
+
+
+def _elements(shape: Any) -> int:
+    return int(math.prod(shape))
+
+
+KIND_ELEMENTWISE: Mapping[str, ElementwiseFlops] = {
+    "conv": lambda layer: 0,  # the convolution itself: 2 x MACs
+    "depthwise": lambda layer: 0,
+    "pointwise": lambda layer: 0,
+    "dense": lambda layer: 0,  # MatMul (or a 1x1 Conv2D): 2 x MACs
+    "pool": lambda layer: _elements(layer.input),  # Mean: one per input element (sum, then divide)
+    "add": lambda layer: _elements(layer.output),  # AddV2: one per output element
+}
+"""Each layer kind's own elementwise FLOPs under the profiler, beyond 2 x MACs."""
+
+ACTIVATION_ELEMENTWISE: Mapping[str | None, int] = {
+    None: 0,
+    "relu6": 0,  # Relu6 has no registered flops
+    "softmax": 5,  # Softmax: 5 per element
+}
+"""FLOPs per output element of each activation under the profiler."""
+
+
+def elementwise_flops(layer: "Layer") -> int:
+    """The profiler's FLOPs of ``layer`` beyond 2 x MACs: its kind, bias, batch-norm and activation."""
+    try:
+        own = KIND_ELEMENTWISE[layer.kind](layer)
+        activation = ACTIVATION_ELEMENTWISE[layer.activation]
+    except KeyError as error:
+        raise ValueError(
+            f"layer {layer.name}: {error.args[0]!r} declares no profiler FLOPs "
+            "(add it to conventions.KIND_ELEMENTWISE or ACTIVATION_ELEMENTWISE)"
+        ) from None
+    elements = _elements(layer.output)
+    total = own + activation * elements
+    if layer.bias:
+        total += BIAS_PER_ELEMENT * elements
+    if layer.batch_norm:
+        total += BATCH_NORM_PER_ELEMENT * elements + BATCH_NORM_PER_CHANNEL * int(layer.output.channels)
+    return total

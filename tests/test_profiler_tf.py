@@ -1,0 +1,46 @@
+"""--convention tf-profiler against TensorFlow's own profiler: the analytic FLOPs equal its total."""
+
+import json
+from fractions import Fraction
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("tensorflow")
+
+from mobicalc.cli import main
+from mobicalc.crosscheck import verify_network
+from mobicalc.engine import network_cost
+from mobicalc.network import Settings
+
+CONFIGS = [
+    ("v1", "1", 224, None),  # docs/counting.md worked example: 1,147,687,920
+    ("v1", "0.5", 160, 10),
+    ("v1", "0.25", 97, None),  # odd size: explicit padding layers register no flops
+    ("v2", "1", 224, None),
+    ("v2", "0.35", 128, 7),
+    ("v2", "1.4", 96, None),  # alpha above 1: the last conv grows
+]
+
+
+@pytest.mark.parametrize(("model", "alpha", "resolution", "classes"), CONFIGS)
+def test_profiler_total_equals_the_analytic_flops(model, alpha, resolution, classes):
+    network = network_cost(
+        model,
+        Settings(alpha=Fraction(alpha), resolution=resolution, classes=classes, convention="tf-profiler"),
+    )
+    verification = verify_network(network)
+    for check in verification.checks:
+        assert check.skipped is None
+        assert check.profiler_flops == network.totals.flops, check.model
+        assert check.engine_totals is not None and check.engine_totals["flops"] == check.profiler_flops
+    assert verification.ok
+
+
+def test_verify_cli_shows_the_flops_check():
+    result = CliRunner().invoke(main, ["verify", "v1", "--convention", "tf-profiler", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    for check in data["checks"]:
+        # docs/counting.md: V1's profiler total is 1,147,687,920.
+        assert check["tensorflow_totals"]["flops"] == check["engine_totals"]["flops"] == 1_147_687_920

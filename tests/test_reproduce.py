@@ -1,0 +1,94 @@
+"""mobicalc reproduce: the published figures as data, each with a verdict."""
+
+import json
+import subprocess
+import sys
+import time
+from fractions import Fraction
+
+from click.testing import CliRunner
+
+from mobicalc import figures
+from mobicalc.cli import main
+
+
+def run(*args: str, code: int = 0):
+    result = CliRunner().invoke(main, ["reproduce", *args])
+    assert result.exit_code == code, result.output
+    return result
+
+
+def test_every_figure_has_the_verdict_its_data_expects():
+    results = figures.reproduce()
+    assert results and all(result.ok for result in results), [r.figure.citation for r in results if not r.ok]
+
+
+def test_counts_and_json():
+    data = json.loads(run("--format", "json").output)
+    summary = data["summary"]
+    assert data["ok"] is True
+    assert summary["figures"] == len(data["figures"]) == 160
+    assert (
+        summary["reproduced"] + summary["explained"] + summary["not_reproducible"] + summary["out_of_scope"]
+        == summary["figures"]
+    )
+    row = next(f for f in data["figures"] if f["source"] == "p1" and f["row"] == "Conv 3x3 MACs")
+    assert row["verdict"] == "explained" and "1.91" in row["why"]
+
+
+def test_published_figures_cited():
+    by_row = {(r.figure.source, r.figure.table, r.figure.row): r for r in figures.reproduce()}
+    # MobileNetV1 paper Table 8: 1.0 MobileNet-224, 569 million mult-adds, 4.2 million parameters.
+    assert by_row["p1", "Table 8", "1.0 MobileNet-224 MACs"].verdict == "within rounding"
+    # MobileNetV2 paper Table 4: MobileNetV2 300M MAdds, 3.4M params: both truncated, not rounded.
+    v2 = by_row["p2", "Table 4", "MobileNetV2 MACs"]
+    assert v2.figure.rounding == "floor" and v2.verdict == "within rounding"
+    # MobileNetV1 paper Table 4: Conv MobileNet 4866 leaves out the classifier (1024 x 1000 x 1 MACs).
+    conv = by_row["p1", "Table 4", "Conv MobileNet MACs"]
+    assert conv.verdict == "explained"
+    assert conv.value is not None and conv.value - 1024 * 1000 < Fraction(48665, 10) * 10**6
+    # slim-v1-py docstring, "Total": 3,185,088 params and 567,716,352 MACs for the base at 224.
+    assert by_row["slim-v1-py", "docstring", "1.0 base 224 Total MACs"].value == 567_716_352
+    assert by_row["slim-v1-py", "docstring", "1.0 base 224 Total params"].verdict == "exact"
+    # MobileNetV2 paper Table 3 is memory: listed, not evaluated.
+    assert by_row["p2", "Table 3", "MobileNetV2 max memory (rev. A)"].verdict == "out of scope"
+
+
+def test_source_filter_and_unknown_source():
+    data = json.loads(run("--source", "slim-v1", "--format", "json").output)
+    assert {row["source"] for row in data["figures"]} == {"slim-v1"}
+    assert len(data["figures"]) == 20  # 16 MACs rows + 4 params rows of mobilenet_v1.md
+    assert run("--source", "nope", code=2).output
+
+
+def test_an_unexpected_verdict_exits_1(monkeypatch):
+    original = figures.evaluate
+
+    def wrong(figure):
+        result = original(figure)
+        return figures.Result(result.figure, result.value, result.verdict, False)
+
+    monkeypatch.setattr(figures, "evaluate", wrong)
+    assert "UNEXPECTED" in run(code=1).output
+
+
+def test_fits_80_columns_and_is_fast_without_tensorflow():
+    start = time.perf_counter()
+    process = subprocess.run(
+        [sys.executable, "-c", "import sys; from mobicalc.cli import main; main(); ", "reproduce"],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "80", "PATH": ""},
+    )
+    elapsed = time.perf_counter() - start
+    assert process.returncode == 0, process.stderr
+    assert max(len(line) for line in process.stdout.splitlines()) <= 80
+    assert "tensorflow" not in process.stderr
+    assert elapsed < 1.5  # "well under a second" of work; the margin is the interpreter's start-up
+
+
+def test_no_tensorflow_imported():
+    code = "import sys; from mobicalc import figures; figures.reproduce(); print('tensorflow' in sys.modules)"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    )
