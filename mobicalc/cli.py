@@ -164,7 +164,7 @@ def model_options(command: Callable) -> Callable:
             "--arch",
             type=TablePath(dir_okay=False),
             help="Your own architecture table (TOML, the format of docs/tables.md, at most 1 MiB) "
-            "instead of v1/v2.",
+            "instead of a built-in model.",
         ),
         click.option(
             "--alpha",
@@ -188,6 +188,12 @@ def model_options(command: Callable) -> Callable:
         click.option(
             "--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False."
         ),
+        click.option(
+            "--minimalistic",
+            is_flag=True,
+            help="The table's minimalistic variant (v3-large, v3-small: no squeeze-and-excite, "
+            "no hard-swish, 3x3 kernels, as minimalistic=True).",
+        ),
         rounding_option,
         format_option,
     ]
@@ -204,14 +210,18 @@ def build_network(
     classes: int | None,
     no_top: bool,
     rounding: str,
+    minimalistic: bool = False,
 ) -> NetworkCost:
     """The engine's answer for the model options, with errors as usage errors."""
     if (model is None) == (arch is None):
-        raise click.UsageError("give a model (v1 or v2) or --arch FILE, not both and not neither")
+        raise click.UsageError(
+            f"give a model ({', '.join(BUILTIN[:-1])} or {BUILTIN[-1]}) or --arch FILE, "
+            "not both and not neither"
+        )
     source = model if model is not None else arch
     assert source is not None
     try:
-        architecture = load(source)
+        architecture = load(source, "minimalistic" if minimalistic else None)
     except ArchitectureError as error:
         raise click.BadParameter(str(error), param_hint="'--arch'") from None
     settings = Settings(
