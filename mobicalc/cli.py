@@ -221,7 +221,11 @@ def build_network(
     source = model if model is not None else arch
     assert source is not None
     try:
-        architecture = load(source, "minimalistic" if minimalistic else None)
+        architecture = load(source)
+        if minimalistic and "minimalistic" not in architecture.variants:
+            raise click.UsageError(f"--minimalistic: {source} has no minimalistic variant")
+        if minimalistic:
+            architecture = load(source, "minimalistic")
     except ArchitectureError as error:
         raise click.BadParameter(str(error), param_hint="'--arch'") from None
     settings = Settings(

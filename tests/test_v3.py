@@ -226,3 +226,20 @@ def test_user_table_with_exp_se_nl_and_a_relative_width():
 def test_bad_v3_fields(row, message):
     with pytest.raises(ArchitectureError, match=message):
         parse(f"layers = [{row}]", "bad.toml")
+
+
+def test_cli_table_minimalistic_and_its_absence():
+    import json
+
+    from click.testing import CliRunner
+
+    from mobicalc.cli import main
+
+    result = CliRunner().invoke(main, ["table", "v3-large", "--minimalistic", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["model"]["name"] == "MobileNetV3-Large minimalistic"
+    assert data["totals"]["macs"] == 209_136_704
+    result = CliRunner().invoke(main, ["table", "v1", "--minimalistic"])
+    assert result.exit_code == 2
+    assert "--minimalistic: v1 has no minimalistic variant" in result.output
