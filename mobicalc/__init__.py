@@ -16,6 +16,7 @@ The Python API, for tests and notebooks in other projects::
 from fractions import Fraction
 from pathlib import Path
 
+from mobicalc.architecture import load
 from mobicalc.engine import LayerComparison, NetworkCost, SweepPoint, compare_layer, network_cost, sweep
 from mobicalc.network import Settings
 from mobicalc.rounding import KERAS
@@ -31,8 +32,10 @@ def cost(
     classes: int | None = None,
     include_top: bool = True,
     rounding: str = KERAS,
+    variant: str | None = None,
 ) -> NetworkCost:
-    """Cost a built-in table (``"v1"``, ``"v2"``) or a table file, as ``mobicalc table`` does.
+    """Cost a built-in table (``"v1"``, ``"v2"``, ``"v3-large"``, ``"v3-small"``) or a table file,
+    as ``mobicalc table`` does; ``variant`` is one of the table's (``"minimalistic"`` for v3).
 
     ``alpha`` is taken as written: 0.75 means exactly 3/4, as on the command line.
     """
@@ -40,4 +43,4 @@ def cost(
     settings = Settings(
         alpha=exact_alpha, resolution=resolution, classes=classes, include_top=include_top, rounding=rounding
     )
-    return network_cost(model, settings)
+    return network_cost(load(model, variant) if variant is not None else model, settings)

@@ -423,10 +423,12 @@ def ratio(
 def table(output_format: str, wide: bool, **options: Any) -> None:
     """A whole network, layer by layer, beside its standard-convolution counterpart.
 
-    MODEL is v1 (MobileNetV1, Howard et al. 2017, Table 1) or v2
-    (MobileNetV2, Sandler et al. 2018, Table 2); or give --arch FILE. By
-    default the channels, padding and shapes are exactly those of
-    tf.keras.applications.MobileNet / MobileNetV2 with the same settings.
+    MODEL is v1 (MobileNetV1, Howard et al. 2017, Table 1), v2
+    (MobileNetV2, Sandler et al. 2018, Table 2), v3-large or v3-small
+    (MobileNetV3, Howard et al. 2019, Tables 1 and 2); or give --arch FILE.
+    By default the channels, padding and shapes are exactly those of
+    tf.keras.applications.MobileNet / MobileNetV2 / MobileNetV3Large /
+    MobileNetV3Small with the same settings.
     The "standard" columns cost each depthwise + pointwise pair as one
     full convolution (the paper's "Conv MobileNet", Table 4).
     """
@@ -472,8 +474,9 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
 
     \b
     Builds a tf.keras model from the same architecture table the engine reads
-    (built-in or --arch), and for v1/v2 also tf.keras.applications.MobileNet /
-    MobileNetV2 with the same settings, then compares layer by layer:
+    (built-in or --arch), and for a built-in model also tf.keras.applications'
+    (MobileNet, MobileNetV2, MobileNetV3Large/Small) with the same settings,
+    then compares layer by layer:
       params  each layer's count_params() (with its batch-norm), and
               model.count_params(), trainable and non-trainable;
       MACs    TensorFlow's own per-op statistic for Conv2D,
