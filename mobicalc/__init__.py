@@ -20,6 +20,7 @@ The Python API, for tests and notebooks in other projects::
 from fractions import Fraction
 from pathlib import Path
 
+from mobicalc.architecture import load
 from mobicalc.design import frontier
 from mobicalc.engine import LayerComparison, NetworkCost, SweepPoint, compare_layer, network_cost, sweep
 from mobicalc.network import Settings
@@ -37,8 +38,10 @@ def cost(
     include_top: bool = True,
     rounding: str = KERAS,
     dtype: str = "float32",
+    variant: str | None = None,
 ) -> NetworkCost:
-    """Cost a built-in table (``"v1"``, ``"v2"``) or a table file, as ``mobicalc table`` does.
+    """Cost a built-in table (``"v1"``, ``"v2"``, ``"v3-large"``, ``"v3-small"``) or a table file,
+    as ``mobicalc table`` does; ``variant`` is one of the table's (``"minimalistic"`` for v3).
 
     ``alpha`` is taken as written: 0.75 means exactly 3/4, as on the command line.
     ``dtype`` (float32, float16, int8) sizes ``.memory``: activations and weights in bytes.
@@ -52,4 +55,4 @@ def cost(
         rounding=rounding,
         dtype=dtype,
     )
-    return network_cost(model, settings)
+    return network_cost(load(model, variant) if variant is not None else model, settings)

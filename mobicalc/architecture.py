@@ -12,7 +12,7 @@ import re
 import stat
 import string
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from itertools import accumulate
 from pathlib import Path
@@ -20,12 +20,12 @@ from typing import Any
 
 from mobicalc.rounding import RULES
 
-BUILTIN = ("v1", "v2")
+BUILTIN = ("v1", "v2", "v3-large", "v3-small")
 
 Padding = str | tuple[int, int]
 """``"same"``, ``"valid"``, or explicit ``(before, after)`` zero padding."""
 
-WIDTHS = ("scaled", "grow-only", "fixed")
+WIDTHS = ("scaled", "grow-only", "fixed", "relative")
 
 # Which fields each operator takes; the ones listed under REQUIRED must be given.
 OPERATOR_FIELDS = {
@@ -39,12 +39,14 @@ OPERATOR_FIELDS = {
         "width",
         "bias",
         "batch_norm",
+        "nl",
+        "top",
         "name",
     },
-    "depthwise": {"kernel", "s", "n", "padding", "bias", "batch_norm", "name"},
-    "pointwise": {"c", "n", "rounding", "width", "bias", "batch_norm", "name"},
-    "separable": {"c", "kernel", "s", "n", "padding", "rounding", "width", "name"},
-    "bottleneck": {"t", "c", "kernel", "s", "n", "padding", "rounding", "width", "name"},
+    "depthwise": {"kernel", "s", "n", "padding", "bias", "batch_norm", "nl", "name"},
+    "pointwise": {"c", "n", "rounding", "width", "bias", "batch_norm", "nl", "top", "name"},
+    "separable": {"c", "kernel", "s", "n", "padding", "rounding", "width", "nl", "name"},
+    "bottleneck": {"t", "exp", "c", "kernel", "s", "n", "padding", "rounding", "width", "se", "nl", "name"},
     "pool": {"name"},
     "classifier": {"bias", "name"},
 }
@@ -52,16 +54,27 @@ REQUIRED = {
     "conv": {"c"},
     "pointwise": {"c"},
     "separable": {"c"},
-    "bottleneck": {"t", "c"},
+    "bottleneck": {"c"},  # and t or exp
 }
+
+NONLINEARITIES = {"RE6": "relu6", "RE": "relu", "HS": "hard_swish"}
+"""A row's ``nl`` (the papers' non-linearity column) and the activation it means; RE6 is the default."""
 
 
 # Layer names. A row makes one layer per repeat, or for separable and bottleneck rows one block
-# per repeat, of these parts (a bottleneck's expand only when t != 1, its add only where the
-# block keeps its shape). A name template fills in the placeholders of its operator.
+# per repeat, of these parts (a bottleneck's expand only when it expands, its squeeze-and-excite
+# layers only when se = true, its add only where the block keeps its shape). A name template fills
+# in the placeholders of its operator. The squeeze-and-excite parts are named as keras.applications
+# names them: the pool, the reducing 1x1 conv, the expanding 1x1 conv, the multiply.
+SQUEEZE_EXCITE = (
+    "squeeze_excite_avg_pool",
+    "squeeze_excite_conv",
+    "squeeze_excite_conv_1",
+    "squeeze_excite_mul",
+)
 PARTS = {
     "separable": ("depthwise", "pointwise"),
-    "bottleneck": ("expand", "depthwise", "project", "add"),
+    "bottleneck": ("expand", "depthwise", *SQUEEZE_EXCITE, "project", "add"),
 }
 PLACEHOLDERS = {
     "single": {
@@ -71,7 +84,7 @@ PLACEHOLDERS = {
     "block": {
         "block": "the block's number among the table's blocks, from names.first_block (default 1)",
         "layer": "the part of the block (separable: depthwise, pointwise; "
-        "bottleneck: expand, depthwise, project, add)",
+        "bottleneck: expand, depthwise, " + ", ".join(SQUEEZE_EXCITE) + ", project, add)",
         "repeat": "the repeat within the row (1 to n)",
     },
 }
@@ -103,7 +116,8 @@ MAX_DIGITS = 1000
 MAX_LAYERS = 100_000
 """The most layers a table may expand to, counting every repeat."""
 LAYERS_PER_REPEAT = {"separable": 2, "bottleneck": 4}
-"""Layers one repeat of a row may become (bottleneck: expand, depthwise, project, add); others 1."""
+"""Layers one repeat of a row may become (bottleneck: expand, depthwise, project, add, and the 4 of
+squeeze-and-excite when se = true); others 1."""
 
 _TOO_MANY_DIGITS = 10**MAX_DIGITS
 
@@ -150,8 +164,22 @@ class Row:
     width: str = "scaled"
     bias: bool = False
     batch_norm: bool = True
+    exp: int = 0
+    """A bottleneck's expansion size (the channels of its expand layer at width 1); 0: ``t`` instead."""
+    se: bool = False
+    nl: str = "RE6"
+    top: bool = False
+    """Dropped by ``--no-top`` when it is among the table's last rows (pool and classifier rows are)."""
+    inputs: int = 0
+    """The channels entering the row at width 1, as the table gives them: what ``exp`` and a
+    ``relative`` width are relative to."""
     names: tuple[tuple[str, ...], ...] = ()
     """The layers' names: one tuple per repeat, one name per part (``parts(operator)``)."""
+
+    @property
+    def expands(self) -> bool:
+        """Whether a bottleneck row has an expand layer (in Keras every block but the first, of t = 1)."""
+        return self.exp != self.inputs if self.exp else self.t != 1
 
     def layer_names(self, repeat: int) -> dict[str, str]:
         """The names of the layers of repeat ``repeat`` (from 0), by part."""
@@ -170,12 +198,16 @@ class Architecture:
     rounding: str
     rows: tuple[Row, ...]
     path: str
+    variant: str | None = None
+    """The variant of the table applied to the rows (its ``variants``), if any."""
+    variants: tuple[str, ...] = ()
 
 
-def load(name_or_path: str | Path) -> Architecture:
-    """Load a built-in table (``"v1"``, ``"v2"``) or a user's TOML file."""
+def load(name_or_path: str | Path, variant: str | None = None) -> Architecture:
+    """Load a built-in table (``"v1"``, ``"v2"``, ...) or a user's TOML file, with one of its variants."""
     if str(name_or_path) in BUILTIN:
-        return _builtin(str(name_or_path))
+        # One argument when there is no variant: _builtin(name) is the table as written.
+        return _builtin(str(name_or_path)) if variant is None else _builtin(str(name_or_path), variant)
     path = Path(name_or_path)
     data = _read(path)
     try:
@@ -184,7 +216,7 @@ def load(name_or_path: str | Path) -> Architecture:
         raise ArchitectureError(
             f"{path}: cannot read: not UTF-8 ({error.reason} at byte {error.start})"
         ) from None
-    return parse(text, str(path))
+    return parse(text, str(path), variant)
 
 
 def _read(path: Path) -> bytes:
@@ -228,14 +260,14 @@ def _read(path: Path) -> bytes:
 
 
 @cache
-def _builtin(name: str) -> Architecture:
+def _builtin(name: str, variant: str | None = None) -> Architecture:
     # Package data read from beside this file: importlib.resources would cost the CLI ~10 ms to import.
     text = (Path(__file__).parent / "tables" / f"{name}.toml").read_text("utf-8")
-    return parse(text, name)
+    return parse(text, name, variant)
 
 
-def parse(text: str, path: str) -> Architecture:
-    """Parse and validate a table; ``path`` only names it in error messages."""
+def parse(text: str, path: str, variant: str | None = None) -> Architecture:
+    """Parse and validate a table, with ``variant`` applied; ``path`` only names it in error messages."""
     if len(text) > MAX_BYTES:
         raise ArchitectureError(f"{path}: is larger than the 1 MiB a table may be ({MAX_BYTES:,} bytes)")
     _check_nesting(text, path)
@@ -254,6 +286,7 @@ def parse(text: str, path: str) -> Architecture:
         "classes",
         "rounding",
         "names",
+        "variants",
         "layers",
     }
     if unknown:
@@ -262,16 +295,25 @@ def parse(text: str, path: str) -> Architecture:
     rows = data.get("layers")
     if not isinstance(rows, list) or not rows:
         raise ArchitectureError(f"{where}: needs a non-empty 'layers' list of rows")
+    variants = _variants(data.get("variants", {}), path)
+    if variant is not None:
+        if variant not in variants:
+            known = f"its variants: {', '.join(variants)}" if variants else "it has none"
+            raise ArchitectureError(f"{where}: has no variant {_shown(variant)} ({known})")
+        rows = [_vary(row, variants[variant]) for row in rows]
     naming = _Naming(data.get("names", {}), path)
+    name = _string(data, "name", where, default=Path(path).stem)
     architecture = Architecture(
-        name=_string(data, "name", where, default=Path(path).stem),
+        name=name if variant is None else f"{name} {variant}",
         source=_string(data, "source", where, default=path),
         resolution=_positive(data, "resolution", where, default=224),
         input_channels=_positive(data, "input_channels", where, default=3),
         classes=_positive(data, "classes", where, default=1000),
         rounding=rounding,
-        rows=_rows(rows, path, naming),
+        rows=_rows(rows, path, naming, _positive(data, "input_channels", where, default=3)),
         path=path,
+        variant=variant,
+        variants=tuple(variants),
     )
     _check_order(architecture)
     return architecture
@@ -296,7 +338,55 @@ def _check_nesting(text: str, path: str) -> None:
         raise ArchitectureError(f"{path}: a number has more than {MAX_DIGITS:,} digits")
 
 
-def _rows(rows: list, path: str, naming: "_Naming") -> tuple[Row, ...]:
+Variant = dict[str, dict[str, Any]]
+"""A variant: per operator, the fields it sets on that operator's rows; and ``nl``, how it maps
+each non-linearity (``{ HS = "RE" }``)."""
+
+
+def _variants(data: object, path: str) -> dict[str, Variant]:
+    """The table's ``variants``: each a table like ``{ bottleneck = { se = false }, nl = { HS = "RE" } }``."""
+    where = f"{path}: variants"
+    if not isinstance(data, dict):
+        raise ArchitectureError(
+            f'{where}: must be a table like {{ minimalistic = {{ nl = {{ HS = "RE" }} }} }}'
+        )
+    variants = {}
+    for name, variant in data.items():
+        here = f"{where}.{name}"
+        if not isinstance(variant, dict):
+            raise ArchitectureError(f"{here}: must be a table of operators' fields and nl")
+        for key, value in variant.items():
+            if key == "nl":
+                pairs = value.items() if isinstance(value, dict) else [(value, value)]
+                if not all(old in NONLINEARITIES and new in NONLINEARITIES for old, new in pairs):
+                    raise ArchitectureError(
+                        f"{here}: field 'nl' must map non-linearities to non-linearities "
+                        f'({", ".join(NONLINEARITIES)}), like {{ HS = "RE" }}'
+                    )
+            elif key not in OPERATOR_FIELDS:
+                raise ArchitectureError(
+                    f"{here}: unknown field {_shown(key)} (allowed: nl, {', '.join(OPERATOR_FIELDS)})"
+                )
+            elif not isinstance(value, dict) or not set(value) <= OPERATOR_FIELDS[key] - {"name"}:
+                raise ArchitectureError(
+                    f"{here}: field {key!r} must be a table of {key} fields other than name"
+                )
+        variants[name] = variant
+    return variants
+
+
+def _vary(row: object, variant: Variant) -> object:
+    """A row (still as read) with a variant applied; the row is validated afterwards, as any row."""
+    if not isinstance(row, dict) or row.get("operator") not in OPERATOR_FIELDS:
+        return row
+    row = {**row, **variant.get(row["operator"], {})}
+    if "nl" in variant and "nl" in OPERATOR_FIELDS[row["operator"]]:
+        nl = row.get("nl", "RE6")
+        row["nl"] = variant["nl"].get(nl, nl) if isinstance(nl, str) else nl
+    return row
+
+
+def _rows(rows: list, path: str, naming: "_Naming", input_channels: int) -> tuple[Row, ...]:
     """The rows, refused as soon as their repeats add up to more than MAX_LAYERS layers.
 
     The count is checked before a row is named, which takes a step per repeat.
@@ -312,13 +402,16 @@ def _rows(rows: list, path: str, naming: "_Naming") -> tuple[Row, ...]:
             and not isinstance(repeats, bool)
             and repeats > 0
         ):
-            layers += repeats * LAYERS_PER_REPEAT.get(operator, 1)
+            excite = len(SQUEEZE_EXCITE) if data.get("se") is True else 0
+            layers += repeats * (LAYERS_PER_REPEAT.get(operator, 1) + excite)
             if layers > MAX_LAYERS:
                 raise ArchitectureError(
                     f"{path}: layer {index} ({operator}): n = {_shown(repeats)} takes the table "
                     f"past {MAX_LAYERS:,} layers, the most a table may have"
                 )
-        result.append(_row(data, index, path, naming))
+        row = _row(data, index, path, naming, input_channels)
+        input_channels = row.c or input_channels  # at width 1, as the table gives it
+        result.append(row)
     return tuple(result)
 
 
@@ -336,7 +429,7 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _row(data: object, index: int, path: str, naming: "_Naming") -> Row:
+def _row(data: object, index: int, path: str, naming: "_Naming", inputs: int) -> Row:
     where = f"{path}: layer {index}"
     if not isinstance(data, dict):
         raise ArchitectureError(f'{where}: each layer must be a table like {{ operator = "conv", c = 32 }}')
@@ -352,8 +445,12 @@ def _row(data: object, index: int, path: str, naming: "_Naming") -> Row:
     missing = REQUIRED.get(operator, set()) - set(data)
     if missing:
         raise ArchitectureError(f"{where}: missing field {min(missing)!r}")
-    fields: dict[str, Any] = {}  # validated above, field by field
-    for field in ("c", "t", "n", "s", "kernel"):
+    if operator == "bottleneck" and "t" not in data and "exp" not in data:
+        raise ArchitectureError(f"{where}: missing field 't' (or 'exp', the expansion size)")
+    if operator == "bottleneck" and "t" in data and "exp" in data:
+        raise ArchitectureError(f"{where}: give the expansion as t (a factor) or exp (channels), not both")
+    fields: dict[str, Any] = {"inputs": inputs}  # validated below, field by field
+    for field in ("c", "t", "exp", "n", "s", "kernel"):
         if field in data:
             fields[field] = _positive(data, field, where)
     if "padding" in data:
@@ -362,7 +459,9 @@ def _row(data: object, index: int, path: str, naming: "_Naming") -> Row:
         fields["rounding"] = _string(data, "rounding", where, choices=tuple(RULES))
     if "width" in data:
         fields["width"] = _string(data, "width", where, choices=WIDTHS)
-    for field in ("bias", "batch_norm"):
+    if "nl" in data:
+        fields["nl"] = _string(data, "nl", where, choices=tuple(NONLINEARITIES))
+    for field in ("bias", "batch_norm", "se", "top"):
         if field in data:
             if not isinstance(data[field], bool):
                 raise ArchitectureError(f"{where}: field {field!r} must be true or false")
@@ -372,9 +471,14 @@ def _row(data: object, index: int, path: str, naming: "_Naming") -> Row:
     if operator == "classifier":
         fields.setdefault("bias", True)
         fields["batch_norm"] = False
+    if operator in ("pool", "classifier"):
+        fields["top"] = True
     template = _name_template(data["name"], operator, where, "name") if "name" in data else None
-    fields["names"] = naming.names(operator, template, fields.get("n", 1), fields.get("t", 1), where)
-    return Row(index=index, operator=operator, **fields)
+    row = Row(index=index, operator=operator, **fields)
+    absent = set()  # the parts that make no layer: their names need not be unique
+    if operator == "bottleneck":
+        absent = ({"expand"} if not row.expands else set()) | (set() if row.se else set(SQUEEZE_EXCITE))
+    return replace(row, names=naming.names(operator, template, row.n, absent, where))
 
 
 Template = str | dict[str, str]
@@ -419,7 +523,7 @@ class _Naming:
         return DEFAULT_NAMES[operator]
 
     def names(
-        self, operator: str, own: Template | None, repeats: int, t: int, where: str
+        self, operator: str, own: Template | None, repeats: int, absent: set[str], where: str
     ) -> tuple[tuple[str, ...], ...]:
         """A row's names, per repeat and part; each checked against the names given before."""
         names = []
@@ -433,7 +537,7 @@ class _Naming:
             given = []
             for part in parts(operator):
                 name = self.template(operator, part, own).format(**values, layer=part)
-                if operator != "bottleneck" or part != "expand" or t != 1:  # no expand layer when t is 1
+                if part not in absent:  # a part that makes no layer takes no name
                     self.check(name, where)
                 given.append(name)
             names.append(tuple(given))

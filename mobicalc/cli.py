@@ -210,7 +210,7 @@ def model_options(command: Callable) -> Callable:
             "--arch",
             type=TablePath(dir_okay=False),
             help="Your own architecture table (TOML, the format of docs/tables.md, at most 1 MiB) "
-            "instead of v1/v2.",
+            "instead of a built-in model.",
         ),
         click.option(
             "--alpha",
@@ -233,6 +233,12 @@ def model_options(command: Callable) -> Callable:
         ),
         click.option(
             "--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False."
+        ),
+        click.option(
+            "--minimalistic",
+            is_flag=True,
+            help="The table's minimalistic variant (v3-large, v3-small: no squeeze-and-excite, "
+            "no hard-swish, 3x3 kernels, as minimalistic=True).",
         ),
         rounding_option,
         click.option(
@@ -261,14 +267,22 @@ def build_network(
     rounding: str,
     dtype: str = "float32",
     convention: str = conventions.DEFAULT,
+    minimalistic: bool = False,
 ) -> NetworkCost:
     """The engine's answer for the model options, with errors as usage errors."""
     if (model is None) == (arch is None):
-        raise click.UsageError("give a model (v1 or v2) or --arch FILE, not both and not neither")
+        raise click.UsageError(
+            f"give a model ({', '.join(BUILTIN[:-1])} or {BUILTIN[-1]}) or --arch FILE, "
+            "not both and not neither"
+        )
     source = model if model is not None else arch
     assert source is not None
     try:
         architecture = load(source)
+        if minimalistic and "minimalistic" not in architecture.variants:
+            raise click.UsageError(f"--minimalistic: {source} has no minimalistic variant")
+        if minimalistic:
+            architecture = load(source, "minimalistic")
     except ArchitectureError as error:
         raise click.BadParameter(str(error), param_hint="'--arch'") from None
     settings = Settings(
@@ -517,10 +531,12 @@ def ratio(
 def table(output_format: str, wide: bool, **options: Any) -> None:
     """A whole network, layer by layer, beside its standard-convolution counterpart.
 
-    MODEL is v1 (MobileNetV1, Howard et al. 2017, Table 1) or v2
-    (MobileNetV2, Sandler et al. 2018, Table 2); or give --arch FILE. By
-    default the channels, padding and shapes are exactly those of
-    tf.keras.applications.MobileNet / MobileNetV2 with the same settings.
+    MODEL is v1 (MobileNetV1, Howard et al. 2017, Table 1), v2
+    (MobileNetV2, Sandler et al. 2018, Table 2), v3-large or v3-small
+    (MobileNetV3, Howard et al. 2019, Tables 1 and 2); or give --arch FILE.
+    By default the channels, padding and shapes are exactly those of
+    tf.keras.applications.MobileNet / MobileNetV2 / MobileNetV3Large /
+    MobileNetV3Small with the same settings.
     The "standard" columns cost each depthwise + pointwise pair as one
     full convolution (the paper's "Conv MobileNet", Table 4).
     """
@@ -597,8 +613,9 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
 
     \b
     Builds a tf.keras model from the same architecture table the engine reads
-    (built-in or --arch), and for v1/v2 also tf.keras.applications.MobileNet /
-    MobileNetV2 with the same settings, then compares layer by layer:
+    (built-in or --arch), and for a built-in model also tf.keras.applications'
+    (MobileNet, MobileNetV2, MobileNetV3Large/Small) with the same settings,
+    then compares layer by layer:
       params  each layer's count_params() (with its batch-norm), and
               model.count_params(), trainable and non-trainable;
       MACs    TensorFlow's own per-op statistic for Conv2D,

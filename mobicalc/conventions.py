@@ -167,12 +167,17 @@ KIND_ELEMENTWISE: Mapping[str, ElementwiseFlops] = {
     "dense": lambda layer: 0,  # MatMul (or a 1x1 Conv2D): 2 x MACs
     "pool": lambda layer: _elements(layer.input),  # Mean: one per input element (sum, then divide)
     "add": lambda layer: _elements(layer.output),  # AddV2: one per output element
+    "excite": lambda layer: 0,  # squeeze-and-excite's 1x1 convolutions: 2 x MACs (their bias below)
+    "multiply": lambda layer: _elements(layer.output),  # Mul: one per output element
 }
 """Each layer kind's own elementwise FLOPs under the profiler, beyond 2 x MACs."""
 
 ACTIVATION_ELEMENTWISE: Mapping[str | None, int] = {
     None: 0,
-    "relu6": 0,  # Relu6 has no registered flops
+    "relu": 0,  # Relu has no registered flops
+    "relu6": 0,  # nor Relu6
+    "hard_sigmoid": 2,  # relu6(x + 3) / 6: AddV2 and Mul
+    "hard_swish": 3,  # x * hard_sigmoid(x): one Mul more
     "softmax": 5,  # Softmax: 5 per element
 }
 """FLOPs per output element of each activation under the profiler."""

@@ -18,24 +18,35 @@ from typing import Any
 
 from mobicalc.engine import LayerRecord, NetworkCost
 from mobicalc.formats import grouped
-from mobicalc.kinds import KINDS
+from mobicalc.kinds import ACTIVATIONS, KINDS
 from mobicalc.memory import elements
 from mobicalc.network import Layer
 from mobicalc.rounding import Count, significant
 
 # Ops whose cost TensorFlow registers as a "flops" statistic (2 x MACs).
 MAC_OPS = ("Conv2D", "DepthwiseConv2dNative", "MatMul")
+KERAS_CLASSES = {
+    keras_class: tuple(kind.name for kind in KINDS.values() if kind.keras_class == keras_class)
+    + (("dense",) if keras_class == "Conv2D" else ())  # keras.applications' classifiers may be 1x1 Conv2Ds
+    for keras_class in dict.fromkeys(kind.keras_class for kind in KINDS.values())
+}
+"""Every Keras layer class an engine layer can be, with the engine kinds it can stand for (from kinds.py)."""
 KERAS_KINDS = {
-    "Conv2D": ("conv", "pointwise", "dense"),  # keras.applications.MobileNet's classifier is a 1x1 Conv2D
-    "DepthwiseConv2D": ("depthwise",),
-    "Dense": ("dense",),
+    keras_class: kinds
+    for keras_class, kinds in KERAS_CLASSES.items()
+    if any(KINDS[kind].formula(1, 1, 1)[1] for kind in kinds)
 }
 """The Keras layers that carry weights (and MAC ops), and the engine kinds each can stand for."""
-KERAS_CLASSES = {**KERAS_KINDS, "GlobalAveragePooling2D": ("pool",), "Add": ("add",)}
-"""Every Keras layer class an engine layer can be, with the engine kinds it can stand for."""
 AUTO_POOL_NAME = re.compile(r"global_average_pooling2d(_\d+)?")
 """The names Keras gives a GlobalAveragePooling2D layer that was not named."""
-REFERENCE = {"v1": "MobileNet", "v2": "MobileNetV2"}
+REFERENCE = {
+    "v1": "MobileNet",
+    "v2": "MobileNetV2",
+    "v3-large": "MobileNetV3Large",
+    "v3-small": "MobileNetV3Small",
+}
+VARIANTS = {"minimalistic": {"minimalistic": True}}
+"""The arguments keras.applications' constructors take for each variant of a built-in table."""
 KERAS_MIN_RESOLUTION = 32  # keras.applications refuses smaller inputs
 
 
@@ -252,10 +263,8 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
         x = KINDS[layer.kind].build(keras.layers, layer, arguments)
         if layer.batch_norm:
             x = keras.layers.BatchNormalization(name=helper(layer, "bn"))(x)
-        if layer.activation == "relu6":
-            x = keras.layers.ReLU(6.0, name=helper(layer, "act"))(x)
-        elif layer.activation == "softmax":
-            x = keras.layers.Softmax(name=helper(layer, "act"))(x)
+        if layer.activation is not None:
+            x = ACTIVATIONS[layer.activation](keras.layers, helper(layer, "act"))(x)
         outputs[layer.name] = x
     return keras.Model(inputs, x, name=name)
 
@@ -276,14 +285,18 @@ def reference_model(network: NetworkCost) -> tuple[Any | None, str]:
     import keras
 
     constructor = getattr(keras.applications, REFERENCE[table])
+    variant = network.architecture.variant
+    extra = VARIANTS[variant] if variant is not None else {}
     model = constructor(
         input_shape=(network.resolution, network.resolution, 3),
         alpha=float(network.settings.alpha),
         include_top=network.settings.include_top,
         weights=None,
         classes=network.classes or 1000,
+        **extra,
     )
-    return model, f"keras.applications.{REFERENCE[table]}"
+    arguments = ", ".join(f"{name}={value!r}" for name, value in extra.items())
+    return model, f"keras.applications.{REFERENCE[table]}" + (f"({arguments})" if arguments else "")
 
 
 def _graph(model: Any) -> Any:

@@ -229,7 +229,7 @@ def _architecture(architecture: Architecture | str | Path) -> Architecture:
 
 
 def network_cost(architecture: Architecture | str | Path, settings: Settings | None = None) -> NetworkCost:
-    """Cost a built-in table (``"v1"``, ``"v2"``), a table file, or a loaded table."""
+    """Cost a built-in table (``"v1"``, ``"v2"``, ``"v3-large"``, ...), a table file, or a loaded table."""
     architecture = _architecture(architecture)
     settings = settings or Settings()
     steps = skeleton(architecture, settings.include_top)

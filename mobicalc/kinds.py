@@ -4,7 +4,8 @@ Each kind says what one output pixel of it costs, what standard convolution it
 stands for, how its output size follows from its input, which layer columns it
 fills, and which Keras layer builds it. The network walk, the engine, the views
 and the TensorFlow bridge all read this registry; none of them branches on a
-kind's name. A new kind (squeeze-and-excite, hard-swish) is one entry here.
+kind's name. A new kind (squeeze-and-excite's excite and multiply) is one entry here;
+a new activation (hard-swish) one entry of ``ACTIVATIONS``.
 
 Convention: a MAC is one multiply-accumulate (the papers' "mult-add"); FLOPs
 are 2 x MACs. Pooling, residual adds, batch-norm and activations are
@@ -46,6 +47,8 @@ class Spatial(Enum):
     """Every pixel of a channel to one value (global pooling)."""
     VECTOR = "vector"
     """Takes a 1x1 input and gives one (a dense layer)."""
+    BROADCAST = "broadcast"
+    """As large as its shortcut's output: a 1x1 input scales every pixel of the shortcut's (multiply)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,10 @@ def _keras_add(layers: Any, layer: Any, x: Any) -> Any:
     return layers.Add(name=layer.name)(x)  # x: [shortcut, the block's output]
 
 
+def _keras_multiply(layers: Any, layer: Any, x: Any) -> Any:
+    return layers.Multiply(name=layer.name)(x)  # x: [shortcut (the full map), the 1x1 scales]
+
+
 CONVOLUTION = frozenset({"kernel", "stride"})
 
 KINDS: Mapping[str, Kind] = {
@@ -119,6 +126,26 @@ KINDS: Mapping[str, Kind] = {
         Kind("pool", _elementwise, Standard.ITSELF, Spatial.GLOBAL, frozenset({"kernel"}),
              "GlobalAveragePooling2D", _keras_pool),
         Kind("add", _elementwise, Standard.ITSELF, Spatial.WINDOW, frozenset(), "Add", _keras_add),
+        # Squeeze-and-excite (MobileNetV3): after a pool, a 1x1 convolution with bias on the pooled
+        # 1x1 map, to fewer channels and back; its MACs are per channel, as its output is one pixel.
+        Kind("excite", _conv, Standard.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv),
+        # ... and the multiply that scales each channel of the full map by the excite's output.
+        Kind("multiply", _elementwise, Standard.ITSELF, Spatial.BROADCAST, frozenset(), "Multiply",
+             _keras_multiply),
     )
 }  # fmt: skip
 """Every layer kind, in the order breakdowns list them."""
+
+
+ActivationBuilder = Callable[[Any, str], Any]
+"""(keras.layers, the layer's name) -> the Keras layer that applies the activation."""
+
+ACTIVATIONS: Mapping[str, ActivationBuilder] = {
+    "relu": lambda layers, name: layers.ReLU(name=name),
+    "relu6": lambda layers, name: layers.ReLU(6.0, name=name),
+    "hard_swish": lambda layers, name: layers.Activation("hard_swish", name=name),
+    # relu6(x + 3) / 6, as keras.applications.MobileNetV3 computes it.
+    "hard_sigmoid": lambda layers, name: layers.Activation("hard_sigmoid", name=name),
+    "softmax": lambda layers, name: layers.Softmax(name=name),
+}
+"""The activations a layer may end with (``Layer.activation``): elementwise work, no MACs, no weights."""

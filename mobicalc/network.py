@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from mobicalc.architecture import Architecture, Padding, Row
+from mobicalc.architecture import NONLINEARITIES, SQUEEZE_EXCITE, Architecture, Padding, Row
 from mobicalc.conventions import CONVENTIONS
 from mobicalc.conventions import DEFAULT as DEFAULT_CONVENTION
 from mobicalc.kinds import KINDS, Spatial
@@ -103,13 +103,17 @@ class Channels(NamedTuple):
     ``source`` is ``scaled`` (``count`` times the width multiplier, rounded by
     ``rule``; ``grow_only``: alpha applies only above 1), ``fixed`` (``count``),
     ``input`` (as many as the layer receives), ``times`` (``count`` times as
-    many as it receives) or ``classes`` (the class count of the settings).
+    many as it receives), ``relative`` (``count / per`` times as many as it
+    receives, rounded by ``rule``: Keras' ``_depth(in_channels * ratio)``),
+    ``step`` (as many as the output of step ``count``) or ``classes`` (the
+    class count of the settings).
     """
 
     source: str
     count: int = 0  # type: ignore[assignment]  # a field, though tuple has a count() method
     rule: str = ""
     grow_only: bool = False
+    per: int = 1
 
 
 class Step(NamedTuple):
@@ -141,10 +145,12 @@ class _Walk:
         self.steps: list[Step] = []
 
     def scaled(self, row: Row) -> Channels:
-        """A row's own channels: ``c`` at the width multiplier, or fixed."""
+        """A row's own channels: ``c`` at the width multiplier, fixed, or relative to its input."""
         if row.width == "fixed":
             return Channels("fixed", row.c)
         rule = row.rounding or self.architecture.rounding
+        if row.width == "relative":
+            return Channels("relative", row.c, rule, per=row.inputs)
         return Channels("scaled", row.c, rule, grow_only=row.width == "grow-only")
 
     def add(
@@ -174,14 +180,14 @@ def _single(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) 
     kind = row.operator if depthwise or row.kernel != 1 else "pointwise"
     walk.add(
         name, kind, RECEIVED if depthwise else walk.scaled(row), kernel=row.kernel, stride=stride,
-        padding=padding, bias=row.bias, batch_norm=row.batch_norm, activation="relu6",
+        padding=padding, bias=row.bias, batch_norm=row.batch_norm, activation=NONLINEARITIES[row.nl],
     )  # fmt: skip
 
 
 def _block_depthwise(walk: _Walk, name: str, row: Row, stride: int, padding: Padding) -> int:
     return walk.add(
         name, "depthwise", RECEIVED, kernel=row.kernel, stride=stride, padding=padding,
-        batch_norm=True, activation="relu6",
+        batch_norm=True, activation=NONLINEARITIES[row.nl],
     )  # fmt: skip
 
 
@@ -197,15 +203,38 @@ def _pointwise(walk: _Walk, name: str, row: Row, depthwise: int, activation: str
 def _separable(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:
     """Depthwise k x k, then pointwise 1x1 (MobileNetV1, paper Figure 3)."""
     depthwise = _block_depthwise(walk, names["depthwise"], row, stride, padding)
-    _pointwise(walk, names["pointwise"], row, depthwise, "relu6")
+    _pointwise(walk, names["pointwise"], row, depthwise, NONLINEARITIES[row.nl])
+
+
+SQUEEZE_RATIO = 4
+"""Squeeze-and-excite reduces to a quarter of the channels (MobileNetV3, as Keras: se_ratio 0.25)."""
+
+
+def _squeeze_excite(walk: _Walk, row: Row, names: Names) -> None:
+    """Squeeze-and-excite (MobileNetV3, Figure 4): pool to 1x1; a 1x1 conv with bias to a quarter of
+    the channels (ReLU) and one back (hard sigmoid); multiply each channel of the map by the result."""
+    pool, reduce, expand, multiply = (names[part] for part in SQUEEZE_EXCITE)
+    scaled = walk.add(pool, "pool", RECEIVED, padding="valid") - 1  # the map it scales: the depthwise's
+    rule = row.rounding or walk.architecture.rounding
+    walk.add(reduce, "excite", Channels("relative", 1, rule, per=SQUEEZE_RATIO), bias=True, activation="relu")
+    walk.add(expand, "excite", Channels("step", scaled), bias=True, activation="hard_sigmoid")
+    walk.add(multiply, "multiply", RECEIVED, shortcut_step=scaled)
 
 
 def _bottleneck(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:
-    """Inverted residual with linear bottleneck (MobileNetV2, paper Table 1)."""
+    """Inverted residual with linear bottleneck (MobileNetV2, paper Table 1), and MobileNetV3's
+    bneck: expansion size, squeeze-and-excite and non-linearity per row (paper Tables 1 and 2)."""
     shortcut = len(walk.steps) - 1
-    if row.t != 1:
-        walk.add(names["expand"], "pointwise", Channels("times", row.t), batch_norm=True, activation="relu6")
+    if row.expands:
+        expanded = (
+            Channels("relative", row.exp, row.rounding or walk.architecture.rounding, per=row.inputs)
+            if row.exp
+            else Channels("times", row.t)
+        )
+        walk.add(names["expand"], "pointwise", expanded, batch_norm=True, activation=NONLINEARITIES[row.nl])
     depthwise = _block_depthwise(walk, names["depthwise"], row, stride, padding)
+    if row.se:
+        _squeeze_excite(walk, row, names)
     _pointwise(walk, names["project"], row, depthwise, None)
     # As Keras: a residual where the block keeps its shape (stride 1, "same", same channels).
     if stride == 1 and padding == "same":
@@ -232,15 +261,13 @@ OPERATORS: dict[str, Callable[[_Walk, Row, Names, int, Padding], None]] = {
 }
 """How each table operator becomes layers; a new operator is one function here."""
 
-TOP = ("pool", "classifier")
-
 
 def skeleton(architecture: Architecture, include_top: bool = True) -> tuple[Step, ...]:
     """The layers of a table, before width and resolution: the same for every alpha and size."""
     walk = _Walk(architecture)
     rows = list(architecture.rows)
     if not include_top:
-        while rows and rows[-1].operator in TOP:
+        while rows and rows[-1].top:
             rows.pop()
         if not rows:
             raise NetworkError(
@@ -275,9 +302,18 @@ def channel_counts(
     scaled: dict[Channels, Count] = {}  # a row's repeats share their channels: round once
     current: Count = architecture.input_channels
     for step in steps:
-        source, count, rule, grow_only = step.channels
+        source, count, rule, grow_only, per = step.channels
         if source == "input":
             out = current
+        elif source == "relative":  # Keras: _depth(in_channels * ratio), the ratio a float
+            out = scale_channels(current, Fraction(count, per), policy or rule)  # type: ignore[arg-type]
+            if out < 1:
+                raise NetworkError(
+                    f"layer {step.template.name}: alpha {significant(alpha):g} leaves "
+                    f"{significant(out):g} channels; a layer needs at least 1, use a larger --alpha"
+                )
+        elif source == "step":
+            out = channels[count]
         elif source == "scaled":
             out = scaled.get(step.channels, 0)
             if not out:
@@ -308,13 +344,16 @@ def channel_counts(
 
 def spatial_sizes(steps: tuple[Step, ...], resolution: int, architecture: Architecture) -> tuple[int, ...]:
     """Each layer's output size (height = width) for a square input of ``resolution``."""
-    sizes = []
+    sizes: list[int] = []
     size = resolution
     for step in steps:
         layer = step.template
         spatial = KINDS[layer.kind].spatial
         if spatial is Spatial.GLOBAL:
             out = 1
+        elif spatial is Spatial.BROADCAST:  # back to the size of the map it scales
+            shortcut = step.shortcut_step
+            out = resolution if shortcut is None or shortcut < 0 else sizes[shortcut]
         elif spatial is Spatial.VECTOR and size != 1:
             raise NetworkError(
                 f"layer {layer.name}: needs a 1x1 input (put a pool row before it), got {size}x{size}"

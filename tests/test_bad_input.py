@@ -54,7 +54,7 @@ def invoke(args):
         ([*RATIO, "--format", "xml"], "'xml' is not one of 'table', 'json', 'csv', 'markdown'"),
         ([*RATIO, "--colour"], "No such option"),  # Click words the rest differently across releases
         # table: models, knobs, and networks the knobs break
-        (["table"], "give a model (v1 or v2) or --arch FILE"),
+        (["table"], "give a model (v1, v2, v3-large or v3-small) or --arch FILE"),
         (["table", "v3"], "'v3' is not one of 'v1', 'v2'"),
         (["table", "v1", "--arch", "x.toml"], "not both"),
         (["table", "v1", "--alpha", "abc"], "'abc' is not a number"),
@@ -77,7 +77,7 @@ def invoke(args):
         (["check", "v1", "--max-flops", "1.2.3G"], "'1.2.3G' is not a count"),
         (["check", "v1", "--max-macs", "0.0M"], "'0.0M' is not a budget: give a positive count"),
         (["check", "v1", "--max-macs", "²"], "'²' is not a count"),  # isdigit() says yes; Fraction says no
-        (["check", "--max-macs", "1M"], "give a model (v1 or v2) or --arch FILE"),
+        (["check", "--max-macs", "1M"], "give a model (v1, v2, v3-large or v3-small) or --arch FILE"),
         # commands
         (["tabel", "v1"], "No such command 'tabel'"),
     ],

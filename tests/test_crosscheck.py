@@ -73,6 +73,52 @@ def test_engine_agrees_with_tensorflow(model, alpha, resolution, classes, includ
     assert verification.ok
 
 
+V3_CONFIGS = [
+    # model, alpha, resolution, classes, include_top, minimalistic
+    ("v3-large", "1", 224, 1000, True, False),
+    ("v3-small", "0.75", 225, 10, True, False),
+    ("v3-large", "0.75", 200, 1000, False, True),
+    ("v3-small", "1", 224, 1000, True, True),
+    ("v3-small", "1.3", 97, 7, True, False),  # alpha above 1 grows the 1x1 conv after the pool
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "alpha", "resolution", "classes", "include_top", "minimalistic"), V3_CONFIGS
+)
+def test_v3_agrees_with_tensorflow(model, alpha, resolution, classes, include_top, minimalistic):
+    from mobicalc.architecture import load
+
+    settings = Settings(
+        alpha=Fraction(alpha), resolution=resolution, classes=classes, include_top=include_top
+    )
+    table = load(model, "minimalistic" if minimalistic else None)
+    verification = verify_network(network_cost(table, settings))
+    constructor = "MobileNetV3Large" if model == "v3-large" else "MobileNetV3Small"
+    assert [check.model for check in verification.checks] == [
+        f"built from table {model}",
+        f"keras.applications.{constructor}" + ("(minimalistic=True)" if minimalistic else ""),
+    ]
+    for check in verification.checks:
+        assert [layer for layer in check.layers if not layer.ok] == [], check.model
+        assert check.engine_totals == check.tf_totals
+        # Every layer with weights was matched and measured by TensorFlow, squeeze-and-excite's too.
+        weighted = [layer for layer in check.layers if layer.kind not in ("pool", "add", "multiply")]
+        assert all(layer.tf_params is not None and layer.tf_macs is not None for layer in weighted)
+        assert all(layer.tf_shape is not None for layer in check.layers)
+    kinds = {layer.kind for layer in verification.network.layers}
+    assert ("excite" in kinds) == (not minimalistic)
+    assert verification.ok
+
+
+def test_v3_published_figures_come_out_of_tensorflow():
+    # keras.applications.MobileNetV3Large/Small at 1.0, 224: TensorFlow's exact counts. The Keras
+    # docstring says 217M MACs, 5.4M params (Large) and 66M, 2.9M (Small); the paper 219M, 5.4M and
+    # 56M, 2.5M. The Small model Keras builds has 56.5M MACs and 2.55M params.
+    assert tensorflow_totals(network_cost("v3-large")) == (216_589_760, 5_507_432)
+    assert tensorflow_totals(network_cost("v3-small")) == (56_510_400, 2_554_968)
+
+
 def test_published_figures_come_out_of_tensorflow():
     # keras.applications.MobileNet(): 4,253,864 params (model.summary()) and
     # 569M mult-adds (paper Table 1); TensorFlow's exact count of the MACs is 568,740,352.
@@ -181,10 +227,12 @@ KERAS_CLASS = {
     "depthwise": "DepthwiseConv2D",
     "add": "Add",
     "pool": "GlobalAveragePooling2D",
+    "excite": "Conv2D",
+    "multiply": "Multiply",
 }
 
 
-@pytest.mark.parametrize("model", ["v1", "v2"])
+@pytest.mark.parametrize("model", ["v1", "v2", "v3-large", "v3-small"])
 @pytest.mark.parametrize("alpha", ["1", "0.35"])
 @pytest.mark.parametrize("include_top", [True, False])
 def test_engine_names_are_keras_names(model, alpha, include_top):
@@ -196,8 +244,8 @@ def test_engine_names_are_keras_names(model, alpha, include_top):
     reference, _ = reference_model(network)
     keras.backend.clear_session()
     classes = {layer.name: type(layer).__name__ for layer in reference.layers}
-    # V1's classifier is a 1x1 convolution in Keras, V2's a Dense layer.
-    expected = {**KERAS_CLASS, "dense": "Conv2D" if model == "v1" else "Dense"}
+    # V1's and V3's classifiers are 1x1 convolutions in Keras, V2's a Dense layer.
+    expected = {**KERAS_CLASS, "dense": "Dense" if model == "v2" else "Conv2D"}
     assert {record.layer.name: classes.get(record.layer.name) for record in network.records} == {
         record.layer.name: expected[record.layer.kind] for record in network.records
     }

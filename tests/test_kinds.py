@@ -4,6 +4,7 @@ from fractions import Fraction
 
 import pytest
 
+from mobicalc.architecture import BUILTIN
 from mobicalc.engine import network_cost
 from mobicalc.kinds import KINDS, Spatial, Standard
 from mobicalc.network import Layer, Settings, Shape
@@ -52,13 +53,16 @@ def test_every_kind_declares_formula_counterpart_columns_and_builder(name):
         ("dense", 3 * 3 * 4 * 16, 3 * 3 * 4 * 16),
         ("pool", 0, 0),
         ("add", 0, 0),
+        # Squeeze-and-excite: a 1x1 conv on the pooled 1x1 map (kernel 1 in practice), then a multiply.
+        ("excite", 3 * 3 * 4 * 16, 3 * 3 * 4 * 16),
+        ("multiply", 0, 0),
     ],
 )
 def test_formulas(name, macs, weights):
     assert KINDS[name].formula(3, 4, 16) == (macs, weights)
 
 
-@pytest.mark.parametrize("model", ["v1", "v2"])
+@pytest.mark.parametrize("model", BUILTIN)
 def test_every_layer_of_the_built_in_tables_is_a_registered_kind(model):
     for alpha in ("0.35", "1", "1.4"):
         layers = network_cost(model, Settings(alpha=Fraction(alpha))).layers
