@@ -1,4 +1,4 @@
-"""Published MobileNetV1/V2 figures beside mobicalc's values: the data behind ``mobicalc reproduce``.
+"""Published MobileNet figures beside mobicalc's values: the data behind ``mobicalc reproduce``.
 
 The figures are data (``data/figures.toml``): each cites its source, gives the
 printed value, the configuration and convention that reproduce it, and how the
@@ -9,7 +9,11 @@ decides a verdict:
 * ``within rounding``: the exact count, rounded as the source rounds, is the printed value;
 * ``explained``: it is not, for a known reason (a misprint, a left-out classifier) the data states;
 * ``not reproducible``: it is not, and nothing known explains it (the data says what was tried);
-* ``out of scope``: listed, not evaluated (memory, until mobicalc counts it).
+* ``out of scope``: listed, not evaluated (the data says why).
+
+Memory figures (the MobileNetV2 paper's Table 3) are the largest tensor held
+whole (``memory.largest_tensors``), at one spatial size (``size``) or over the
+sizes below one (``below``), in bytes at ``dtype`` or as its channels.
 
 A figure the data expects to reproduce and that does not, or one it expects not
 to and that does, is a failure: ``reproduce`` then exits 1.
@@ -25,6 +29,7 @@ from typing import Any
 
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
 from mobicalc.formats import exact_decimal
+from mobicalc.memory import DTYPES, largest_tensors
 from mobicalc.network import Settings
 
 DATA = Path(__file__).parent / "data"
@@ -63,6 +68,11 @@ class Figure:
     dk: int | None = None
     dp: int = 1
     rho: str = "1"
+    dtype: str = "float32"
+    size: int | None = None
+    below: int | None = None
+    streamed: bool = False
+    skip: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -78,6 +88,8 @@ class Figure:
         if self.rounding == "exact":
             return "exact"
         unit = {1: "", "K": " thousands", "M": " millions", "%": " percent"}[self.unit]
+        if self.digits < 0:
+            return f"{self.rounding}, to{unit} in {10**-self.digits}s"
         return f"{self.rounding},{unit} {self.digits} decimals".replace(", ", ", ")
 
     def cli(self) -> str:
@@ -97,11 +109,13 @@ class Figure:
         words += [f"--classes {self.classes}"] * (self.classes is not None)
         words += ["--no-top"] * self.no_top
         words += [f"--convention {self.convention}"] * (self.convention != "keras")
+        words += [f"--dtype {self.dtype}"] * (self.dtype != "float32")
         return " ".join(words)
 
 
 def _round(value: Fraction, rounding: str, digits: int) -> Fraction:
-    scale = 10**digits
+    """``value`` to ``digits`` decimals (negative: to tens, hundreds, ...)."""
+    scale = Fraction(10) ** digits
     if rounding == "nearest":  # half up, as people round
         return Fraction(math.floor(value * scale + Fraction(1, 2)), scale)
     if rounding == "floor":
@@ -176,6 +190,8 @@ def value_of(figure: Figure) -> Fraction:
         figure.convention,
     )  # fmt: skip
     metric = figure.metric
+    if metric.startswith("largest_tensor_"):
+        return _largest_tensor(figure, network)
     if metric.startswith("standard_"):
         return Fraction(getattr(network.standard, metric.removeprefix("standard_")))
     if metric.endswith("_share"):
@@ -183,6 +199,22 @@ def value_of(figure: Figure) -> Fraction:
         part = getattr(network.breakdown()[figure.kind or ""], count)
         return Fraction(part, getattr(network.totals, count))
     return Fraction(getattr(network.totals, metric))
+
+
+def _largest_tensor(figure: Figure, network: NetworkCost) -> Fraction:
+    """The largest tensor held whole at ``size`` (or below ``below``, or anywhere): bytes or channels."""
+    rows = [
+        row
+        for row in largest_tensors(network.layers, streamed=figure.streamed, skip=figure.skip)
+        if (figure.size is None or row.size == figure.size)
+        and (figure.below is None or row.size < figure.below)
+    ]
+    if not rows:
+        raise ValueError(f"figures.toml: no tensor of the size asked in {figure.citation}")
+    largest = max(rows, key=lambda row: row.elements)
+    if figure.metric == "largest_tensor_channels":
+        return Fraction(largest.channels)
+    return Fraction(largest.elements * DTYPES[figure.dtype])
 
 
 def evaluate(figure: Figure) -> Result:

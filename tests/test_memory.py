@@ -272,20 +272,3 @@ def test_table_names_the_peak_layer_at_80_columns():
 def test_dtype_is_an_option_of_every_model_command():
     for command in ("table", "check", "verify"):
         assert "--dtype [float32|float16|int8]" in run(command, "--help").output
-
-
-def test_memory_figures_data_is_the_arithmetic():
-    import tomllib
-    from pathlib import Path
-
-    data = tomllib.loads((Path(__file__).parent.parent / "mobicalc/data/memory_figures.toml").read_text())
-    largest = {
-        model: {row.size: row for row in largest_tensors(cost(model).layers, streamed=model == "v2", skip=1)}
-        for model in ("v1", "v2")
-    }
-    for figure in data["figure"]:
-        assert figure["bytes"] == figure["size"] ** 2 * figure["channels"] * 2
-        held = largest[figure["network"]][figure["size"]]
-        if figure["check"] == "match":
-            assert held.channels == figure["channels"] and held.layer in figure["tensor"]
-            assert round(figure["bytes"] / 1000, -2) == figure["printed_kb"]

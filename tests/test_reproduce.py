@@ -27,7 +27,7 @@ def test_counts_and_json():
     data = json.loads(run("--format", "json").output)
     summary = data["summary"]
     assert data["ok"] is True
-    assert summary["figures"] == len(data["figures"]) == 160
+    assert summary["figures"] == len(data["figures"]) == 184
     assert (
         summary["reproduced"] + summary["explained"] + summary["not_reproducible"] + summary["out_of_scope"]
         == summary["figures"]
@@ -50,8 +50,40 @@ def test_published_figures_cited():
     # slim-v1-py docstring, "Total": 3,185,088 params and 567,716,352 MACs for the base at 224.
     assert by_row["slim-v1-py", "docstring", "1.0 base 224 Total MACs"].value == 567_716_352
     assert by_row["slim-v1-py", "docstring", "1.0 base 224 Total params"].verdict == "exact"
-    # MobileNetV2 paper Table 3 is memory: listed, not evaluated.
-    assert by_row["p2", "Table 3", "MobileNetV2 max memory (rev. A)"].verdict == "out of scope"
+
+
+def test_v2_paper_table_3_memory_figures():
+    """Table 3: the largest tensor held whole, 16-bit, in thousands of bytes, rounded down."""
+    by_row = {r.figure.row: r for r in figures.reproduce("p2") if r.figure.table == "Table 3"}
+    # Rev. A maxima: V1 conv_pw_1's 112x112x64 output; V2 block 0's 112x112x16 output (Conv1
+    # streamed into block 0: the caption's first-layer trick).
+    v1, v2 = by_row["MobileNetV1 max memory (rev. A)"], by_row["MobileNetV2 max memory (rev. A)"]
+    assert v1.value == 112 * 112 * 64 * 2 == 1_605_632 and v1.verdict == "within rounding"
+    assert v2.value == 112 * 112 * 16 * 2 == 401_408 and v2.verdict == "within rounding"
+    assert v1.figure.cli() == "mobicalc table v1 --convention paper --dtype float16"
+    # Rev. B prints O(1) at 112x112, so its maxima are the largest tensors below 112x112:
+    # V1 56x56x128 (800K); V2 holds 56x56x24 there, the printed 200K is the row's 32 channels.
+    assert by_row["MobileNetV1 max memory (rev. B)"].value == 56 * 56 * 128 * 2 == 802_816
+    v2b = by_row["MobileNetV2 max memory (rev. B)"]
+    assert v2b.value == 56 * 56 * 24 * 2 and v2b.verdict == "explained" and "200,704" in v2b.figure.why
+    assert 32 * 56 * 56 * 2 == 200_704
+    # Every V1 row but 7x7 reproduces: channels exactly, memory rounded down.
+    for size, channels in ((112, 64), (56, 128), (28, 256), (14, 512), (7, 1024), (1, 1024)):
+        assert by_row[f"MobileNetV1 {size}x{size} channels"].value == channels
+        assert by_row[f"MobileNetV1 {size}x{size} memory"].value == size * size * channels * 2
+    seven = by_row["MobileNetV1 7x7 memory"]
+    assert seven.value == 7 * 7 * 1024 * 2 == 100_352 and seven.verdict == "not reproducible"
+    # The table rounds down: 160 x 14 x 14 x 2 = 62,720 is printed 62, 1280 x 2 = 2,560 printed 2.
+    one = by_row["MobileNetV2 1x1 memory"]
+    assert one.value == 1280 * 2 and one.verdict == "within rounding"
+    assert figures._round(Fraction(62_720, 1000), "floor", 0) == 62
+    assert figures._round(Fraction(1_605_632, 1000), "floor", -2) == 1600
+    # V2's rows below 112 list each stage's output channels at its input size: explained.
+    for size, held, printed in ((56, 24, 32), (28, 32, 64), (14, 96, 160)):
+        row = by_row[f"MobileNetV2 {size}x{size} channels"]
+        assert (row.value, row.figure.value, row.verdict) == (held, str(printed), "explained")
+    assert by_row["MobileNetV2 7x7 memory"].value == 7 * 7 * 1280 * 2  # Conv_1, held whole
+    assert by_row["MobileNetV2 7x7 memory"].verdict == "not reproducible"  # 320 x 7 x 7 x 2 = 31,360
 
 
 def test_source_filter_and_unknown_source():
