@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mobicalc.architecture import load as load_table
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
 from mobicalc.formats import exact_decimal
 from mobicalc.memory import DTYPES, largest_tensors
@@ -55,6 +56,7 @@ class Figure:
     why: str = ""
     command: str = "table"
     model: str | None = None
+    variant: str | None = None
     arch: str | None = None
     alpha: str = "1"
     resolution: int | None = None
@@ -104,6 +106,7 @@ class Figure:
             "mobicalc table",
             f"--arch mobicalc/data/{self.arch}.toml" if self.arch else self.model or "",
         ]
+        words += [f"--{self.variant}"] * (self.variant is not None)
         words += [f"--alpha {self.alpha}"] * (Fraction(self.alpha) != 1)
         words += [f"--resolution {self.resolution}"] * (self.resolution is not None)
         words += [f"--classes {self.classes}"] * (self.classes is not None)
@@ -166,9 +169,11 @@ def load(path: Path | None = None) -> tuple[dict[str, str], list[Figure]]:
 @cache
 def _network(
     model: str | None, arch: str | None, alpha: str, resolution: int | None, classes: int | None,
-    no_top: bool, convention: str,
+    no_top: bool, convention: str, variant: str | None = None,
 ) -> NetworkCost:  # fmt: skip
-    architecture = DATA / f"{arch}.toml" if arch else model or ""  # a figure's own table wins
+    architecture: Any = DATA / f"{arch}.toml" if arch else model or ""  # a figure's own table wins
+    if variant is not None:
+        architecture = load_table(architecture, variant)
     settings = Settings(
         alpha=Fraction(alpha), resolution=resolution, classes=classes, include_top=not no_top,
         convention=convention,
@@ -187,7 +192,7 @@ def value_of(figure: Figure) -> Fraction:
         return Fraction(getattr(getattr(comparison, figure.part or "separable"), figure.metric))
     network = _network(
         figure.model, figure.arch, figure.alpha, figure.resolution, figure.classes, figure.no_top,
-        figure.convention,
+        figure.convention, figure.variant,
     )  # fmt: skip
     metric = figure.metric
     if metric.startswith("largest_tensor_"):

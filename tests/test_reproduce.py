@@ -27,7 +27,7 @@ def test_counts_and_json():
     data = json.loads(run("--format", "json").output)
     summary = data["summary"]
     assert data["ok"] is True
-    assert summary["figures"] == len(data["figures"]) == 184
+    assert summary["figures"] == len(data["figures"]) == 200
     assert (
         summary["reproduced"] + summary["explained"] + summary["not_reproducible"] + summary["out_of_scope"]
         == summary["figures"]
@@ -124,3 +124,24 @@ def test_no_tensorflow_imported():
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     )
+
+
+def test_v3_figures():
+    by_row = {
+        (r.figure.source, r.figure.row): r
+        for r in figures.reproduce()
+        if r.figure.source in ("p3", "keras-v3-doc")
+    }
+    large = by_row["keras-v3-doc", "Large 1.0 MACs"]
+    assert large.value == 216_589_760 and large.verdict == "within rounding"  # 216.6 -> 217
+    assert by_row["keras-v3-doc", "Large minimalistic 1.0 MACs"].figure.cli() == (
+        "mobicalc table v3-large --minimalistic"
+    )
+    assert by_row["keras-v3-doc", "Large minimalistic 1.0 MACs"].value == 209_136_704
+    # The docstring's Small 1.0 (66M, 2.9M) is not Keras's own Small: 56,510,400 MACs, 2,554,968 params.
+    small = by_row["keras-v3-doc", "Small 1.0 MACs"]
+    assert small.value == 56_510_400 and small.verdict == "not reproducible"
+    # The paper's final revision: Small 56M and 2.5M, truncated, weights only (no batch-norm).
+    assert by_row["p3", "MobileNetV3-Small 1.0 MAdds"].verdict == "within rounding"
+    assert by_row["p3", "MobileNetV3-Small 1.0 params"].value == 2_525_832
+    assert by_row["p3", "MobileNetV3-Large 1.0 MAdds"].verdict == "not reproducible"  # 219 for 216.6
