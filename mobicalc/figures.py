@@ -70,6 +70,8 @@ class Figure:
     dk: int | None = None
     dp: int = 1
     rho: str = "1"
+    checked: str = ""
+    """What the value was checked against (a revision and table, a file at a commit); empty: unchecked."""
     dtype: str = "float32"
     size: int | None = None
     below: int | None = None

@@ -862,6 +862,7 @@ FIGURE_COLUMNS = (
     Column("command", "command", priority=WIDE),
     Column("ok", "ok", Style.VERDICT, WIDE, words=("✓", "✗")),
     Column("why", "why", priority=WIDE),
+    Column("checked", "checked against", priority=WIDE),
 )
 
 
@@ -891,6 +892,7 @@ def reproduce_report(results: list[Any], documents: Mapping[str, str]) -> Report
                 "command": None if figure.expect == "out of scope" else figure.cli(),
                 "ok": result.ok,
                 "why": figure.why or None,
+                "checked": figure.checked or None,
             }
         )
         if figure.why or not result.ok:
