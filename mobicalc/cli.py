@@ -846,11 +846,11 @@ def sweep(
         raise SystemExit(Exit.FAILED)
 
 
-@main.command(short_help="Every published MobileNetV1/V2 figure beside mobicalc's value.")
+@main.command(short_help="Every published MobileNet figure beside mobicalc's value.")
 @click.option("--source", help="Only the figures of one source (sources are listed in --format json).")
 @format_option
 def reproduce(source: str | None, output_format: str, wide: bool) -> None:
-    """Every published MobileNetV1/V2 MAC and parameter figure beside mobicalc's value.
+    """Every published MobileNet MAC, parameter and memory figure beside mobicalc's value.
 
     \b
     The figures (papers' tables, TF-slim READMEs and docstrings, Keras docs)
@@ -858,9 +858,10 @@ def reproduce(source: str | None, output_format: str, wide: bool) -> None:
     counting convention that reproduce it, and the source's rounding. Verdicts:
       exact             the printed value is the exact count
       within rounding   the count, rounded as the source rounds, is printed
-      explained         a known misprint or omission (the arithmetic is given)
+      explained         a misprint, an omission or a different quantity
+                        (the arithmetic is given)
       not reproducible  nothing known explains it (what was tried is given)
-      out of scope      listed, not evaluated (memory)
+      out of scope      listed, not evaluated
     Exit 0 when every verdict is as the data expects; 1 when a figure expected
     to reproduce does not (or one expected not to does); 2 on a usage error.
     """

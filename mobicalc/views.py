@@ -918,8 +918,8 @@ def reproduce_report(results: list[Any], documents: Mapping[str, str]) -> Report
     }
     line = (
         f"{summary['figures']} figures: {summary['reproduced']} reproduced ({summary['exact']} exact, "
-        f"{summary['within_rounding']} within the source's rounding), {summary['explained']} explained "
-        f"(misprint or omission), {summary['not_reproducible']} not reproducible, "
+        f"{summary['within_rounding']} within the source's rounding), {summary['explained']} explained, "
+        f"{summary['not_reproducible']} not reproducible, "
         f"{summary['out_of_scope']} out of scope" + (f"; {len(failed)} UNEXPECTED" if failed else "")
     )
     if views:
