@@ -280,7 +280,10 @@ def reference_model(network: NetworkCost) -> tuple[Any | None, str]:
     if network.settings.rounding != "keras":
         return None, f"rounds channels its own way: use --rounding keras, not {network.settings.rounding}"
     if min(network.height, network.width) < KERAS_MIN_RESOLUTION:
-        return None, f"needs a resolution of at least {KERAS_MIN_RESOLUTION} (height and width)"
+        square = network.height == network.width
+        return None, f"needs a resolution of at least {KERAS_MIN_RESOLUTION}" + (
+            "" if square else f" on each side, not {network.height}x{network.width}"
+        )
     import_tensorflow()
     import keras
 
