@@ -33,18 +33,22 @@ def cost(
     model: str | Path = "v1",
     *,
     alpha: float | str | Fraction = 1,
-    resolution: int | None = None,
+    resolution: int | tuple[int, int] | None = None,
     classes: int | None = None,
     include_top: bool = True,
     rounding: str = KERAS,
     dtype: str = "float32",
     variant: str | None = None,
+    input_channels: int | None = None,
+    depth_multiplier: int | None = None,
 ) -> NetworkCost:
     """Cost a built-in table (``"v1"``, ``"v2"``, ``"v3-large"``, ``"v3-small"``) or a table file,
     as ``mobicalc table`` does; ``variant`` is one of the table's (``"minimalistic"`` for v3).
 
     ``alpha`` is taken as written: 0.75 means exactly 3/4, as on the command line.
     ``dtype`` (float32, float16, int8) sizes ``.memory``: activations and weights in bytes.
+    ``resolution`` is one number (square) or ``(height, width)``; ``input_channels`` the image's
+    (1: grayscale); ``depth_multiplier`` each depthwise layer's channels per input channel (v1).
     """
     exact_alpha = alpha if isinstance(alpha, Fraction) else Fraction(str(alpha))
     settings = Settings(
@@ -54,5 +58,7 @@ def cost(
         include_top=include_top,
         rounding=rounding,
         dtype=dtype,
+        input_channels=input_channels,
+        depth_multiplier=depth_multiplier,
     )
     return network_cost(load(model, variant) if variant is not None else model, settings)

@@ -192,7 +192,8 @@ class Architecture:
 
     name: str
     source: str
-    resolution: int
+    resolution: int | tuple[int, int]
+    """The default input size: one number (square) or (height, width)."""
     input_channels: int
     classes: int
     rounding: str
@@ -201,6 +202,8 @@ class Architecture:
     variant: str | None = None
     """The variant of the table applied to the rows (its ``variants``), if any."""
     variants: tuple[str, ...] = ()
+    depth_multiplier: int = 1
+    """The default depth multiplier: each depthwise layer's output channels per input channel."""
 
 
 def load(name_or_path: str | Path, variant: str | None = None) -> Architecture:
@@ -283,6 +286,7 @@ def parse(text: str, path: str, variant: str | None = None) -> Architecture:
         "source",
         "resolution",
         "input_channels",
+        "depth_multiplier",
         "classes",
         "rounding",
         "names",
@@ -306,7 +310,7 @@ def parse(text: str, path: str, variant: str | None = None) -> Architecture:
     architecture = Architecture(
         name=name if variant is None else f"{name} {variant}",
         source=_string(data, "source", where, default=path),
-        resolution=_positive(data, "resolution", where, default=224),
+        resolution=_resolution(data, where),
         input_channels=_positive(data, "input_channels", where, default=3),
         classes=_positive(data, "classes", where, default=1000),
         rounding=rounding,
@@ -314,6 +318,7 @@ def parse(text: str, path: str, variant: str | None = None) -> Architecture:
         path=path,
         variant=variant,
         variants=tuple(variants),
+        depth_multiplier=_positive(data, "depth_multiplier", where, default=1),
     )
     _check_order(architecture)
     return architecture
@@ -640,6 +645,21 @@ def _positive(data: dict, field: str, where: str, *, default: int | None = None)
     if value >= _TOO_MANY_DIGITS:
         raise ArchitectureError(f"{where}: field {field!r} has more than {MAX_DIGITS:,} digits")
     return value
+
+
+def _resolution(data: dict, where: str) -> int | tuple[int, int]:
+    """The table's ``resolution``: a positive integer (square), or [height, width]; 224 when not given."""
+    if "resolution" not in data:
+        return 224
+    value = data["resolution"]
+    if isinstance(value, list) and len(value) == 2:
+        height, width = (_positive({"resolution": side}, "resolution", where) for side in value)
+        return height if height == width else (height, width)
+    if isinstance(value, list):
+        raise ArchitectureError(
+            f"{where}: field 'resolution' must be a positive integer or [height, width], got {_shown(value)}"
+        )
+    return _positive(data, "resolution", where)
 
 
 def _padding(value: object, where: str) -> Padding:

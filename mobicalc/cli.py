@@ -11,12 +11,13 @@ import textwrap
 import threading
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import click
 
 from mobicalc import conventions
 from mobicalc.architecture import BUILTIN, ArchitectureError, load
+from mobicalc.costs import Cost
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
 from mobicalc.exits import MEANINGS, Exit
 from mobicalc.memory import DTYPES
@@ -147,6 +148,38 @@ class Count(click.IntRange):
         return super().convert(value, param, ctx)
 
 
+class InputSize(click.ParamType):
+    """An input size: one positive integer (square, ``224``) or height x width (``192x256``)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int | tuple):
+            return value
+        text = str(value).strip()
+        sides = re.split(r"[xX]", text)
+        if len(sides) == 1:  # one number: a square input, refused as any count is
+            return COUNT.convert(text, param, ctx)
+        if len(sides) > 2 or not all(side.strip() for side in sides):
+            self.fail(
+                f"{text[:40]!r} is not an input size: give one positive integer (224, square) "
+                "or HEIGHTxWIDTH (192x256)",
+                param,
+                ctx,
+            )
+        numbers = []
+        for what, side in zip(("height", "width"), sides, strict=True):
+            side = side.strip().replace("_", "")
+            if len(side) > MAX_COUNT_DIGITS:
+                self.fail(f"the {what} " + _too_long(side, MAX_COUNT_DIGITS, "digits"), param, ctx)
+            if not side.isascii() or not side.isdigit() or int(side) < 1:
+                self.fail(
+                    f"{text[:40]!r}: the {what} must be a positive integer, got {side[:20]!r}", param, ctx
+                )
+            numbers.append(int(side))
+        return numbers[0] if numbers[0] == numbers[1] else (numbers[0], numbers[1])
+
+
 class TablePath(click.Path):
     """A table file's path; a NUL byte in it is a usage error, not os.stat's ValueError."""
 
@@ -159,6 +192,7 @@ class TablePath(click.Path):
 
 ALPHA = PositiveNumber(maximum=Fraction(100))
 COUNT = Count(min=1)
+INPUT_SIZE = InputSize()
 
 
 def format_option(command: Callable) -> Callable:
@@ -222,9 +256,23 @@ def model_options(command: Callable) -> Callable:
         ),
         click.option(
             "--resolution",
+            type=INPUT_SIZE,
+            help="Input size in pixels: 224 (square) or HEIGHTxWIDTH, e.g. 192x256 (any size the "
+            "network's strides leave at least 1 pixel, at most 1,000 digits a side; default: the table's, "
+            "224).",
+        ),
+        click.option(
+            "--input-channels",
             type=COUNT,
-            help="Input size in pixels (any size the network's strides leave at least 1 pixel, "
-            "at most 1,000 digits; default: the table's, 224).",
+            help="Channels of the input image, the first layer's input: 1 grayscale, 4 RGBA "
+            "(default: the table's, 3).",
+        ),
+        click.option(
+            "--depth-multiplier",
+            type=COUNT,
+            help="Output channels per input channel of every depthwise layer, as "
+            "keras.applications.MobileNet's depth_multiplier (v1 and tables of separable or depthwise "
+            "rows; default: the table's, 1).",
         ),
         click.option(
             "--classes",
@@ -261,13 +309,15 @@ def build_network(
     model: str | None,
     arch: str | None,
     alpha: Fraction,
-    resolution: int | None,
+    resolution: int | tuple[int, int] | None,
     classes: int | None,
     no_top: bool,
     rounding: str,
     dtype: str = "float32",
     convention: str = conventions.DEFAULT,
     minimalistic: bool = False,
+    input_channels: int | None = None,
+    depth_multiplier: int | None = None,
 ) -> NetworkCost:
     """The engine's answer for the model options, with errors as usage errors."""
     if (model is None) == (arch is None):
@@ -293,6 +343,8 @@ def build_network(
         rounding=rounding,
         dtype=dtype,
         convention=convention,
+        input_channels=input_channels,
+        depth_multiplier=depth_multiplier,
     )
     try:
         return network_cost(architecture, settings)
@@ -801,7 +853,13 @@ def sweep(
     if alphas is None:
         alphas = sorted({alpha for alpha, _ in published.top1}) if published else [Fraction(1)]
     if resolutions is None:
-        resolutions = sorted({size for _, size in published.top1}) if published else [architecture.resolution]
+        default = architecture.resolution
+        if isinstance(default, tuple):
+            raise click.UsageError(
+                f"{source}: the table's input is {default[0]}x{default[1]}; "
+                "sweep takes square sizes: give --resolution"
+            )
+        resolutions = sorted({size for _, size in published.top1}) if published else [default]
     if len(alphas) * len(resolutions) > MAX_CONFIGURATIONS:
         raise click.UsageError(
             f"{len(alphas):,} alphas x {len(resolutions):,} resolutions is "
@@ -816,7 +874,8 @@ def sweep(
         )
     except NetworkError as error:
         raise click.UsageError(f"{arch}: {error}" if arch else str(error)) from None
-    configurations = design_space(points, budgets, published)
+    # Square sizes only here: every point's resolution is the int it was given as.
+    configurations = design_space(cast("list[tuple[Fraction, int, Cost]]", points), budgets, published)
     description = describe(first)
     summary = SweepSummary(
         model={

@@ -279,16 +279,21 @@ def reference_model(network: NetworkCost) -> tuple[Any | None, str]:
         return None, "has no model for a user table"
     if network.settings.rounding != "keras":
         return None, f"rounds channels its own way: use --rounding keras, not {network.settings.rounding}"
-    if network.resolution < KERAS_MIN_RESOLUTION:
-        return None, f"needs a resolution of at least {KERAS_MIN_RESOLUTION}"
+    if min(network.height, network.width) < KERAS_MIN_RESOLUTION:
+        square = network.height == network.width
+        return None, f"needs a resolution of at least {KERAS_MIN_RESOLUTION}" + (
+            "" if square else f" on each side, not {network.height}x{network.width}"
+        )
     import_tensorflow()
     import keras
 
     constructor = getattr(keras.applications, REFERENCE[table])
     variant = network.architecture.variant
-    extra = VARIANTS[variant] if variant is not None else {}
+    extra: dict[str, Any] = dict(VARIANTS[variant]) if variant is not None else {}
+    if network.depth_multiplier != 1:  # only tables without bottlenecks take one: MobileNet
+        extra["depth_multiplier"] = network.depth_multiplier
     model = constructor(
-        input_shape=(network.resolution, network.resolution, 3),
+        input_shape=(network.height, network.width, network.input_channels),
         alpha=float(network.settings.alpha),
         include_top=network.settings.include_top,
         weights=None,

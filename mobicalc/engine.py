@@ -24,10 +24,15 @@ from mobicalc.memory import Memory, memory
 from mobicalc.network import (
     Layer,
     NetworkError,
+    Resolution,
     Settings,
     Shape,
+    Size,
     Step,
     channel_counts,
+    depth_multiplier,
+    input_size,
+    normal_resolution,
     place,
     skeleton,
     spatial_sizes,
@@ -124,10 +129,12 @@ def plan(steps: tuple[Step, ...], architecture: Architecture, settings: Settings
     classes = settings.classes
     if convention.classes_offset:
         classes = (classes or architecture.classes or 0) + convention.classes_offset
+    image = settings.input_channels or architecture.input_channels
     channels, present = channel_counts(
-        steps, architecture, settings.alpha, classes, settings.rounding, convention.min_depth
-    )
-    inputs = (architecture.input_channels, *channels[:-1])
+        steps, architecture, settings.alpha, classes, settings.rounding, convention.min_depth,
+        input_channels=image, depth_multiplier=depth_multiplier(architecture, settings),
+    )  # fmt: skip
+    inputs = (image, *channels[:-1])
     units = tuple(
         unit_cost(layer.kind, layer.kernel, received, out, layer.bias, layer.batch_norm)
         for layer, received, out in zip((step.template for step in steps), inputs, channels, strict=True)
@@ -140,9 +147,9 @@ def plan(steps: tuple[Step, ...], architecture: Architecture, settings: Settings
     return Plan(steps, inputs, channels, present, units, convention)
 
 
-def _at(unit: Cost, size: int) -> Cost:
-    """A per-pixel cost at a size x size output."""
-    return Cost(unit.macs * size * size, *unit[1:])
+def _at(unit: Cost, size: Size) -> Cost:
+    """A per-pixel cost at a height x width output."""
+    return Cost(unit.macs * size.height * size.width, *unit[1:])
 
 
 @dataclass(frozen=True)
@@ -152,14 +159,14 @@ class NetworkCost:
     architecture: Architecture
     settings: Settings
     plan: Plan
-    sizes: tuple[int, ...]
-    """Each layer's output size (height = width)."""
+    sizes: tuple[Size, ...]
+    """Each layer's output (height, width)."""
 
     @cached_property
     def records(self) -> tuple[LayerRecord, ...]:
         """Every layer that is there, in order: the one way a network's layers are built."""
-        network_plan, resolution = self.plan, self.resolution
-        source = Shape(resolution, resolution, self.architecture.input_channels)
+        network_plan = self.plan
+        source = Shape(self.height, self.width, self.input_channels)
         layers = iter(
             place(network_plan.steps, source, network_plan.channels, network_plan.present, self.sizes)
         )
@@ -197,8 +204,26 @@ class NetworkCost:
         return self.totals.params
 
     @property
-    def resolution(self) -> int:
-        return self.settings.resolution or self.architecture.resolution
+    def resolution(self) -> Resolution:
+        """The input size: one number for a square input, else (height, width)."""
+        return normal_resolution(self.settings.resolution or self.architecture.resolution)
+
+    @property
+    def height(self) -> int:
+        return input_size(self.resolution).height
+
+    @property
+    def width(self) -> int:
+        return input_size(self.resolution).width
+
+    @property
+    def input_channels(self) -> int:
+        return self.settings.input_channels or self.architecture.input_channels
+
+    @property
+    def depth_multiplier(self) -> int:
+        """Each depthwise layer's output channels per input channel."""
+        return self.settings.depth_multiplier or self.architecture.depth_multiplier
 
     @property
     def classes(self) -> Count | None:
@@ -241,35 +266,43 @@ class SweepPoint(NamedTuple):
     """One configuration of a sweep and its totals (the same numbers ``network_cost`` gives)."""
 
     alpha: Fraction
-    resolution: int
+    resolution: Resolution
+    """As ``NetworkCost.resolution``: one number for a square input, else (height, width)."""
     totals: Cost
 
 
 def sweep(
     architecture: Architecture | str | Path,
     alphas: Iterable[Fraction | int | str],
-    resolutions: Iterable[int],
+    resolutions: Iterable[Resolution],
     *,
     classes: int | None = None,
     include_top: bool = True,
     rounding: str = KERAS,
+    input_channels: int | None = None,
+    depth_multiplier: int | None = None,
 ) -> list[SweepPoint]:
     """Totals for every alpha x resolution, alpha-major, sharing the work they have in common.
+
+    A resolution is one number (square) or (height, width).
 
     The table is walked once; each width is costed per output pixel once and
     each resolution is sized once, so a configuration is one sum of products.
     """
     architecture = _architecture(architecture)
     steps = skeleton(architecture, include_top)
-    resolutions = tuple(resolutions)
+    resolutions = tuple(normal_resolution(resolution) for resolution in resolutions)
     pixels = [
-        tuple(size * size for size in spatial_sizes(steps, resolution, architecture))
+        tuple(size.height * size.width for size in spatial_sizes(steps, resolution, architecture))
         for resolution in resolutions
     ]
     points = []
     for alpha in alphas:
         exact_alpha = Fraction(str(alpha)) if isinstance(alpha, str | float) else Fraction(alpha)
-        settings = Settings(alpha=exact_alpha, classes=classes, include_top=include_top, rounding=rounding)
+        settings = Settings(
+            alpha=exact_alpha, classes=classes, include_top=include_top, rounding=rounding,
+            input_channels=input_channels, depth_multiplier=depth_multiplier,
+        )  # fmt: skip
         width = plan(steps, architecture, settings)
         points += [
             SweepPoint(exact_alpha, resolution, width.total(sizes))

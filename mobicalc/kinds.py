@@ -72,8 +72,9 @@ def _conv(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
 
 
 def _depthwise(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
-    """One Dk x Dk filter per input channel: Dk x Dk x M weights."""
-    weights = kernel * kernel * inputs
+    """One Dk x Dk filter per output channel, each on one input channel: Dk x Dk x M x dm weights
+    (the depth multiplier dm = outputs / inputs: Dk x Dk x M without one)."""
+    weights = kernel * kernel * outputs
     return weights, weights
 
 
@@ -91,8 +92,9 @@ def _keras_conv(layers: Any, layer: Any, x: Any) -> Any:
 
 def _keras_depthwise(layers: Any, layer: Any, x: Any) -> Any:
     return layers.DepthwiseConv2D(
-        layer.kernel, strides=layer.stride, padding=layer.padding, use_bias=layer.bias, name=layer.name
-    )(x)
+        layer.kernel, strides=layer.stride, padding=layer.padding, use_bias=layer.bias, name=layer.name,
+        depth_multiplier=layer.output.channels // layer.input.channels,
+    )(x)  # fmt: skip
 
 
 def _keras_dense(layers: Any, layer: Any, x: Any) -> Any:

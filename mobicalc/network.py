@@ -35,6 +35,34 @@ class Shape(NamedTuple):
     channels: Count
 
 
+class Size(NamedTuple):
+    """A layer's output size: its height and width in pixels."""
+
+    height: int
+    width: int
+
+
+Resolution = int | tuple[int, int]
+"""An input size: ``224`` (square) or ``(height, width)``."""
+
+
+def input_size(resolution: Resolution) -> Size:
+    """The (height, width) of an input size given as one number (square) or a pair."""
+    return Size(resolution, resolution) if isinstance(resolution, int) else Size(*resolution)
+
+
+def normal_resolution(resolution: Resolution) -> Resolution:
+    """One number for a square input (``224x224`` is ``224``), else ``(height, width)``."""
+    height, width = input_size(resolution)
+    return height if height == width else (height, width)
+
+
+def resolution_text(resolution: Resolution) -> str:
+    """An input size as a person writes it: ``224x224``, ``192x256`` (height x width)."""
+    height, width = input_size(resolution)
+    return f"{height}x{width}"
+
+
 class Layer(NamedTuple):
     """One layer of the concrete network; the unit every count is made of.
 
@@ -63,7 +91,8 @@ class Settings:
     """The knobs every model command takes."""
 
     alpha: Fraction = Fraction(1)
-    resolution: int | None = None
+    resolution: Resolution | None = None
+    """The input size: one number (square) or (height, width); None: the table's."""
     classes: int | None = None
     include_top: bool = True
     rounding: str = KERAS
@@ -71,6 +100,10 @@ class Settings:
     """Bytes per element of activations and weights, for the memory figures (``memory.DTYPES``)."""
     convention: str = DEFAULT_CONVENTION
     """A name of ``conventions.CONVENTIONS``: how parameters and FLOPs are counted."""
+    input_channels: int | None = None
+    """The input's channels (the first layer's input: 1 for grayscale); None: the table's."""
+    depth_multiplier: int | None = None
+    """Output channels per input channel of every depthwise layer; None: the table's (1)."""
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
@@ -83,10 +116,20 @@ class Settings:
             raise NetworkError(f"unknown rounding {self.rounding!r}; expected one of: {', '.join(POLICIES)}")
         if self.alpha <= 0:
             raise NetworkError(f"alpha must be positive, got {self.alpha}")
-        for name in ("resolution", "classes"):
+        for name in ("classes", "input_channels", "depth_multiplier"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise NetworkError(f"{name} must be a positive integer, got {value!r}")
+        resolution = self.resolution
+        sides = (resolution,) if isinstance(resolution, int) else resolution
+        if resolution is not None and (
+            not isinstance(sides, tuple)
+            or len(sides) != (1 if isinstance(resolution, int) else 2)
+            or not all(isinstance(side, int) and not isinstance(side, bool) and side >= 1 for side in sides)
+        ):
+            raise NetworkError(
+                f"resolution must be a positive integer or (height, width) of two, got {resolution!r}"
+            )
 
 
 def output_size(size: int, kernel: int, stride: int, padding: Padding) -> int:
@@ -105,8 +148,9 @@ class Channels(NamedTuple):
     ``input`` (as many as the layer receives), ``times`` (``count`` times as
     many as it receives), ``relative`` (``count / per`` times as many as it
     receives, rounded by ``rule``: Keras' ``_depth(in_channels * ratio)``),
-    ``step`` (as many as the output of step ``count``) or ``classes`` (the
-    class count of the settings).
+    ``step`` (as many as the output of step ``count``), ``multiplier`` (the
+    depth multiplier times as many as it receives: a depthwise layer) or
+    ``classes`` (the class count of the settings).
     """
 
     source: str
@@ -166,7 +210,10 @@ class _Walk:
 
 
 RECEIVED = Channels("input")
-"""As many channels out as the layer receives (depthwise, pool, add)."""
+"""As many channels out as the layer receives (pool, add)."""
+
+MULTIPLIED = Channels("multiplier")
+"""The depth multiplier times as many channels out as the layer receives (depthwise)."""
 
 
 Names = dict[str, str]
@@ -179,14 +226,14 @@ def _single(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) 
     depthwise = row.operator == "depthwise"
     kind = row.operator if depthwise or row.kernel != 1 else "pointwise"
     walk.add(
-        name, kind, RECEIVED if depthwise else walk.scaled(row), kernel=row.kernel, stride=stride,
+        name, kind, MULTIPLIED if depthwise else walk.scaled(row), kernel=row.kernel, stride=stride,
         padding=padding, bias=row.bias, batch_norm=row.batch_norm, activation=NONLINEARITIES[row.nl],
     )  # fmt: skip
 
 
 def _block_depthwise(walk: _Walk, name: str, row: Row, stride: int, padding: Padding) -> int:
     return walk.add(
-        name, "depthwise", RECEIVED, kernel=row.kernel, stride=stride, padding=padding,
+        name, "depthwise", MULTIPLIED, kernel=row.kernel, stride=stride, padding=padding,
         batch_norm=True, activation=NONLINEARITIES[row.nl],
     )  # fmt: skip
 
@@ -288,11 +335,15 @@ def channel_counts(
     classes: int | None,
     rounding: str,
     min_depth: int = 0,
+    *,
+    input_channels: int | None = None,
+    depth_multiplier: int = 1,
 ) -> tuple[tuple[Count, ...], tuple[bool, ...]]:
     """Each layer's output channels at width ``alpha``, and whether the layer is there at all.
 
     Only an add layer can be absent: when its block does not keep its channels. A width-scaled
-    layer keeps at least ``min_depth`` channels (slim's ``min_depth``).
+    layer keeps at least ``min_depth`` channels (slim's ``min_depth``). ``input_channels``: the
+    input's (None: the table's); a depthwise layer gives ``depth_multiplier`` channels per input channel.
     """
     grown = alpha if alpha > 1 else Fraction(1)  # grow-only rows: alpha only above 1
     policy = None if rounding == KERAS else rounding
@@ -300,11 +351,14 @@ def channel_counts(
     channels: list[Count] = []
     present: list[bool] = []
     scaled: dict[Channels, Count] = {}  # a row's repeats share their channels: round once
-    current: Count = architecture.input_channels
+    image: Count = input_channels or architecture.input_channels
+    current = image
     for step in steps:
         source, count, rule, grow_only, per = step.channels
         if source == "input":
             out = current
+        elif source == "multiplier":
+            out = depth_multiplier * current
         elif source == "relative":  # Keras: _depth(in_channels * ratio), the ratio a float
             out = scale_channels(current, Fraction(count, per), policy or rule)  # type: ignore[arg-type]
             if out < 1:
@@ -336,35 +390,58 @@ def channel_counts(
             present.append(True)
         else:
             shortcut = step.shortcut_step
-            present.append(current == (channels[shortcut] if shortcut >= 0 else architecture.input_channels))
+            present.append(current == (channels[shortcut] if shortcut >= 0 else image))
         channels.append(out)
         current = out
     return tuple(channels), tuple(present)
 
 
-def spatial_sizes(steps: tuple[Step, ...], resolution: int, architecture: Architecture) -> tuple[int, ...]:
-    """Each layer's output size (height = width) for a square input of ``resolution``."""
-    sizes: list[int] = []
-    size = resolution
+def depth_multiplier(architecture: Architecture, settings: Settings) -> int:
+    """The settings' depth multiplier, else the table's; refused for a table of bottleneck rows.
+
+    keras.applications.MobileNet takes a ``depth_multiplier`` for its separable blocks; an inverted
+    residual widens its depthwise layer by the expansion ``t`` instead (MobileNetV2 and V3 take none).
+    """
+    multiplier = settings.depth_multiplier or architecture.depth_multiplier
+    if multiplier != 1 and any(row.operator == "bottleneck" for row in architecture.rows):
+        raise NetworkError(
+            f"depth multiplier {multiplier}: {architecture.name} has bottleneck rows, whose depthwise "
+            "layers are widened by the expansion t instead (keras.applications.MobileNetV2 and V3 take no "
+            "depth_multiplier); it applies to separable and depthwise rows (MobileNetV1)"
+        )
+    return multiplier
+
+
+def spatial_sizes(
+    steps: tuple[Step, ...], resolution: Resolution, architecture: Architecture
+) -> tuple[Size, ...]:
+    """Each layer's output (height, width) for an input of ``resolution`` (a number: square).
+
+    Height and width follow the same rule, each on its own axis.
+    """
+    sizes: list[Size] = []
+    source = size = input_size(resolution)
+    given = resolution if isinstance(resolution, int) else resolution_text(resolution)
     for step in steps:
         layer = step.template
         spatial = KINDS[layer.kind].spatial
         if spatial is Spatial.GLOBAL:
-            out = 1
+            out = Size(1, 1)
         elif spatial is Spatial.BROADCAST:  # back to the size of the map it scales
             shortcut = step.shortcut_step
-            out = resolution if shortcut is None or shortcut < 0 else sizes[shortcut]
-        elif spatial is Spatial.VECTOR and size != 1:
+            out = source if shortcut is None or shortcut < 0 else sizes[shortcut]
+        elif spatial is Spatial.VECTOR and size != (1, 1):
             raise NetworkError(
-                f"layer {layer.name}: needs a 1x1 input (put a pool row before it), got {size}x{size}"
+                f"layer {layer.name}: needs a 1x1 input (put a pool row before it), "
+                f"got {resolution_text(size)}"
             )
         else:
-            out = output_size(size, layer.kernel, layer.stride, layer.padding)
-        if out < 1:
+            out = Size(*(output_size(side, layer.kernel, layer.stride, layer.padding) for side in size))
+        if min(out) < 1:
             raise NetworkError(
-                f"layer {layer.name}: a {size}x{size} input with {layer.kernel}x{layer.kernel} kernel, "
-                f"stride {layer.stride} and padding {layer.padding!r} leaves no pixels; "
-                f"resolution {resolution} is too small for {architecture.name}"
+                f"layer {layer.name}: a {resolution_text(size)} input with {layer.kernel}x{layer.kernel} "
+                f"kernel, stride {layer.stride} and padding {layer.padding!r} leaves no pixels; "
+                f"resolution {given} is too small for {architecture.name}"
             )
         sizes.append(out)
         size = out
@@ -376,7 +453,7 @@ def place(
     input_shape: Shape,
     channels: tuple[Count, ...],
     present: tuple[bool, ...],
-    sizes: tuple[int, ...],
+    sizes: tuple[Size, ...],
 ) -> tuple[Layer, ...]:
     """The layers that are there, with channels and sizes (a global pool's kernel is its input)."""
     layers = []
@@ -387,7 +464,7 @@ def place(
         if not there:  # an add that is not there passes its input on unchanged
             names.append(names[-1] if names else "input")
             continue
-        after = Shape(out, out, out_channels)
+        after = Shape(out.height, out.width, out_channels)
         kernel = before.height if KINDS[layer.kind].spatial is Spatial.GLOBAL else layer.kernel
         index = step.shortcut_step
         shortcut = None if index is None else names[index] if index >= 0 else "input"

@@ -143,13 +143,17 @@ def counts(cost: Cost) -> dict[str, Any]:
 
 
 def describe(network: NetworkCost) -> dict[str, Any]:
-    settings, architecture = network.settings, network.architecture
+    settings, architecture, resolution = network.settings, network.architecture, network.resolution
     return {
         "name": architecture.name,
         "table": architecture.path,
         "source": architecture.source,
         "alpha": settings.alpha,
-        "resolution": network.resolution,
+        "resolution": list(resolution) if isinstance(resolution, tuple) else resolution,  # [height, width]
+        "height": network.height,
+        "width": network.width,
+        "input_channels": network.input_channels,
+        "depth_multiplier": network.depth_multiplier,
         "classes": network.classes,
         "include_top": settings.include_top,
         "rounding": settings.rounding,
@@ -166,9 +170,13 @@ def title(network: NetworkCost) -> str:
     else:
         top = f"{model['classes']} classes"
     convention = network.settings.convention
+    channels = model["input_channels"]
     return (
         f"{model['name']} ({model['source']}): alpha {exact_decimal(model['alpha'])}, "
-        f"{model['resolution']}x{model['resolution']}, {top}, rounding {model['rounding']}"
+        f"{model['height']}x{model['width']}"
+        + (f"x{channels}" if channels != 3 else "")
+        + (f", depth multiplier {model['depth_multiplier']}" if model["depth_multiplier"] != 1 else "")
+        + f", {top}, rounding {model['rounding']}"
         + (f", convention {convention}" if convention != conventions.DEFAULT else "")
     )
 

@@ -27,3 +27,11 @@ def test_cost_knobs():
     assert network.resolution == 128
     assert network.classes == 10
     assert mobicalc.cost("v1", include_top=False).classes is None
+
+
+def test_cost_takes_any_input_shape():
+    import mobicalc
+
+    network = mobicalc.cost("v1", resolution=(192, 256), input_channels=1, depth_multiplier=2)
+    assert network.layers[0].input == (192, 256, 1)
+    assert network.resolution == (192, 256) and network.depth_multiplier == 2

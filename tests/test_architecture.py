@@ -367,3 +367,36 @@ def test_long_values_are_shortened_in_messages():
         ArchitectureError, match=r"field 'c' must be a positive integer, got an array of 100000 items$"
     ):
         parse("layers = [{ operator = 'conv', c = [" + "1," * 100_000 + "] }]", "my.toml")
+
+
+def test_a_table_gives_its_shape_channels_and_depth_multiplier():
+    from mobicalc.architecture import parse
+
+    text = (
+        "resolution = [192, 256]\ninput_channels = 1\ndepth_multiplier = 2\nlayers = [{ operator = 'pool' }]"
+    )
+    table = parse(text, "my.toml")
+    assert (table.resolution, table.input_channels, table.depth_multiplier) == ((192, 256), 1, 2)
+    assert parse("resolution = [64, 64]\nlayers = [{ operator = 'pool' }]", "my.toml").resolution == 64
+    assert parse("layers = [{ operator = 'pool' }]", "my.toml").depth_multiplier == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("resolution = [0, 5]", "field 'resolution' must be a positive integer, got 0"),
+        (
+            "resolution = [5]",
+            r"field 'resolution' must be a positive integer or \[height, width\], got \[5\]",
+        ),
+        ("resolution = [1, 2, 3]", r"field 'resolution' must be a positive integer or \[height, width\]"),
+        ("resolution = '192x256'", "field 'resolution' must be a positive integer"),
+        ("resolution = [1.5, 2]", "field 'resolution' must be a positive integer, got 1.5"),
+        ("depth_multiplier = 0", "field 'depth_multiplier' must be a positive integer, got 0"),
+    ],
+)
+def test_bad_shapes_in_a_table(field, message):
+    from mobicalc.architecture import parse
+
+    with pytest.raises(ArchitectureError, match=f"^my.toml: {message}"):
+        parse(f"{field}\nlayers = [{{ operator = 'pool' }}]", "my.toml")

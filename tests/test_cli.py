@@ -271,3 +271,84 @@ def test_help_fits_80_columns(command):
     assert max(len(line) for line in output.splitlines()) <= 80
     cut = [line for line in output.splitlines() if line.endswith("...") and not line.startswith("Usage:")]
     assert cut == []  # no command's summary is cut short
+
+
+class TestInputShape:
+    """--resolution HEIGHTxWIDTH, --input-channels and --depth-multiplier on every model command."""
+
+    def test_table_json_fields_of_a_non_square_grayscale_input(self):
+        data = run_json("table", "v1", "--resolution", "192x256", "--input-channels", "1")
+        model = data["model"]
+        assert model["resolution"] == [192, 256]
+        assert (model["height"], model["width"], model["input_channels"]) == (192, 256, 1)
+        assert model["depth_multiplier"] == 1
+        first, last = data["layers"][0], data["layers"][-3]  # conv1 and conv_pw_13
+        assert shape(first, "input") == [192, 256, 1] and shape(first, "output") == [96, 128, 32]
+        assert shape(last, "output") == [6, 8, 1024]
+        assert first["macs"] == 3 * 3 * 1 * 32 * 96 * 128 and first["weights"] == 3 * 3 * 1 * 32
+
+    def test_a_square_given_as_a_pair_is_the_square_model(self):
+        assert run_json("table", "v1", "--resolution", "160x160") == run_json(
+            "table", "v1", "--resolution", "160"
+        )
+        model = run_json("table", "v1")["model"]
+        assert (model["resolution"], model["height"], model["width"], model["input_channels"]) == (
+            224,
+            224,
+            224,
+            3,
+        )
+
+    def test_title_names_the_shape_and_the_multiplier(self):
+        output = run(
+            "table", "v1", "--resolution", "97x33", "--input-channels", "4", "--depth-multiplier", "2"
+        )
+        assert "alpha 1, 97x33x4, depth multiplier 2, 1000 classes" in " ".join(output.output.split())
+        assert "alpha 1, 224x224, 1000 classes" in " ".join(run("table", "v1").output.split())
+
+    def test_csv_has_heights_and_widths_apart(self):
+        output = run("table", "v2", "--resolution", "161x97", "--format", "csv").output
+        rows = list(csv.DictReader(io.StringIO(output)))
+        assert (rows[0]["input_height"], rows[0]["input_width"]) == ("161", "97")
+        assert (rows[0]["output_height"], rows[0]["output_width"]) == ("81", "49")
+        assert (
+            sum(int(row["macs"]) for row in rows)
+            == run_json("table", "v2", "--resolution", "161x97")["totals"]["macs"]
+        )
+
+    def test_depth_multiplier_in_table_json(self):
+        data = run_json("table", "v1", "--resolution", "128", "--depth-multiplier", "2")
+        layers = {layer["name"]: layer for layer in data["layers"]}
+        assert shape(layers["conv_dw_1"], "output") == [64, 64, 64]
+        assert shape(layers["conv_pw_1"], "input") == [64, 64, 64]
+        assert data["totals"]["params"] == 7_457_928  # keras.applications.MobileNet(depth_multiplier=2)
+        assert data["model"]["depth_multiplier"] == 2
+
+    def test_check_takes_the_shape(self):
+        # v1 at 192x256: 557,154,304 MACs; at 224x224 568,740,352.
+        run("check", "v1", "--resolution", "192x256", "--max-macs", "557154304")
+        run("check", "v1", "--resolution", "192x256", "--max-macs", "557154303", code=1)
+        data = json.loads(
+            run("check", "v1", "--resolution", "192x256", "--input-channels", "1", "--max-params", "4.3M",
+                "--format", "json").output
+        )  # fmt: skip
+        assert data["model"]["resolution"] == [192, 256] and data["model"]["input_channels"] == 1
+
+    def test_a_table_can_give_its_shape(self, tmp_path):
+        path = tmp_path / "net.toml"
+        path.write_text(
+            "resolution = [12, 20]\ninput_channels = 1\ndepth_multiplier = 2\nlayers = [\n"
+            '  { operator = "separable", kernel = 3, c = 8, s = 2 },\n  { operator = "pool" },\n'
+            '  { operator = "classifier" },\n]\n'
+        )
+        data = run_json("table", "--arch", str(path), "--classes", "5")
+        assert (data["model"]["height"], data["model"]["width"], data["model"]["depth_multiplier"]) == (
+            12,
+            20,
+            2,
+        )
+        # depthwise 3x3, 1 -> 2 channels at 6x10; pointwise 2 -> 8; classifier 8 -> 5 (with bias).
+        assert data["totals"]["macs"] == 3 * 3 * 2 * 6 * 10 + 2 * 8 * 6 * 10 + 8 * 5
+        # The options override the table's.
+        data = run_json("table", "--arch", str(path), "--resolution", "9", "--depth-multiplier", "1")
+        assert (data["model"]["resolution"], data["model"]["depth_multiplier"]) == (9, 1)

@@ -111,6 +111,47 @@ def test_v3_agrees_with_tensorflow(model, alpha, resolution, classes, include_to
     assert verification.ok
 
 
+SHAPE_CONFIGS = [
+    # model, resolution (height, width), input channels, depth multiplier, alpha, minimalistic
+    ("v1", (192, 256), 3, 1, "1", False),  # non-square: sizes per axis, 96x128 down to 6x8
+    ("v2", (161, 97), 1, 1, "0.35", False),  # grayscale, odd sides: ceil on each axis (81x49 ...)
+    ("v1", 128, 3, 2, "0.5", False),  # depth multiplier 2: every depthwise layer doubles its channels
+    ("v1", (97, 33), 4, 3, "0.25", False),  # all at once, with odd sides: floor per axis
+    ("v3-small", (200, 160), 1, 1, "0.75", True),  # V3 takes any shape and channels too
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "resolution", "channels", "multiplier", "alpha", "minimalistic"), SHAPE_CONFIGS
+)
+def test_any_input_shape_agrees_with_tensorflow(model, resolution, channels, multiplier, alpha, minimalistic):
+    from mobicalc.architecture import load
+
+    settings = Settings(
+        alpha=Fraction(alpha), resolution=resolution, input_channels=channels, depth_multiplier=multiplier
+    )
+    network = network_cost(load(model, "minimalistic" if minimalistic else None), settings)
+    height, width = resolution if isinstance(resolution, tuple) else (resolution, resolution)
+    assert network.layers[0].input == (height, width, channels)
+    verification = verify_network(network)
+    assert len(verification.checks) == 2 and verification.skipped == ()
+    reference = verification.checks[1].model
+    assert reference.startswith("keras.applications.")
+    assert ("depth_multiplier=" in reference) == (multiplier != 1)
+    for check in verification.checks:
+        assert [layer for layer in check.layers if not layer.ok] == [], check.model
+        assert check.engine_totals == check.tf_totals
+        # Shapes, height and width apart, are TensorFlow's for every layer.
+        assert all(layer.tf_shape == layer.engine_shape for layer in check.layers)
+    assert verification.ok
+
+
+def test_keras_applications_needs_32_pixels_on_each_side():
+    network = network_cost("v1", Settings(resolution=(31, 64)))
+    model, reason = reference_model(network)
+    assert model is None and "at least 32" in reason
+
+
 def test_v3_published_figures_come_out_of_tensorflow():
     # keras.applications.MobileNetV3Large/Small at 1.0, 224: TensorFlow's exact counts. The Keras
     # docstring says 217M MACs, 5.4M params (Large) and 66M, 2.9M (Small); the paper 219M, 5.4M and

@@ -296,3 +296,110 @@ class TestBudgets:
     def test_an_unknown_metric_is_refused(self):
         with pytest.raises(ValueError, match="unknown budget 'latency'"):
             network_cost("v1").check({"latency": Fraction(1)})
+
+
+def v1_shape_by_hand(height: int, width: int, channels_in: int = 3, multiplier: int = 1) -> tuple[int, int]:
+    """MobileNetV1 (alpha 1, 1000 classes) on a height x width x channels_in input, with a depth
+    multiplier: each axis sized on its own; a depthwise layer gives ``multiplier`` channels per input
+    channel (3 x 3 x M x dm weights), and its pointwise layer takes M x dm channels."""
+    h, w = math.ceil(height / 2), math.ceil(width / 2)  # 3x3 conv, stride 2, "same": ceil per axis
+    macs = 3 * 3 * channels_in * 32 * h * w
+    params = 3 * 3 * channels_in * 32 + 4 * 32
+    channels = 32
+    for out, stride in V1_BLOCKS:
+        if stride == 2:
+            h, w = h // 2, w // 2  # pad bottom/right by 1, then "valid": floor per axis
+        widened = channels * multiplier
+        macs += 3 * 3 * widened * h * w + widened * out * h * w
+        params += 3 * 3 * widened + 4 * widened + widened * out + 4 * out
+        channels = out
+    return macs + channels * 1000, params + channels * 1000 + 1000
+
+
+@pytest.mark.parametrize(("height", "width"), [(192, 256), (256, 192), (225, 97), (97, 33), (224, 224)])
+def test_v1_non_square_matches_hand_calculation(height, width):
+    network = network_cost("v1", Settings(resolution=(height, width)))
+    assert (network.macs, network.params) == v1_shape_by_hand(height, width)
+    assert network.layers[0].input == (height, width, 3)
+
+
+def test_v1_192x256_per_layer_sizes_and_totals():
+    network = network_cost("v1", Settings(resolution=(192, 256)))
+    sizes = [
+        (layer.output.height, layer.output.width) for layer in network.layers if layer.kind == "depthwise"
+    ]
+    # 192x256 -> conv1 96x128 -> halved on each axis at each stride-2 block: 48x64, 24x32, 12x16, 6x8.
+    assert sizes == [(96, 128), (48, 64), (48, 64), (24, 32), (24, 32), *[(12, 16)] * 6, (6, 8), (6, 8)]
+    # MACs follow height x width; params do not depend on the size.
+    assert network.macs == v1_shape_by_hand(192, 256)[0] == 557_154_304  # TensorFlow's count (verify)
+    assert network.params == network_cost("v1").params == 4_253_864
+    assert network.resolution == (192, 256) and (network.height, network.width) == (192, 256)
+
+
+def test_square_given_as_a_pair_is_the_square_model():
+    pair = network_cost("v1", Settings(resolution=(160, 160)))
+    assert pair.resolution == 160
+    assert pair.totals == network_cost("v1", Settings(resolution=160)).totals
+
+
+def test_input_channels_change_only_the_first_convolution():
+    rgb = network_cost("v1", Settings(resolution=128))
+    gray = network_cost("v1", Settings(resolution=128, input_channels=1))
+    # conv1: 3 x 3 x 1 x 32 weights instead of 3 x 3 x 3 x 32, at 64 x 64 output pixels.
+    assert rgb.params - gray.params == 3 * 3 * (3 - 1) * 32 == 576
+    assert rgb.macs - gray.macs == 3 * 3 * (3 - 1) * 32 * 64 * 64
+    assert [record.cost for record in rgb.records[1:]] == [record.cost for record in gray.records[1:]]
+    assert gray.params == 4_253_288  # keras.applications.MobileNet(input_shape=(128, 128, 1))
+    assert (gray.macs, gray.params) == v1_shape_by_hand(128, 128, channels_in=1)
+    four = network_cost("v2", Settings(input_channels=4))
+    assert four.layers[0].input.channels == 4
+    assert four.params - network_cost("v2").params == 3 * 3 * 1 * 32
+
+
+def test_depth_multiplier_2_block_by_block():
+    network = network_cost("v1", Settings(resolution=128, depth_multiplier=2))
+    by_name = {record.layer.name: record for record in network.records}
+    # Block 1 at 64x64: conv_dw_1 takes 32 channels and gives 64 (2 per input channel):
+    # 3 x 3 x 32 x 2 = 576 weights and MACs per pixel, batch-norm 4 x 64.
+    dw1 = by_name["conv_dw_1"]
+    assert dw1.layer.output.channels == 64
+    assert dw1.cost.macs == 3 * 3 * 32 * 2 * 64 * 64
+    assert dw1.cost.params == 3 * 3 * 32 * 2 + 4 * 64
+    # conv_pw_1 then takes those 64 channels to 64: 64 x 64 weights, not 32 x 64.
+    pw1 = by_name["conv_pw_1"]
+    assert pw1.layer.input.channels == 64 and pw1.layer.output.channels == 64
+    assert pw1.cost.macs == 64 * 64 * 64 * 64
+    # Block 2, stride 2, 64 -> 32x32: the depthwise gives 128 channels, the pointwise 128 -> 128.
+    assert by_name["conv_dw_2"].cost.macs == 3 * 3 * 64 * 2 * 32 * 32
+    assert by_name["conv_pw_2"].cost.params == 128 * 128 + 4 * 128
+    # The pair's standard counterpart is the same full 3x3 convolution from M to N as without the
+    # multiplier: 3 x 3 x 32 x 64 per pixel for block 1.
+    assert dw1.standard.macs == 3 * 3 * 32 * 64 * 64 * 64
+    assert network.standard == network_cost("v1", Settings(resolution=128)).standard
+    # keras.applications.MobileNet(input_shape=(128, 128, 3), depth_multiplier=2): 7,457,928 params.
+    assert (network.macs, network.params) == v1_shape_by_hand(128, 128, multiplier=2)
+    assert network.params == 7_457_928
+
+
+def test_all_three_at_once():
+    network = network_cost("v1", Settings(resolution=(97, 33), input_channels=4, depth_multiplier=3))
+    assert (network.macs, network.params) == v1_shape_by_hand(97, 33, channels_in=4, multiplier=3)
+
+
+@pytest.mark.parametrize("model", ["v2", "v3-large", "v3-small"])
+def test_depth_multiplier_is_refused_for_bottleneck_tables(model):
+    from mobicalc.network import NetworkError
+
+    with pytest.raises(NetworkError, match="has bottleneck rows"):
+        network_cost(model, Settings(depth_multiplier=2))
+    assert network_cost(model, Settings(depth_multiplier=1)).totals == network_cost(model).totals
+
+
+def test_sweep_takes_non_square_sizes_and_shape_knobs():
+    points = sweep("v1", ["0.5", "1"], [128, (160, 192)], input_channels=1, depth_multiplier=2)
+    assert [point.resolution for point in points] == [128, (160, 192)] * 2
+    for point in points:
+        settings = Settings(
+            alpha=point.alpha, resolution=point.resolution, input_channels=1, depth_multiplier=2
+        )
+        assert point.totals == network_cost("v1", settings).totals

@@ -49,7 +49,8 @@ def test_every_kind_declares_formula_counterpart_columns_and_builder(name):
         # Per output pixel, kernel 3, 4 channels in, 16 out (MobileNetV1 paper, Section 3).
         ("conv", 3 * 3 * 4 * 16, 3 * 3 * 4 * 16),
         ("pointwise", 3 * 3 * 4 * 16, 3 * 3 * 4 * 16),  # a pointwise layer's kernel is 1 in practice
-        ("depthwise", 3 * 3 * 4, 3 * 3 * 4),
+        # One 3x3 filter per output channel: 16 out of 4 in is depth multiplier 4 (3 x 3 x 4 x 4).
+        ("depthwise", 3 * 3 * 16, 3 * 3 * 16),
         ("dense", 3 * 3 * 4 * 16, 3 * 3 * 4 * 16),
         ("pool", 0, 0),
         ("add", 0, 0),
@@ -67,3 +68,10 @@ def test_every_layer_of_the_built_in_tables_is_a_registered_kind(model):
     for alpha in ("0.35", "1", "1.4"):
         layers = network_cost(model, Settings(alpha=Fraction(alpha))).layers
         assert {layer.kind for layer in layers} <= set(KINDS)
+
+
+def test_depthwise_formula_without_a_multiplier_is_dk_dk_m():
+    # Depth multiplier 1: as many channels out as in, Dk x Dk x M (MobileNetV1 paper, Section 3).
+    assert KINDS["depthwise"].formula(3, 32, 32) == (3 * 3 * 32, 3 * 3 * 32)
+    # Multiplier 2: Dk x Dk x M x 2, as Keras' DepthwiseConv2D(depth_multiplier=2).
+    assert KINDS["depthwise"].formula(3, 32, 64) == (3 * 3 * 32 * 2, 3 * 3 * 32 * 2)

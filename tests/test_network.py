@@ -120,3 +120,39 @@ def test_a_narrow_width_can_add_a_residual():
     assert narrow["expanded_conv_add"].shortcut == "Conv1"
     assert narrow["expanded_conv_add"].output.channels == 8
     assert "expanded_conv_add" not in {layer.name for layer in build_layers(load("v2"))}
+
+
+def test_spatial_sizes_are_per_axis():
+    from mobicalc.network import Size, skeleton, spatial_sizes
+
+    table = load("v1")
+    steps = skeleton(table, include_top=False)
+    # 225 x 97: conv1 "same" ceil on each axis (113 x 49); a strided depthwise floors each axis.
+    sizes = spatial_sizes(steps, (225, 97), table)
+    assert sizes[0] == Size(113, 49)
+    assert sorted(set(sizes), reverse=True) == [(113, 49), (56, 24), (28, 12), (14, 6), (7, 3)]
+    # A number is a square input; a square pair is the same.
+    assert spatial_sizes(steps, 160, table) == spatial_sizes(steps, (160, 160), table)
+    # Each axis is sized as that square would be.
+    tall, wide = spatial_sizes(steps, 225, table), spatial_sizes(steps, 97, table)
+    assert [(h.height, w.width) for h, w in zip(tall, wide, strict=True)] == [tuple(size) for size in sizes]
+
+
+def test_a_side_too_small_names_the_shape():
+    with pytest.raises(NetworkError, match=r"resolution 224x16 is too small for MobileNetV1"):
+        build_layers(load("v1"), Settings(resolution=(224, 16)))
+
+
+@pytest.mark.parametrize(
+    "resolution", [0, (0, 5), (5,), (1, 2, 3), [4, 4], (4.0, 4), (True, 4), "224", (224, -1)]
+)
+def test_settings_refuse_bad_resolutions(resolution):
+    with pytest.raises(NetworkError, match="resolution must be"):
+        Settings(resolution=resolution)
+
+
+@pytest.mark.parametrize("field", ["input_channels", "depth_multiplier"])
+@pytest.mark.parametrize("value", [0, -1, True, 1.5])
+def test_settings_refuse_bad_channels_and_multipliers(field, value):
+    with pytest.raises(NetworkError, match=f"{field} must be a positive integer"):
+        Settings(**{field: value})
