@@ -169,6 +169,7 @@ KIND_ELEMENTWISE: Mapping[str, ElementwiseFlops] = {
     "add": lambda layer: _elements(layer.output),  # AddV2: one per output element
     "excite": lambda layer: 0,  # squeeze-and-excite's 1x1 convolutions: 2 x MACs (their bias below)
     "multiply": lambda layer: _elements(layer.output),  # Mul: one per output element
+    "rescale": lambda layer: 2 * _elements(layer.output),  # x * scale + offset: Mul and AddV2
 }
 """Each layer kind's own elementwise FLOPs under the profiler, beyond 2 x MACs."""
 
