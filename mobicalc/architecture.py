@@ -49,6 +49,7 @@ OPERATOR_FIELDS = {
     "bottleneck": {"t", "exp", "c", "kernel", "s", "n", "padding", "rounding", "width", "se", "nl", "name"},
     "pool": {"name"},
     "classifier": {"bias", "name"},
+    "rescale": {"name"},
 }
 REQUIRED = {
     "conv": {"c"},
@@ -96,6 +97,7 @@ DEFAULT_NAMES = {
     "bottleneck": "block{block}_{layer}",
     "pool": "pool{count}",
     "classifier": "classifier",
+    "rescale": "rescale{count}",
 }
 RESERVED_NAMES = ("input",)  # names the network's input (a shortcut from the start)
 

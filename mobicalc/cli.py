@@ -30,9 +30,14 @@ from mobicalc.views import CONVENTIONS, Report, check_report, ratio_report, tabl
 def _epilog() -> str:
     """The counting conventions and the exit codes, from the one copy of each (views, exits)."""
     labels = {"macs": "MACs", "flops": "FLOPs"}
+    texts = {
+        **CONVENTIONS,
+        "flops": f"{CONVENTIONS['flops']} (--convention tf-profiler: plus the elementwise ops "
+        "TensorFlow's profiler counts)",
+    }
     conventions = "\n".join(
         textwrap.fill(text, 76, initial_indent=f"  {labels.get(key, key):<7} ", subsequent_indent=" " * 10)
-        for key, text in CONVENTIONS.items()
+        for key, text in texts.items()
     )
     codes = "\n".join(
         textwrap.fill(meaning, 76, initial_indent=f"  {int(code):>3}  ", subsequent_indent=" " * 7)
@@ -598,7 +603,12 @@ def table(output_format: str, wide: bool, **options: Any) -> None:
 @main.command()
 @model_options
 @click.option("--max-macs", type=Budget(), help="MAC budget, e.g. 300M (K, M, G, T are powers of 1000).")
-@click.option("--max-flops", type=Budget(), help="FLOP budget (FLOPs = 2 x MACs), e.g. 600M.")
+@click.option(
+    "--max-flops",
+    type=Budget(),
+    help="FLOP budget, e.g. 600M (FLOPs = 2 x MACs; under --convention tf-profiler, plus the "
+    "elementwise ops TensorFlow's profiler counts).",
+)
 @click.option("--max-params", type=Budget(), help="Parameter budget, e.g. 4.3M.")
 @click.option(
     "--max-peak-memory",
@@ -784,8 +794,13 @@ PLOT_KINDS = ("macs", "accuracy")
 @click.option("--classes", type=COUNT, help="Classifier outputs (default: the table's, 1000).")
 @click.option("--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False.")
 @rounding_option
+@convention_option
 @click.option("--max-macs", type=Budget(), help="Keep configurations of at most this many MACs, e.g. 300M.")
-@click.option("--max-flops", type=Budget(), help="Keep configurations of at most this many FLOPs.")
+@click.option(
+    "--max-flops",
+    type=Budget(),
+    help="Keep configurations of at most this many FLOPs (as --convention counts them).",
+)
 @click.option(
     "--max-params", type=Budget(), help="Keep configurations of at most this many params, e.g. 4.3M."
 )
@@ -811,6 +826,7 @@ def sweep(
     classes: int | None,
     no_top: bool,
     rounding: str,
+    convention: str,
     max_macs: Fraction | None,
     max_flops: Fraction | None,
     max_params: Fraction | None,
@@ -867,10 +883,18 @@ def sweep(
         )
     given = {"macs": max_macs, "flops": max_flops, "params": max_params}
     budgets = {metric: limit for metric, limit in given.items() if limit is not None}
-    first = build_network(model, arch, alphas[0], resolutions[0], classes, no_top, rounding)
+    first = build_network(
+        model, arch, alphas[0], resolutions[0], classes, no_top, rounding, convention=convention
+    )
     try:
         points = sweep_grid(
-            architecture, alphas, resolutions, classes=classes, include_top=not no_top, rounding=rounding
+            architecture,
+            alphas,
+            resolutions,
+            classes=classes,
+            include_top=not no_top,
+            rounding=rounding,
+            convention=convention,
         )
     except NetworkError as error:
         raise click.UsageError(f"{arch}: {error}" if arch else str(error)) from None
@@ -889,6 +913,7 @@ def sweep(
         published=published,
         no_accuracy=no_accuracy,
         notes=[note for given in (alphas, resolutions) for note in getattr(given, "notes", [])],
+        convention=first.plan.convention,
     )
     report = sweep_report(summary)
     if plot is not None:

@@ -14,16 +14,26 @@ new kind or activation declares its own; tests check every kind of
 run time, so the network, the engine and the views can all read it.
 """
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from mobicalc.costs import Cost
     from mobicalc.network import Layer
+    from mobicalc.rounding import Count
 
 BATCH_NORM_PARAMS = ("4", "3", "2", "0", "folded")
+
+FLOPS: Mapping[str, tuple[str, str]] = {
+    "2x-macs": ("2 x MACs", "FLOPs are 2 x MACs"),
+    "profiler": (
+        "2 x MACs + elementwise",
+        "2 x MACs plus every elementwise op tf.compat.v1.profiler's float_operation() registers "
+        "(batch-norm, bias adds, pooling, residual adds, softmax, input rescaling)",
+    ),
+}
+"""Each value of the ``flops`` switch: the short label FLOPs headers and notes carry, and what it means."""
 
 SWITCHES: Mapping[str, str] = {
     "classes_offset": "extra classifier outputs beyond the classes: 1 is slim's background class "
@@ -33,9 +43,7 @@ SWITCHES: Mapping[str, str] = {
     "bias of one per channel instead",
     "count_bias": "whether biases count as parameters (false: kernel weights only, as the papers' tables)",
     "min_depth": "the fewest channels a width-scaled layer keeps (slim's min_depth; 0: no floor)",
-    "flops": "2x-macs: FLOPs are 2 x MACs; profiler: 2 x MACs plus every elementwise op "
-    "tf.compat.v1.profiler's float_operation() registers (batch-norm, bias adds, pooling, "
-    "residual adds, softmax)",
+    "flops": "; ".join(f"{value}: {meaning}" for value, (_, meaning) in FLOPS.items()),
 }
 """What each switch does: the one copy, for --help, JSON and docs/counting.md."""
 
@@ -54,6 +62,16 @@ class Convention:
     def switches(self) -> dict[str, Any]:
         """Every switch and its value, in the order of ``SWITCHES``."""
         return {field.name: getattr(self, field.name) for field in fields(self) if field.name in SWITCHES}
+
+    @property
+    def flops_label(self) -> str:
+        """What FLOPs are under this convention, short: "2 x MACs", "2 x MACs + elementwise"."""
+        return FLOPS[self.flops][0]
+
+    @property
+    def flops_meaning(self) -> str:
+        """What FLOPs are under this convention, in a sentence (JSON 'conventions')."""
+        return FLOPS[self.flops][1]
 
     @property
     def keeps_parameters(self) -> bool:
@@ -119,6 +137,8 @@ CONVENTIONS: Mapping[str, Convention] = {
 """Every convention by name; ``keras`` first (the default)."""
 
 DEFAULT = "keras"
+DEFAULT_FLOPS = "2x-macs"
+"""FLOPs as every count mobicalc printed before conventions counted them: 2 x MACs."""
 
 
 def get(name: str) -> Convention:
@@ -153,22 +173,25 @@ BATCH_NORM_PER_ELEMENT = 2
 BATCH_NORM_PER_CHANNEL = 6
 BIAS_PER_ELEMENT = 1
 
-ElementwiseFlops = Callable[["Layer"], int]
+
+class Elementwise(NamedTuple):
+    """A layer kind's own elementwise FLOPs under the profiler, beyond 2 x MACs: per element of its
+    input and per element of its output (so the engine can cost a layer per pixel, as its MACs)."""
+
+    per_input: int = 0
+    per_output: int = 0
 
 
-def _elements(shape: Any) -> int:
-    return int(math.prod(shape))
-
-
-KIND_ELEMENTWISE: Mapping[str, ElementwiseFlops] = {
-    "conv": lambda layer: 0,  # the convolution itself: 2 x MACs
-    "depthwise": lambda layer: 0,
-    "pointwise": lambda layer: 0,
-    "dense": lambda layer: 0,  # MatMul (or a 1x1 Conv2D): 2 x MACs
-    "pool": lambda layer: _elements(layer.input),  # Mean: one per input element (sum, then divide)
-    "add": lambda layer: _elements(layer.output),  # AddV2: one per output element
-    "excite": lambda layer: 0,  # squeeze-and-excite's 1x1 convolutions: 2 x MACs (their bias below)
-    "multiply": lambda layer: _elements(layer.output),  # Mul: one per output element
+KIND_ELEMENTWISE: Mapping[str, Elementwise] = {
+    "conv": Elementwise(),  # the convolution itself: 2 x MACs
+    "depthwise": Elementwise(),
+    "pointwise": Elementwise(),
+    "dense": Elementwise(),  # MatMul (or a 1x1 Conv2D): 2 x MACs
+    "pool": Elementwise(per_input=1),  # Mean: one per input element (sum, then divide)
+    "add": Elementwise(per_output=1),  # AddV2: one per output element
+    "excite": Elementwise(),  # squeeze-and-excite's 1x1 convolutions: 2 x MACs (their bias below)
+    "multiply": Elementwise(per_output=1),  # Mul: one per output element
+    "rescale": Elementwise(per_output=2),  # x * scale + offset: Mul and AddV2 per element
 }
 """Each layer kind's own elementwise FLOPs under the profiler, beyond 2 x MACs."""
 
@@ -183,20 +206,45 @@ ACTIVATION_ELEMENTWISE: Mapping[str | None, int] = {
 """FLOPs per output element of each activation under the profiler."""
 
 
-def elementwise_flops(layer: "Layer") -> int:
-    """The profiler's FLOPs of ``layer`` beyond 2 x MACs: its kind, bias, batch-norm and activation."""
+def elementwise_terms(
+    kind: str, activation: str | None, bias: bool, batch_norm: bool, inputs: "Count", outputs: "Count"
+) -> tuple["Count", "Count", "Count"]:
+    """A layer's profiler FLOPs beyond 2 x MACs as (per input pixel, per output pixel, per layer):
+    its kind, bias, batch-norm and activation, for ``inputs`` channels in and ``outputs`` out."""
     try:
-        own = KIND_ELEMENTWISE[layer.kind](layer)
-        activation = ACTIVATION_ELEMENTWISE[layer.activation]
+        own = KIND_ELEMENTWISE[kind]
+        per_element = own.per_output + ACTIVATION_ELEMENTWISE[activation]
     except KeyError as error:
         raise ValueError(
-            f"layer {layer.name}: {error.args[0]!r} declares no profiler FLOPs "
+            f"{error.args[0]!r} declares no profiler FLOPs "
             "(add it to conventions.KIND_ELEMENTWISE or ACTIVATION_ELEMENTWISE)"
         ) from None
-    elements = _elements(layer.output)
-    total = own + activation * elements
-    if layer.bias:
-        total += BIAS_PER_ELEMENT * elements
-    if layer.batch_norm:
-        total += BATCH_NORM_PER_ELEMENT * elements + BATCH_NORM_PER_CHANNEL * int(layer.output.channels)
-    return total
+    if bias:
+        per_element += BIAS_PER_ELEMENT
+    if batch_norm:
+        per_element += BATCH_NORM_PER_ELEMENT
+    return (
+        own.per_input * inputs,
+        per_element * outputs,
+        BATCH_NORM_PER_CHANNEL * outputs if batch_norm else 0,
+    )
+
+
+def elementwise_flops(layer: "Layer") -> "Count":
+    """The profiler's FLOPs of ``layer`` beyond 2 x MACs: its kind, bias, batch-norm and activation."""
+    try:
+        per_input, per_output, constant = elementwise_terms(
+            layer.kind,
+            layer.activation,
+            layer.bias,
+            layer.batch_norm,
+            layer.input.channels,
+            layer.output.channels,
+        )
+    except ValueError as error:
+        raise ValueError(f"layer {layer.name}: {error}") from None
+    return (
+        per_input * layer.input.height * layer.input.width
+        + per_output * layer.output.height * layer.output.width
+        + constant
+    )

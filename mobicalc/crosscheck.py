@@ -37,8 +37,15 @@ KERAS_KINDS = {
     if any(KINDS[kind].formula(1, 1, 1)[1] for kind in kinds)
 }
 """The Keras layers that carry weights (and MAC ops), and the engine kinds each can stand for."""
-AUTO_POOL_NAME = re.compile(r"global_average_pooling2d(_\d+)?")
-"""The names Keras gives a GlobalAveragePooling2D layer that was not named."""
+
+
+def auto_name(keras_class: str) -> re.Pattern[str]:
+    """The names Keras gives a layer of ``keras_class`` that was not named: its class in snake case
+    (as keras' ``to_snake_case``), with a suffix such as ``_1`` when one was named so before."""
+    snake = re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", keras_class)).lower()
+    return re.compile(rf"{re.escape(snake)}(_\d+)?")
+
+
 REFERENCE = {
     "v1": "MobileNet",
     "v2": "MobileNetV2",
@@ -450,25 +457,27 @@ def _output_of(keras_layer: Any, owners: dict[str, list[Any]]) -> Any:
 def _match_by_name(records: tuple[LayerRecord, ...], model: Any) -> dict[str, Any]:
     """Pair engine layers with a keras.applications model's layers of the same name and kind.
 
-    The built-in tables give their layers Keras' names. The global pool is the one layer
-    Keras names automatically (``global_average_pooling2d`` in a fresh session, with a
-    suffix such as ``_1`` when other models were built before it), so an engine pool
-    without a namesake takes the model's one auto-named pool. An engine layer without a
-    counterpart of its name, or whose counterpart is of another kind, stays unpaired, so
-    it shows as a difference.
+    The built-in tables give their layers Keras' names. A few layers Keras names
+    automatically (the global pool ``global_average_pooling2d``, MobileNetV3's input
+    ``rescaling``, in a fresh session; with a suffix such as ``_1`` when other models were
+    built before it), so an engine layer without a namesake takes the model's one
+    auto-named layer of its kind's Keras class. An engine layer without a counterpart of
+    its name, or whose counterpart is of another kind, stays unpaired, so it shows as a
+    difference.
     """
     by_name = {layer.name: layer for layer in model.layers}
-    pools = [
-        layer
-        for layer in model.layers
-        if type(layer).__name__ == "GlobalAveragePooling2D" and AUTO_POOL_NAME.fullmatch(layer.name)
-    ]
+    auto: dict[str, list[Any]] = {}
+    for layer in model.layers:
+        keras_class = type(layer).__name__
+        if auto_name(keras_class).fullmatch(layer.name):
+            auto.setdefault(keras_class, []).append(layer)
     matched = {}
     for record in records:
         layer = record.layer
         candidate = by_name.get(layer.name)
-        if candidate is None and layer.kind == "pool" and len(pools) == 1:
-            candidate = pools[0]
+        unnamed = auto.get(KINDS[layer.kind].keras_class, [])
+        if candidate is None and len(unnamed) == 1:
+            candidate = unnamed[0]
         if candidate is not None and layer.kind in KERAS_CLASSES.get(type(candidate).__name__, ()):
             matched[layer.name] = candidate
     return matched

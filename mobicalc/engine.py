@@ -90,9 +90,53 @@ class Plan:
         """The parameters of all layers (MACs left at 0): the same at every resolution."""
         return _sum(self.units)._replace(macs=0)
 
-    def total(self, pixels: Sequence[int]) -> Cost:
-        """The sum of the per-layer costs at their output pixels, without building records."""
-        return Cost(sum(map(operator.mul, self.macs_per_pixel, pixels)), *self.parameters[1:])
+    @cached_property
+    def elementwise_per_pixel(self) -> tuple[tuple[Count, ...], Count, Count] | None:
+        """The profiler's elementwise FLOPs (``conventions.elementwise_terms``) as a sum over pixels,
+        or None when the convention does not count them.
+
+        (per step, the FLOPs per output pixel of that step; per pixel of the network's input; per
+        network, whatever does not scale). A layer's per input pixel terms are put on the step
+        before it: an absent add has the size and channels it receives, so that stays exact.
+        """
+        if self.convention.flops != "profiler":
+            return None
+        per_pixel: list[Count] = []
+        per_input: Count = 0
+        constant: Count = 0
+        for step, received, out, present in zip(
+            self.steps, self.inputs, self.channels, self.present, strict=True
+        ):
+            if not present:
+                per_pixel.append(0)
+                continue
+            layer = step.template
+            before, after, fixed = conventions.elementwise_terms(
+                layer.kind, layer.activation, layer.bias, layer.batch_norm, received, out
+            )
+            if per_pixel:
+                per_pixel[-1] += before
+            else:
+                per_input += before
+            per_pixel.append(after)
+            constant += fixed
+        return tuple(per_pixel), per_input, constant
+
+    def total(self, pixels: Sequence[int], input_pixels: int | None = None) -> Cost:
+        """The sum of the per-layer costs at their output pixels, without building records.
+
+        ``input_pixels``: the network input's pixels, needed only when the convention counts
+        elementwise FLOPs of a first layer that scale with its input (a pool).
+        """
+        macs = sum(map(operator.mul, self.macs_per_pixel, pixels))
+        terms = self.elementwise_per_pixel
+        if terms is None:
+            return Cost(macs, *self.parameters[1:])
+        per_pixel, per_input, constant = terms
+        if per_input and input_pixels is None:
+            raise ValueError("the first layer's elementwise FLOPs scale with the input: give input_pixels")
+        elementwise = sum(map(operator.mul, per_pixel, pixels)) + constant + per_input * (input_pixels or 0)
+        return Cost(macs, *self.parameters[1:-1], elementwise)
 
     @cached_property
     def standard_units(self) -> tuple[Cost, ...]:
@@ -281,13 +325,15 @@ def sweep(
     rounding: str = KERAS,
     input_channels: int | None = None,
     depth_multiplier: int | None = None,
+    convention: str = conventions.DEFAULT,
 ) -> list[SweepPoint]:
     """Totals for every alpha x resolution, alpha-major, sharing the work they have in common.
 
     A resolution is one number (square) or (height, width).
 
     The table is walked once; each width is costed per output pixel once and
-    each resolution is sized once, so a configuration is one sum of products.
+    each resolution is sized once, so a configuration is one sum of products
+    (two under a convention that counts elementwise FLOPs: ``Plan.elementwise_per_pixel``).
     """
     architecture = _architecture(architecture)
     steps = skeleton(architecture, include_top)
@@ -301,11 +347,11 @@ def sweep(
         exact_alpha = Fraction(str(alpha)) if isinstance(alpha, str | float) else Fraction(alpha)
         settings = Settings(
             alpha=exact_alpha, classes=classes, include_top=include_top, rounding=rounding,
-            input_channels=input_channels, depth_multiplier=depth_multiplier,
+            input_channels=input_channels, depth_multiplier=depth_multiplier, convention=convention,
         )  # fmt: skip
         width = plan(steps, architecture, settings)
         points += [
-            SweepPoint(exact_alpha, resolution, width.total(sizes))
+            SweepPoint(exact_alpha, resolution, width.total(sizes, math.prod(input_size(resolution))))
             for resolution, sizes in zip(resolutions, pixels, strict=True)
         ]
     return points

@@ -4,8 +4,9 @@ Each kind says what one output pixel of it costs, what standard convolution it
 stands for, how its output size follows from its input, which layer columns it
 fills, and which Keras layer builds it. The network walk, the engine, the views
 and the TensorFlow bridge all read this registry; none of them branches on a
-kind's name. A new kind (squeeze-and-excite's excite and multiply) is one entry here;
-a new activation (hard-swish) one entry of ``ACTIVATIONS``.
+kind's name. A new kind (squeeze-and-excite's excite and multiply, the input's
+rescale) is one entry here; a new activation (hard-swish) one entry of
+``ACTIVATIONS``.
 
 Convention: a MAC is one multiply-accumulate (the papers' "mult-add"); FLOPs
 are 2 x MACs. Pooling, residual adds, batch-norm and activations are
@@ -114,6 +115,11 @@ def _keras_multiply(layers: Any, layer: Any, x: Any) -> Any:
     return layers.Multiply(name=layer.name)(x)  # x: [shortcut (the full map), the 1x1 scales]
 
 
+def _keras_rescale(layers: Any, layer: Any, x: Any) -> Any:
+    # keras.applications.MobileNetV3's include_preprocessing: [0, 255] to [-1, 1].
+    return layers.Rescaling(scale=1.0 / 127.5, offset=-1.0, name=layer.name)(x)
+
+
 CONVOLUTION = frozenset({"kernel", "stride"})
 
 KINDS: Mapping[str, Kind] = {
@@ -134,6 +140,10 @@ KINDS: Mapping[str, Kind] = {
         # ... and the multiply that scales each channel of the full map by the excite's output.
         Kind("multiply", _elementwise, Standard.ITSELF, Spatial.BROADCAST, frozenset(), "Multiply",
              _keras_multiply),
+        # Input preprocessing (MobileNetV3's include_preprocessing): x * scale + offset per element,
+        # no weights, no MACs; its output is its input's shape (kernel 1, stride 1).
+        Kind("rescale", _elementwise, Standard.ITSELF, Spatial.WINDOW, frozenset(), "Rescaling",
+             _keras_rescale),
     )
 }  # fmt: skip
 """Every layer kind, in the order breakdowns list them."""

@@ -293,6 +293,11 @@ def _pool(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) ->
     walk.add(names["pool"], "pool", RECEIVED, padding="valid")
 
 
+def _rescale(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:
+    """The input's preprocessing, x * scale + offset per element (Keras' Rescaling): no MACs, no weights."""
+    walk.add(names["rescale"], "rescale", RECEIVED)
+
+
 def _classifier(walk: _Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:
     walk.add(names["classifier"], "dense", Channels("classes"), bias=row.bias, activation="softmax")
 
@@ -305,6 +310,7 @@ OPERATORS: dict[str, Callable[[_Walk, Row, Names, int, Padding], None]] = {
     "bottleneck": _bottleneck,
     "pool": _pool,
     "classifier": _classifier,
+    "rescale": _rescale,
 }
 """How each table operator becomes layers; a new operator is one function here."""
 

@@ -11,7 +11,7 @@ person reads, in order.
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +128,17 @@ CONVENTIONS = {
 """What each count counts: the one copy, for JSON, --help and the docs."""
 
 
+def labelled(columns: tuple[Column, ...], convention: conventions.Convention) -> tuple[Column, ...]:
+    """``columns`` with their FLOPs header saying what FLOPs are under ``convention``.
+
+    Under the default (2 x MACs) the columns are returned as they are, so the usual output is unchanged.
+    """
+    if convention.flops == conventions.DEFAULT_FLOPS:
+        return columns
+    header = f"FLOPs ({convention.flops_label})"
+    return tuple(replace(column, header=header) if column.key == "flops" else column for column in columns)
+
+
 def counts(cost: Cost) -> dict[str, Any]:
     return {
         "macs": cost.macs,
@@ -188,19 +199,32 @@ def convention_document(network: NetworkCost) -> dict[str, Any]:
 
 def counting_conventions(network: NetworkCost) -> dict[str, str]:
     """What each count counts under the network's convention (``CONVENTIONS`` under keras)."""
-    convention = network.plan.convention
+    return counted(network.plan.convention)
+
+
+def counted(convention: conventions.Convention) -> dict[str, str]:
+    """What each count counts under ``convention`` (``CONVENTIONS`` under keras)."""
     if convention.name == conventions.DEFAULT:
         return CONVENTIONS
     switches = ", ".join(f"{name} {value}" for name, value in convention.switches.items())
     return {
         "macs": CONVENTIONS["macs"],
-        "flops": CONVENTIONS["flops"] if convention.flops == "2x-macs" else conventions.SWITCHES["flops"],
+        "flops": CONVENTIONS["flops"]
+        if convention.flops == conventions.DEFAULT_FLOPS
+        else convention.flops_meaning,
         "params": f"{convention.name}: {convention.summary} ({switches})",
     }
 
 
-def totals_view(name: str, cost: Cost, extra: tuple[Column, ...] = (), **values: Any) -> View:
-    return View(name, COUNT_COLUMNS + extra, [{**counts(cost), **values}], layout=Layout.RECORD)
+def totals_view(
+    name: str,
+    cost: Cost,
+    extra: tuple[Column, ...] = (),
+    convention: conventions.Convention = conventions.CONVENTIONS[conventions.DEFAULT],
+    **values: Any,
+) -> View:
+    columns = labelled(COUNT_COLUMNS, convention) + extra
+    return View(name, columns, [{**counts(cost), **values}], layout=Layout.RECORD)
 
 
 MEMORY_COLUMNS = (
@@ -232,7 +256,9 @@ def memory_totals(network: NetworkCost) -> dict[str, Any]:
 
 def network_totals(network: NetworkCost) -> View:
     """The totals of a network: its counts, then its memory."""
-    return totals_view("Totals", network.totals, MEMORY_COLUMNS, **memory_totals(network))
+    return totals_view(
+        "Totals", network.totals, MEMORY_COLUMNS, network.plan.convention, **memory_totals(network)
+    )
 
 
 # --- table -----------------------------------------------------------------------------
@@ -319,7 +345,7 @@ def layers_view(network: NetworkCost) -> View:
             working_bytes=working,
             peak=position == memory.peak_index,
         )
-    view = View(title(network), LAYER_COLUMNS, rows)
+    view = View(title(network), labelled(LAYER_COLUMNS, network.plan.convention), rows)
     view.notes.append(
         f"Peak activations ({memory.dtype}, batch 1, one layer at a time): "
         f"{human_bytes(memory.peak_activation_bytes)} while {memory.peak_layer} runs."
@@ -353,7 +379,8 @@ def breakdown_view(network: NetworkCost) -> View:
         }
         for kind, cost in network.breakdown().items()
     ]
-    return View("By layer kind", BREAKDOWN_COLUMNS, rows, layout=Layout.BY_FIRST)
+    columns = labelled(BREAKDOWN_COLUMNS, network.plan.convention)
+    return View("By layer kind", columns, rows, layout=Layout.BY_FIRST)
 
 
 RATIO_COLUMNS = (
@@ -370,6 +397,7 @@ def table_report(network: NetworkCost) -> Report:
         "As standard convolution (each depthwise + pointwise pair one full convolution)",
         standard,
         RATIO_COLUMNS,
+        network.plan.convention,
         macs_ratio=share(totals.macs, standard.macs),
         params_ratio=share(totals.params, standard.params),
     )
@@ -668,6 +696,8 @@ class SweepSummary:
     """Why no published accuracy applies, when none does."""
     notes: list[str] = field(default_factory=list)
     """What a reader should know about the values swept (a range that stops short of its stop)."""
+    convention: conventions.Convention = conventions.CONVENTIONS[conventions.DEFAULT]
+    """How params and FLOPs were counted."""
 
 
 def _best(summary: SweepSummary) -> dict[str, Any] | None:
@@ -690,7 +720,10 @@ def _sweep_title(summary: SweepSummary) -> str:
         if not model["include_top"]
         else ("no classifier" if model["classes"] is None else f"{model['classes']} classes")
     )
-    return f"{model['name']} ({model['source']}): {top}, rounding {model['rounding']}"
+    convention = summary.convention.name
+    return f"{model['name']} ({model['source']}): {top}, rounding {model['rounding']}" + (
+        f", convention {convention}" if convention != conventions.DEFAULT else ""
+    )
 
 
 def _budget_text(budgets: dict[str, Any]) -> str:
@@ -739,7 +772,10 @@ def sweep_grid_view(summary: SweepSummary) -> View:
             "the others are left out."
         )
     else:
-        view.notes.append(f"{swept:,} configurations. FLOPs = 2 x MACs; params do not depend on resolution.")
+        view.notes.append(
+            f"{swept:,} configurations. FLOPs = {summary.convention.flops_label}; "
+            "params do not depend on resolution."
+        )
     if any(not c.frontier for c in summary.configurations):
         view.notes.append(
             "~: not on the frontier (a configuration with at least as much alpha and resolution "
@@ -798,6 +834,9 @@ def _released_view(summary: SweepSummary) -> View | None:
     view.notes.append(
         "MACs and params here are mobicalc's (keras.applications' layers, 1000 classes unless --classes); "
         "the checkpoints' READMEs count 1001 classes."
+        if summary.convention.name == conventions.DEFAULT
+        else f"MACs and params here are mobicalc's, counted under convention {summary.convention.name}: "
+        f"{summary.convention.summary}."
     )
     return view
 
@@ -823,7 +862,7 @@ def sweep_report(summary: SweepSummary) -> Report:
     """A sweep: every configuration within budget for machines; a heat map and the releases for people."""
     configurations = View(
         f"Configurations: {_sweep_title(summary)}",
-        SWEEP_COLUMNS,
+        labelled(SWEEP_COLUMNS, summary.convention),
         [_configuration_row(configuration, summary.model) for configuration in summary.configurations],
         notes=[FRONTIER_NOTE],
     )
@@ -836,7 +875,8 @@ def sweep_report(summary: SweepSummary) -> Report:
         views.append(released)
     document: dict[str | None, Any] = {
         "model": summary.model,
-        "conventions": CONVENTIONS,
+        "conventions": counted(summary.convention),
+        "convention": conventions.describe(summary.convention),
         "alphas": summary.alphas,
         "resolutions": summary.resolutions,
         "notes": summary.notes,

@@ -130,3 +130,23 @@ def test_docs_carry_every_switch_and_preset_text():
         assert explanation in text
     for convention in conventions.CONVENTIONS.values():
         assert convention.summary in text
+
+
+@pytest.mark.parametrize(
+    ("convention", "header"),
+    [
+        ("keras", "FLOPs (2 x MACs)"),
+        ("paper", "FLOPs (2 x MACs)"),
+        ("tf-profiler", "FLOPs (2 x MACs + elementwise)"),
+    ],
+)
+def test_the_flops_header_says_what_flops_are(convention, header):
+    result = CliRunner().invoke(main, ["table", "v1", "--convention", convention, "--wide"])
+    assert result.exit_code == 0, result.output
+    headers = [line.split("  ")[0] for line in result.output.splitlines() if line.startswith("FLOPs")]
+    assert headers and set(headers) == {header}  # the totals and the standard-convolution totals
+    data = json.loads(
+        CliRunner().invoke(main, ["table", "v1", "--convention", convention, "--format", "json"]).output
+    )
+    flops = conventions.get(convention).flops
+    assert data["conventions"]["flops"] == ("2 x MACs" if flops == "2x-macs" else conventions.FLOPS[flops][1])

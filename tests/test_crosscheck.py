@@ -103,7 +103,9 @@ def test_v3_agrees_with_tensorflow(model, alpha, resolution, classes, include_to
         assert [layer for layer in check.layers if not layer.ok] == [], check.model
         assert check.engine_totals == check.tf_totals
         # Every layer with weights was matched and measured by TensorFlow, squeeze-and-excite's too.
-        weighted = [layer for layer in check.layers if layer.kind not in ("pool", "add", "multiply")]
+        weighted = [
+            layer for layer in check.layers if layer.kind not in ("pool", "add", "multiply", "rescale")
+        ]
         assert all(layer.tf_params is not None and layer.tf_macs is not None for layer in weighted)
         assert all(layer.tf_shape is not None for layer in check.layers)
     kinds = {layer.kind for layer in verification.network.layers}
@@ -270,6 +272,7 @@ KERAS_CLASS = {
     "pool": "GlobalAveragePooling2D",
     "excite": "Conv2D",
     "multiply": "Multiply",
+    "rescale": "Rescaling",
 }
 
 
@@ -304,6 +307,21 @@ def test_keras_pool_is_matched_by_kind_when_its_auto_name_has_a_suffix():
     assert pool.name == "global_average_pooling2d_1"
     matched = _match_by_name(network.records, second)
     assert matched["global_average_pooling2d"] is pool
+    assert set(matched) == {record.layer.name for record in network.records}
+
+
+def test_keras_rescaling_is_matched_by_kind_when_its_auto_name_has_a_suffix():
+    import keras
+
+    network = network_cost("v3-small", Settings(alpha=Fraction("0.35"), resolution=32))
+    keras.backend.clear_session()
+    reference_model(network)
+    second, _ = reference_model(network)  # the same session: Keras numbers the auto-named layers
+    keras.backend.clear_session()
+    rescaling = next(layer for layer in second.layers if type(layer).__name__ == "Rescaling")
+    assert rescaling.name == "rescaling_1"
+    matched = _match_by_name(network.records, second)
+    assert matched["rescaling"] is rescaling
     assert set(matched) == {record.layer.name for record in network.records}
 
 

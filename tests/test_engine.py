@@ -403,3 +403,11 @@ def test_sweep_takes_non_square_sizes_and_shape_knobs():
             alpha=point.alpha, resolution=point.resolution, input_channels=1, depth_multiplier=2
         )
         assert point.totals == network_cost("v1", settings).totals
+
+
+def test_a_non_square_sweep_under_the_profiler_convention_equals_the_table():
+    # The profiler counts pooling per input pixel: height x width, not a square.
+    for resolution in [(97, 161), (161, 97), 128]:
+        (point,) = sweep("v2", ["0.5"], [resolution], convention="tf-profiler")
+        settings = Settings(alpha=Fraction("0.5"), resolution=resolution, convention="tf-profiler")
+        assert point.totals == network_cost("v2", settings).totals

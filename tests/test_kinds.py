@@ -57,6 +57,7 @@ def test_every_kind_declares_formula_counterpart_columns_and_builder(name):
         # Squeeze-and-excite: a 1x1 conv on the pooled 1x1 map (kernel 1 in practice), then a multiply.
         ("excite", 3 * 3 * 4 * 16, 3 * 3 * 4 * 16),
         ("multiply", 0, 0),
+        ("rescale", 0, 0),  # the input's x * scale + offset: elementwise
     ],
 )
 def test_formulas(name, macs, weights):

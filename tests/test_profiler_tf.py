@@ -37,6 +37,36 @@ def test_profiler_total_equals_the_analytic_flops(model, alpha, resolution, clas
     assert verification.ok
 
 
+V3_CONFIGS = [
+    # model, alpha, resolution, classes, minimalistic
+    ("v3-small", "1", 96, None, False),  # without its rescaling row the engine was 2 x 96 x 96 x 3 short
+    ("v3-large", "0.75", 97, None, True),  # minimalistic, alpha 0.75, not a multiple of 32
+    ("v3-small", "0.75", 100, 10, True),
+    ("v3-large", "1", 64, None, False),
+]
+
+
+@pytest.mark.parametrize(("model", "alpha", "resolution", "classes", "minimalistic"), V3_CONFIGS)
+def test_v3_profiler_total_equals_the_analytic_flops(model, alpha, resolution, classes, minimalistic):
+    """keras.applications' MobileNetV3 starts with Rescaling (include_preprocessing): 2 FLOPs per input value."""
+    from mobicalc.architecture import load
+
+    settings = Settings(
+        alpha=Fraction(alpha), resolution=resolution, classes=classes, convention="tf-profiler"
+    )
+    network = network_cost(load(model, "minimalistic" if minimalistic else None), settings)
+    rescaling = network.records[0]
+    assert (rescaling.layer.name, rescaling.layer.kind) == ("rescaling", "rescale")
+    assert rescaling.cost.flops == 2 * resolution * resolution * 3
+    verification = verify_network(network)
+    for check in verification.checks:
+        assert check.skipped is None
+        assert check.profiler_flops == network.totals.flops, check.model
+        matched = next(layer for layer in check.layers if layer.name == "rescaling")
+        assert matched.ok and matched.tf_shape == (resolution, resolution, 3), check.model
+    assert verification.ok
+
+
 def test_verify_cli_shows_the_flops_check():
     result = CliRunner().invoke(main, ["verify", "v1", "--convention", "tf-profiler", "--format", "json"])
     assert result.exit_code == 0, result.output

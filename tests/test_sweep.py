@@ -19,6 +19,7 @@ from test_output import ANSI, environment, on_terminal
 
 import mobicalc
 from mobicalc.cli import main
+from mobicalc.conventions import CONVENTIONS, describe
 from mobicalc.costs import Cost
 from mobicalc.design import ACCURACY_FILE, MAX_CONFIGURATIONS, RangeError, frontier, short_ranges, values
 from mobicalc.exits import Exit
@@ -195,6 +196,61 @@ class TestCells:
         data = sweep_json("v1", "--alpha", "0.5,1", "--resolution", "128,224")
         assert [p.totals.macs for p in points] == [c["macs"] for c in data["configurations"]]
         assert mobicalc.frontier(points) == [c["frontier"] for c in data["configurations"]]
+
+
+class TestConventions:
+    @pytest.mark.parametrize("convention", list(CONVENTIONS))
+    @pytest.mark.parametrize(
+        ("model", "options"),
+        [("v1", []), ("v2", []), ("v3-small", []), ("v2", ["--rounding", "exact", "--no-top"])],
+    )
+    def test_every_cell_is_what_table_gives_under_each_convention(self, model, options, convention):
+        args = [*options, "--convention", convention]
+        data = sweep_json(model, "--alpha", "0.35,0.75,1.3", "--resolution", "33,97,224", *args)
+        assert len(data["configurations"]) == 9
+        for row in data["configurations"]:
+            totals = table_totals(
+                model, "--alpha", str(row["alpha"]), "--resolution", str(row["resolution"]), *args
+            )
+            assert {key: row[key] for key in ("macs", "flops", "params")} == {
+                key: totals[key] for key in ("macs", "flops", "params")
+            }
+
+    def test_tf_profiler_flops_count_the_elementwise_ops(self):
+        # docs/counting.md: V1 1.0-224's profiler total is 1,147,687,920 = 2 x 568,740,352 + 10,207,216.
+        (row,) = sweep_json("v1", "--alpha", "1", "--resolution", "224", "--convention", "tf-profiler")[
+            "configurations"
+        ]
+        assert (row["macs"], row["flops"]) == (568_740_352, 1_147_687_920)
+        points = mobicalc.sweep("v3-small", ["1"], [96], convention="tf-profiler")
+        assert points[0].totals.flops == mobicalc.sweep("v3-small", ["1"], [96])[0].totals.flops + 1_187_768
+
+    def test_a_first_layer_whose_flops_scale_with_the_input(self, tmp_path):
+        path = tmp_path / "pooled.toml"  # a pool first: its Mean is one FLOP per input value
+        path.write_text('layers = [{ operator = "pool" }, { operator = "classifier" }]\n')
+        data = sweep_json("--arch", str(path), "--resolution", "5,7", "--convention", "tf-profiler")
+        for row in data["configurations"]:
+            totals = table_totals("--arch", str(path), "--resolution", str(row["resolution"]),
+                                  "--convention", "tf-profiler")  # fmt: skip
+            assert row["flops"] == totals["flops"] == 2 * 3 * 1000 + row["resolution"] ** 2 * 3 + 6 * 1000
+
+    @pytest.mark.parametrize("convention", list(CONVENTIONS))
+    def test_json_names_the_convention_and_its_switches(self, convention):
+        data = sweep_json("v1", "--alpha", "0.5", "--resolution", "128", "--convention", convention)
+        assert data["convention"] == json.loads(json.dumps(describe(CONVENTIONS[convention])))
+        table = CliRunner().invoke(
+            main, ["table", "v1", "--alpha", "0.5", "--resolution", "128", "--convention", convention,
+                   "--format", "json"],
+        )  # fmt: skip
+        assert data["convention"] == json.loads(table.output)["convention"]
+        assert data["conventions"] == json.loads(table.output)["conventions"]
+
+    def test_the_flops_label_says_what_flops_are(self):
+        keras = run("v1", "--alpha", "1", "--resolution", "224")
+        assert "FLOPs = 2 x MACs;" in keras.output and "convention" not in keras.output
+        profiler = run("v1", "--alpha", "1", "--resolution", "224", "--convention", "tf-profiler")
+        assert "FLOPs = 2 x MACs + elementwise;" in " ".join(profiler.output.split())
+        assert "convention tf-profiler" in profiler.output
 
 
 # A hand-worked grid: MobileNetV1 at alphas 0.25, 0.5 and 0.5009 x 128, 160 and 224. Under keras

@@ -186,7 +186,7 @@ def test_minimalistic_is_the_table_variant():
 def test_no_top_drops_pool_last_point_conv_and_classifier():
     names = [layer.name for layer in cost("v3-small", include_top=False).layers]
     assert names[-1] == "conv_1"
-    assert names[:2] == ["conv", "expanded_conv_depthwise"]
+    assert names[:3] == ["rescaling", "conv", "expanded_conv_depthwise"]  # the input's Rescaling stays
 
 
 def test_a_variant_that_is_not_there():
@@ -243,3 +243,48 @@ def test_cli_table_minimalistic_and_its_absence():
     result = CliRunner().invoke(main, ["table", "v1", "--minimalistic"])
     assert result.exit_code == 2
     assert "--minimalistic: v1 has no minimalistic variant" in result.output
+
+
+def test_the_rescale_row_is_keras_rescaling_and_changes_no_count():
+    """keras.applications' MobileNetV3 starts with Rescaling (include_preprocessing): no MACs, no weights,
+    the input's shape; 2 profiler FLOPs per input value (x * scale + offset: a Mul and an AddV2)."""
+    tables = [
+        "\n".join(
+            [
+                "layers = [",
+                '  { operator = "rescale" },' * rescaled,
+                '  { operator = "conv", c = 16, s = 2, nl = "HS" },',
+                '  { operator = "bottleneck", exp = 64, c = 24, se = true },',
+                '  { operator = "pool" }, { operator = "classifier" },',
+                "]",
+            ]
+        )
+        for rescaled in (True, False)
+    ]
+    with_row, without = (parse(text, "mine.toml") for text in tables)
+    for convention in ("keras", "paper", "tf-profiler"):
+        settings = Settings(resolution=33, alpha=Fraction(3, 4), convention=convention)
+        ours, theirs = network_cost(with_row, settings), network_cost(without, settings)
+        first = ours.layers[0]
+        assert (first.name, first.kind, first.input, first.output) == (
+            "rescale1", "rescale", (33, 33, 3), (33, 33, 3)
+        )  # fmt: skip
+        assert ours.macs == theirs.macs and ours.params == theirs.params
+        elementwise = 2 * 33 * 33 * 3 if convention == "tf-profiler" else 0
+        assert ours.totals.flops == theirs.totals.flops + elementwise
+        assert ours.breakdown()["rescale"].flops == elementwise
+    with pytest.raises(ArchitectureError, match="field 'c' does not apply"):
+        parse('layers = [{ operator = "rescale", c = 3 }]', "bad.toml")
+
+
+@pytest.mark.parametrize("model", ["v3-large", "v3-small"])
+def test_the_v3_tables_start_with_keras_rescaling(model):
+    network = network_cost(model, Settings(resolution=96, convention="tf-profiler"))
+    first = network.records[0]
+    assert (first.layer.name, first.layer.kind, first.cost.macs, first.cost.params) == (
+        "rescaling",
+        "rescale",
+        0,
+        0,
+    )
+    assert first.cost.flops == 2 * 96 * 96 * 3 == 55_296
