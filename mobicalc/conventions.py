@@ -7,16 +7,16 @@ named set of switch values. ``keras`` (the default) is what keras.applications
 and ``model.count_params()`` count, so every count mobicalc printed before
 conventions existed is the ``keras`` count.
 
-The TensorFlow profiler's elementwise FLOPs are declared here per layer kind
-(``KIND_ELEMENTWISE``) and per activation (``ACTIVATION_ELEMENTWISE``), so a
-new kind or activation declares its own; tests check every kind of
-``kinds.KINDS`` has an entry. This module imports no other mobicalc module at
-run time, so the network, the engine and the views can all read it.
+The TensorFlow profiler's elementwise FLOPs of each layer kind and activation
+are declared with the kind (``kinds.KINDS``, ``kinds.ACTIVATIONS``); bias and
+batch-norm, which any kind may have, are counted here.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
+
+from mobicalc.kinds import ACTIVATIONS, KINDS
 
 if TYPE_CHECKING:
     from mobicalc.costs import Cost
@@ -174,51 +174,13 @@ BATCH_NORM_PER_CHANNEL = 6
 BIAS_PER_ELEMENT = 1
 
 
-class Elementwise(NamedTuple):
-    """A layer kind's own elementwise FLOPs under the profiler, beyond 2 x MACs: per element of its
-    input and per element of its output (so the engine can cost a layer per pixel, as its MACs)."""
-
-    per_input: int = 0
-    per_output: int = 0
-
-
-KIND_ELEMENTWISE: Mapping[str, Elementwise] = {
-    "conv": Elementwise(),  # the convolution itself: 2 x MACs
-    "depthwise": Elementwise(),
-    "pointwise": Elementwise(),
-    "dense": Elementwise(),  # MatMul (or a 1x1 Conv2D): 2 x MACs
-    "pool": Elementwise(per_input=1),  # Mean: one per input element (sum, then divide)
-    "add": Elementwise(per_output=1),  # AddV2: one per output element
-    "excite": Elementwise(),  # squeeze-and-excite's 1x1 convolutions: 2 x MACs (their bias below)
-    "multiply": Elementwise(per_output=1),  # Mul: one per output element
-    "rescale": Elementwise(per_output=2),  # x * scale + offset: Mul and AddV2 per element
-}
-"""Each layer kind's own elementwise FLOPs under the profiler, beyond 2 x MACs."""
-
-ACTIVATION_ELEMENTWISE: Mapping[str | None, int] = {
-    None: 0,
-    "relu": 0,  # Relu has no registered flops
-    "relu6": 0,  # nor Relu6
-    "hard_sigmoid": 2,  # relu6(x + 3) / 6: AddV2 and Mul
-    "hard_swish": 3,  # x * hard_sigmoid(x): one Mul more
-    "softmax": 5,  # Softmax: 5 per element
-}
-"""FLOPs per output element of each activation under the profiler."""
-
-
 def elementwise_terms(
     kind: str, activation: str | None, bias: bool, batch_norm: bool, inputs: "Count", outputs: "Count"
 ) -> tuple["Count", "Count", "Count"]:
     """A layer's profiler FLOPs beyond 2 x MACs as (per input pixel, per output pixel, per layer):
     its kind, bias, batch-norm and activation, for ``inputs`` channels in and ``outputs`` out."""
-    try:
-        own = KIND_ELEMENTWISE[kind]
-        per_element = own.per_output + ACTIVATION_ELEMENTWISE[activation]
-    except KeyError as error:
-        raise ValueError(
-            f"{error.args[0]!r} declares no profiler FLOPs "
-            "(add it to conventions.KIND_ELEMENTWISE or ACTIVATION_ELEMENTWISE)"
-        ) from None
+    own = KINDS[kind].profiler
+    per_element = own.per_output + (ACTIVATIONS[activation].profiler if activation else 0)
     if bias:
         per_element += BIAS_PER_ELEMENT
     if batch_norm:

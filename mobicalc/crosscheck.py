@@ -271,7 +271,7 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
         if layer.batch_norm:
             x = keras.layers.BatchNormalization(name=helper(layer, "bn"))(x)
         if layer.activation is not None:
-            x = ACTIVATIONS[layer.activation](keras.layers, helper(layer, "act"))(x)
+            x = ACTIVATIONS[layer.activation].build(keras.layers, helper(layer, "act"))(x)
         outputs[layer.name] = x
     return keras.Model(inputs, x, name=name)
 

@@ -17,7 +17,7 @@ are added per output channel by ``costs.unit_cost``.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from mobicalc.rounding import Count
 
@@ -52,6 +52,17 @@ class Spatial(Enum):
     """As large as its shortcut's output: a 1x1 input scales every pixel of the shortcut's (multiply)."""
 
 
+class Elementwise(NamedTuple):
+    """Elementwise FLOPs the TensorFlow profiler registers, beyond 2 x MACs: per element of the
+    layer's input and per element of its output (so the engine can cost a layer per pixel)."""
+
+    per_input: int = 0
+    per_output: int = 0
+
+
+NO_ELEMENTWISE = Elementwise()
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -64,6 +75,9 @@ class Kind:
     """The Keras layer class that computes this kind (what ``verify`` matches it with)."""
     build: KerasBuilder
     """How the TensorFlow bridge makes the Keras layer(s)."""
+    profiler: Elementwise = NO_ELEMENTWISE
+    """Its own elementwise FLOPs under the tf-profiler convention (its bias, batch-norm and
+    activation are added by ``conventions``)."""
 
 
 def _conv(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
@@ -131,19 +145,22 @@ KINDS: Mapping[str, Kind] = {
         Kind("pointwise", _conv, Standard.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv),
         # A dense layer is a 1x1 convolution on a 1x1 input.
         Kind("dense", _conv, Standard.ITSELF, Spatial.VECTOR, frozenset(), "Dense", _keras_dense),
+        # Mean: one FLOP per input element (sum, then divide).
         Kind("pool", _elementwise, Standard.ITSELF, Spatial.GLOBAL, frozenset({"kernel"}),
-             "GlobalAveragePooling2D", _keras_pool),
-        Kind("add", _elementwise, Standard.ITSELF, Spatial.WINDOW, frozenset(), "Add", _keras_add),
+             "GlobalAveragePooling2D", _keras_pool, Elementwise(per_input=1)),
+        # AddV2: one per output element.
+        Kind("add", _elementwise, Standard.ITSELF, Spatial.WINDOW, frozenset(), "Add", _keras_add,
+             Elementwise(per_output=1)),
         # Squeeze-and-excite (MobileNetV3): after a pool, a 1x1 convolution with bias on the pooled
         # 1x1 map, to fewer channels and back; its MACs are per channel, as its output is one pixel.
         Kind("excite", _conv, Standard.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv),
-        # ... and the multiply that scales each channel of the full map by the excite's output.
+        # ... and the multiply that scales each channel of the full map by the excite's output (Mul).
         Kind("multiply", _elementwise, Standard.ITSELF, Spatial.BROADCAST, frozenset(), "Multiply",
-             _keras_multiply),
+             _keras_multiply, Elementwise(per_output=1)),
         # Input preprocessing (MobileNetV3's include_preprocessing): x * scale + offset per element,
         # no weights, no MACs; its output is its input's shape (kernel 1, stride 1).
         Kind("rescale", _elementwise, Standard.ITSELF, Spatial.WINDOW, frozenset(), "Rescaling",
-             _keras_rescale),
+             _keras_rescale, Elementwise(per_output=2)),
     )
 }  # fmt: skip
 """Every layer kind, in the order breakdowns list them."""
@@ -152,12 +169,20 @@ KINDS: Mapping[str, Kind] = {
 ActivationBuilder = Callable[[Any, str], Any]
 """(keras.layers, the layer's name) -> the Keras layer that applies the activation."""
 
-ACTIVATIONS: Mapping[str, ActivationBuilder] = {
-    "relu": lambda layers, name: layers.ReLU(name=name),
-    "relu6": lambda layers, name: layers.ReLU(6.0, name=name),
-    "hard_swish": lambda layers, name: layers.Activation("hard_swish", name=name),
-    # relu6(x + 3) / 6, as keras.applications.MobileNetV3 computes it.
-    "hard_sigmoid": lambda layers, name: layers.Activation("hard_sigmoid", name=name),
-    "softmax": lambda layers, name: layers.Softmax(name=name),
+
+class Activation(NamedTuple):
+    build: ActivationBuilder
+    profiler: int
+    """FLOPs per output element that the TensorFlow profiler registers for it."""
+
+
+ACTIVATIONS: Mapping[str, Activation] = {
+    "relu": Activation(lambda layers, name: layers.ReLU(name=name), 0),  # Relu: no registered flops
+    "relu6": Activation(lambda layers, name: layers.ReLU(6.0, name=name), 0),  # nor Relu6
+    # x * hard_sigmoid(x): AddV2, Mul, and one Mul more.
+    "hard_swish": Activation(lambda layers, name: layers.Activation("hard_swish", name=name), 3),
+    # relu6(x + 3) / 6, as keras.applications.MobileNetV3 computes it: AddV2 and Mul.
+    "hard_sigmoid": Activation(lambda layers, name: layers.Activation("hard_sigmoid", name=name), 2),
+    "softmax": Activation(lambda layers, name: layers.Softmax(name=name), 5),
 }
 """The activations a layer may end with (``Layer.activation``): elementwise work, no MACs, no weights."""

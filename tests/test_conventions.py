@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from mobicalc import conventions
 from mobicalc.cli import main
 from mobicalc.engine import network_cost
-from mobicalc.kinds import KINDS
 from mobicalc.network import NetworkError, Settings
 
 # MobileNetV1, paper Table 1: (output size, depthwise channels, pointwise output channels) per pair.
@@ -97,10 +96,6 @@ def test_keras_output_does_not_name_a_convention_in_titles():
     assert "convention" not in result.output.splitlines()[0]
     result = CliRunner().invoke(main, ["table", "v1", "--convention", "paper"])
     assert "convention paper" in result.output
-
-
-def test_every_kind_declares_its_profiler_flops():
-    assert set(KINDS) <= set(conventions.KIND_ELEMENTWISE)
 
 
 def test_every_switch_is_explained_once_and_every_preset_sets_only_switches():

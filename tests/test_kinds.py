@@ -6,7 +6,7 @@ import pytest
 
 from mobicalc.architecture import BUILTIN
 from mobicalc.engine import network_cost
-from mobicalc.kinds import KINDS, Spatial, Standard
+from mobicalc.kinds import ACTIVATIONS, KINDS, Elementwise, Spatial, Standard
 from mobicalc.network import Layer, Settings, Shape
 from mobicalc.views import LAYER_COLUMNS
 
@@ -35,6 +35,7 @@ def test_every_kind_declares_formula_counterpart_columns_and_builder(name):
     macs, weights = kind.formula(3, 4, 16)
     assert isinstance(macs, int) and isinstance(weights, int)
     assert isinstance(kind.standard, Standard)
+    assert isinstance(kind.profiler, Elementwise)  # its FLOPs under --convention tf-profiler
     assert isinstance(kind.spatial, Spatial)
     assert kind.columns <= {column.key for column in LAYER_COLUMNS}
     layers = RecordingLayers()
@@ -76,3 +77,12 @@ def test_depthwise_formula_without_a_multiplier_is_dk_dk_m():
     assert KINDS["depthwise"].formula(3, 32, 32) == (3 * 3 * 32, 3 * 3 * 32)
     # Multiplier 2: Dk x Dk x M x 2, as Keras' DepthwiseConv2D(depth_multiplier=2).
     assert KINDS["depthwise"].formula(3, 32, 64) == (3 * 3 * 32 * 2, 3 * 3 * 32 * 2)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_every_activation_declares_its_keras_layer_and_profiler_flops(name):
+    activation = ACTIVATIONS[name]
+    layers = RecordingLayers()
+    activation.build(layers, "act")
+    assert layers.made  # a Keras layer applies it
+    assert isinstance(activation.profiler, int) and activation.profiler >= 0
