@@ -241,6 +241,27 @@ def convention_option(command: Callable) -> Callable:
     )(command)
 
 
+INPUT_CHANNELS_OPTION = click.option(
+    "--input-channels",
+    type=COUNT,
+    help="Channels of the input image, the first layer's input: 1 grayscale, 4 RGBA "
+    "(default: the table's, 3).",
+)
+DEPTH_MULTIPLIER_OPTION = click.option(
+    "--depth-multiplier",
+    type=COUNT,
+    help="Output channels per input channel of every depthwise layer, as "
+    "keras.applications.MobileNet's depth_multiplier (v1 and tables of separable or depthwise "
+    "rows; default: the table's, 1).",
+)
+MINIMALISTIC_OPTION = click.option(
+    "--minimalistic",
+    is_flag=True,
+    help="The table's minimalistic variant (v3-large, v3-small: no squeeze-and-excite, "
+    "no hard-swish, 3x3 kernels, as minimalistic=True).",
+)
+
+
 def model_options(command: Callable) -> Callable:
     """The knobs every command that takes a whole model shares."""
     options: list[Callable[[Callable], Callable]] = [
@@ -266,19 +287,8 @@ def model_options(command: Callable) -> Callable:
             "network's strides leave at least 1 pixel, at most 1,000 digits a side; default: the table's, "
             "224).",
         ),
-        click.option(
-            "--input-channels",
-            type=COUNT,
-            help="Channels of the input image, the first layer's input: 1 grayscale, 4 RGBA "
-            "(default: the table's, 3).",
-        ),
-        click.option(
-            "--depth-multiplier",
-            type=COUNT,
-            help="Output channels per input channel of every depthwise layer, as "
-            "keras.applications.MobileNet's depth_multiplier (v1 and tables of separable or depthwise "
-            "rows; default: the table's, 1).",
-        ),
+        INPUT_CHANNELS_OPTION,
+        DEPTH_MULTIPLIER_OPTION,
         click.option(
             "--classes",
             type=COUNT,
@@ -287,12 +297,7 @@ def model_options(command: Callable) -> Callable:
         click.option(
             "--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False."
         ),
-        click.option(
-            "--minimalistic",
-            is_flag=True,
-            help="The table's minimalistic variant (v3-large, v3-small: no squeeze-and-excite, "
-            "no hard-swish, 3x3 kernels, as minimalistic=True).",
-        ),
+        MINIMALISTIC_OPTION,
         rounding_option,
         click.option(
             "--dtype",
@@ -755,6 +760,13 @@ class Values(click.ParamType):
             return value
         from mobicalc.design import RangeError, short_ranges, values
 
+        if self.integer and "x" in str(value).lower():
+            self.fail(
+                f"{value!r}: sweep takes square sizes, one number each; for a HEIGHTxWIDTH input use "
+                "table, check or verify",
+                param,
+                ctx,
+            )
         try:
             found = values(str(value), integer=self.integer, what=self.what)
             notes = short_ranges(str(value), integer=self.integer)
@@ -791,8 +803,11 @@ PLOT_KINDS = ("macs", "accuracy")
     help="Input sizes, the same way, e.g. 128,160,192,224 or 96:320:16.  "
     "[default: v1/v2: the released checkpoints' sizes; else the table's]",
 )
+@INPUT_CHANNELS_OPTION
+@DEPTH_MULTIPLIER_OPTION
 @click.option("--classes", type=COUNT, help="Classifier outputs (default: the table's, 1000).")
 @click.option("--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False.")
+@MINIMALISTIC_OPTION
 @rounding_option
 @convention_option
 @click.option("--max-macs", type=Budget(), help="Keep configurations of at most this many MACs, e.g. 300M.")
@@ -823,8 +838,11 @@ def sweep(
     arch: str | None,
     alphas: list[Fraction] | None,
     resolutions: list[int] | None,
+    input_channels: int | None,
+    depth_multiplier: int | None,
     classes: int | None,
     no_top: bool,
+    minimalistic: bool,
     rounding: str,
     convention: str,
     max_macs: Fraction | None,
@@ -884,17 +902,20 @@ def sweep(
     given = {"macs": max_macs, "flops": max_flops, "params": max_params}
     budgets = {metric: limit for metric, limit in given.items() if limit is not None}
     first = build_network(
-        model, arch, alphas[0], resolutions[0], classes, no_top, rounding, convention=convention
-    )
+        model, arch, alphas[0], resolutions[0], classes, no_top, rounding, convention=convention,
+        minimalistic=minimalistic, input_channels=input_channels, depth_multiplier=depth_multiplier,
+    )  # fmt: skip
     try:
         points = sweep_grid(
-            architecture,
+            first.architecture,  # the variant, if --minimalistic
             alphas,
             resolutions,
             classes=classes,
             include_top=not no_top,
             rounding=rounding,
             convention=convention,
+            input_channels=input_channels,
+            depth_multiplier=depth_multiplier,
         )
     except NetworkError as error:
         raise click.UsageError(f"{arch}: {error}" if arch else str(error)) from None

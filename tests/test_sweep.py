@@ -499,3 +499,34 @@ class TestTerminals:
         data = sweep_json(*SWEEPS[2][1:])
         for size in {c["resolution"] for c in data["configurations"]}:
             assert f" {size}" in result.output
+
+
+class TestShapeOptions:
+    """sweep takes the input-shape options table takes; each cell is still what table gives."""
+
+    @pytest.mark.parametrize(
+        "options",
+        [
+            ["v3-small", "--minimalistic"],
+            ["v1", "--depth-multiplier", "2"],
+            ["v2", "--input-channels", "1"],
+            ["v1", "--input-channels", "4", "--depth-multiplier", "3"],
+        ],
+    )
+    def test_every_cell_equals_the_table(self, options):
+        data = sweep_json(*options, "--alpha", "0.5,1", "--resolution", "97,160")
+        assert len(data["configurations"]) == 4
+        for cell in data["configurations"]:
+            table = table_totals(
+                *options, "--alpha", str(cell["alpha"]), "--resolution", str(cell["resolution"])
+            )
+            assert (cell["macs"], cell["flops"], cell["params"]) == (
+                table["macs"],
+                table["flops"],
+                table["params"],
+            )
+
+    def test_a_non_square_size_is_a_usage_error_that_says_where_to_go(self):
+        result = CliRunner().invoke(main, ["sweep", "v1", "--resolution", "192x256"])
+        assert result.exit_code == 2
+        assert "sweep takes square sizes" in result.output
