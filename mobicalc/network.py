@@ -428,22 +428,31 @@ def spatial_sizes(
     sizes: list[Size] = []
     source = size = input_size(resolution)
     given = resolution if isinstance(resolution, int) else resolution_text(resolution)
+    # Looked up once: this loop runs for every layer of every resolution of a sweep.
+    global_, broadcast, vector = Spatial.GLOBAL, Spatial.BROADCAST, Spatial.VECTOR
+    spatial_of = {name: kind.spatial for name, kind in KINDS.items()}
     for step in steps:
         layer = step.template
-        spatial = KINDS[layer.kind].spatial
-        if spatial is Spatial.GLOBAL:
+        spatial = spatial_of[layer.kind]
+        if spatial is global_:
             out = Size(1, 1)
-        elif spatial is Spatial.BROADCAST:  # back to the size of the map it scales
+        elif spatial is broadcast:  # back to the size of the map it scales
             shortcut = step.shortcut_step
             out = source if shortcut is None or shortcut < 0 else sizes[shortcut]
-        elif spatial is Spatial.VECTOR and size != (1, 1):
+        elif spatial is vector and size != (1, 1):
             raise NetworkError(
                 f"layer {layer.name}: needs a 1x1 input (put a pool row before it), "
                 f"got {resolution_text(size)}"
             )
+        elif layer.padding == "same":  # the common case, inline: -(-side // stride) is ceil(side / stride)
+            stride = layer.stride
+            out = Size(-(-size[0] // stride), -(-size[1] // stride))
         else:
-            out = Size(*(output_size(side, layer.kernel, layer.stride, layer.padding) for side in size))
-        if min(out) < 1:
+            kernel, stride, padding = layer.kernel, layer.stride, layer.padding
+            out = Size(
+                output_size(size[0], kernel, stride, padding), output_size(size[1], kernel, stride, padding)
+            )
+        if out[0] < 1 or out[1] < 1:
             raise NetworkError(
                 f"layer {layer.name}: a {resolution_text(size)} input with {layer.kernel}x{layer.kernel} "
                 f"kernel, stride {layer.stride} and padding {layer.padding!r} leaves no pixels; "
