@@ -9,13 +9,17 @@ in test_crosscheck.py.
 
 import math
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
+import mobicalc
 from mobicalc.architecture import ArchitectureError, load, parse
 from mobicalc.engine import network_cost
 from mobicalc.kinds import KINDS
 from mobicalc.network import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # The paper's rows: (kernel, expansion size, out, SE, non-linearity, stride).
 LARGE = [
@@ -288,3 +292,22 @@ def test_the_v3_tables_start_with_keras_rescaling(model):
         0,
     )
     assert first.cost.flops == 2 * 96 * 96 * 3 == 55_296
+
+
+def test_the_first_revisions_small_is_the_published_66m_and_2_9m(tmp_path):
+    """keras.applications' MobileNetV3 docstring and the slim README print Small 1.0 as 66M MACs, 2.9M params
+    (and 0.75 as 2.4M params). The paper's first revisions had the first 5x5 block at stride 1 and the next at
+    stride 2 (a later revision "fixed the stride error in V3-small") and a 1280-wide last 1x1 conv."""
+    table = (ROOT / "mobicalc" / "tables" / "v3-small.toml").read_text(encoding="utf-8").splitlines()
+    rows = [i for i, line in enumerate(table) if "exp = 96," in line or "exp = 240," in line]
+    first_5x5, next_block = rows[0], rows[1]
+    table[first_5x5] = table[first_5x5].replace("s = 2", "s = 1")
+    table[next_block] = table[next_block].replace("s = 1", "s = 2")
+    table = [line.replace("c = 1024", "c = 1280") for line in table]
+    path = tmp_path / "v3-small-first-revision.toml"
+    path.write_text("\n".join(table), encoding="utf-8")
+    small = mobicalc.cost(path)
+    assert round(small.macs / 1e6) == 66  # published 66M
+    assert math.floor(small.params / 1e5) / 10 == 2.9  # published 2.9M (floored: 2.96M)
+    assert round(mobicalc.cost(path, alpha="0.75").params / 1e5) / 10 == 2.4  # published 2.4M
+    assert round(mobicalc.cost("v3-small").macs / 1e6) == 57  # the released architecture: not 66
