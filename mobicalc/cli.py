@@ -11,13 +11,12 @@ import textwrap
 import threading
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn
 
 import click
 
 from mobicalc import conventions
 from mobicalc.architecture import BUILTIN, ArchitectureError, load
-from mobicalc.costs import Cost
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
 from mobicalc.exits import MEANINGS, Exit
 from mobicalc.memory import DTYPES
@@ -758,23 +757,19 @@ class Values(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, list):
             return value
-        from mobicalc.design import RangeError, short_ranges, values
+        from mobicalc.design import RangeError, short_ranges, sizes, values
 
-        if self.integer and "x" in str(value).lower():
-            self.fail(
-                f"{value!r}: sweep takes square sizes, one number each; for a HEIGHTxWIDTH input use "
-                "table, check or verify",
-                param,
-                ctx,
-            )
         try:
-            found = values(str(value), integer=self.integer, what=self.what)
             notes = short_ranges(str(value), integer=self.integer)
+            if self.integer:
+                result = ValueList(sizes(str(value)))
+            else:
+                found = values(str(value), what=self.what)
+                if self.maximum is not None and (largest := max(found)) > self.maximum:
+                    self.fail(f"{self.what} {largest} is out of range: at most {self.maximum}", param, ctx)
+                result = ValueList(found)
         except RangeError as error:
             self.fail(str(error), param, ctx)
-        if self.maximum is not None and (largest := max(found)) > self.maximum:
-            self.fail(f"{self.what} {largest} is out of range: at most {self.maximum}", param, ctx)
-        result = ValueList(int(found_value) for found_value in found) if self.integer else ValueList(found)
         result.notes = [f"{self.what} {note}" for note in notes]
         return result
 
@@ -800,8 +795,8 @@ PLOT_KINDS = ("macs", "accuracy")
     "--resolution",
     "resolutions",
     type=Values(integer=True, what="resolution"),
-    help="Input sizes, the same way, e.g. 128,160,192,224 or 96:320:16.  "
-    "[default: v1/v2: the released checkpoints' sizes; else the table's]",
+    help="Input sizes, the same way, e.g. 128,160,192,224 or 96:320:16, and HEIGHTxWIDTH items, e.g. "
+    "192x256 (at most 100 sizes then).  [default: v1/v2: the released checkpoints' sizes; else the table's]",
 )
 @INPUT_CHANNELS_OPTION
 @DEPTH_MULTIPLIER_OPTION
@@ -837,7 +832,7 @@ def sweep(
     model: str | None,
     arch: str | None,
     alphas: list[Fraction] | None,
-    resolutions: list[int] | None,
+    resolutions: list[int | tuple[int, int]] | None,
     input_channels: int | None,
     depth_multiplier: int | None,
     classes: int | None,
@@ -887,13 +882,8 @@ def sweep(
     if alphas is None:
         alphas = sorted({alpha for alpha, _ in published.top1}) if published else [Fraction(1)]
     if resolutions is None:
-        default = architecture.resolution
-        if isinstance(default, tuple):
-            raise click.UsageError(
-                f"{source}: the table's input is {default[0]}x{default[1]}; "
-                "sweep takes square sizes: give --resolution"
-            )
-        resolutions = sorted({size for _, size in published.top1}) if published else [default]
+        default: int | tuple[int, int] = architecture.resolution
+        resolutions = [*sorted({size for _, size in published.top1})] if published else [default]
     if len(alphas) * len(resolutions) > MAX_CONFIGURATIONS:
         raise click.UsageError(
             f"{len(alphas):,} alphas x {len(resolutions):,} resolutions is "
@@ -919,8 +909,7 @@ def sweep(
         )
     except NetworkError as error:
         raise click.UsageError(f"{arch}: {error}" if arch else str(error)) from None
-    # Square sizes only here: every point's resolution is the int it was given as.
-    configurations = design_space(cast("list[tuple[Fraction, int, Cost]]", points), budgets, published)
+    configurations = design_space(points, budgets, published)
     description = describe(first)
     summary = SweepSummary(
         model={

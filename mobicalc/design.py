@@ -104,10 +104,46 @@ def values(text: str, *, integer: bool = False, what: str = "value") -> list[Fra
     return found
 
 
+MAX_SIZED = 100
+"""The most input sizes a sweep may have when one of them is HEIGHTxWIDTH (its frontier is slower)."""
+
+
+def sizes(text: str) -> list[int | tuple[int, int]]:
+    """Input sizes: whole numbers and ranges as ``values`` reads them, or ``HEIGHTxWIDTH`` items.
+
+    A square given as a pair (``160x160``) is the number ``160``; each size is kept once.
+    """
+    found: dict[int | tuple[int, int], None] = {}
+    numbers: list[str] = []
+    for item in _items(text):
+        if "x" not in item.lower():
+            numbers.append(item)
+            continue
+        sides = item.lower().split("x")
+        if len(sides) != 2:
+            raise RangeError(f"{item!r} is not an input size: write HEIGHTxWIDTH, e.g. 192x256")
+        height, width = (int(_number(side.strip(), "side", integer=True)) for side in sides)
+        if not height or not width:
+            raise RangeError(f"{item!r}: a side of 0 pixels")
+        found.setdefault(height if height == width else (height, width), None)
+    if numbers:
+        for value in values(",".join(numbers), integer=True, what="resolution"):
+            found.setdefault(int(value), None)
+    result = list(found)
+    if any(isinstance(size, tuple) for size in result) and len(result) > MAX_SIZED:
+        raise RangeError(
+            f"{len(result):,} sizes with a HEIGHTxWIDTH among them: a sweep of non-square sizes has at "
+            f"most {MAX_SIZED}"
+        )
+    return result
+
+
 def short_ranges(text: str, integer: bool = False) -> list[str]:
     """A line for each range of ``text`` whose step does not reach its stop: where it ends instead."""
     lines = []
     for item in _items(text):
+        if "x" in item.lower():  # an input size HEIGHTxWIDTH: no range
+            continue
         start, stop, step, indices = _item_bounds(item, integer)
         last = start + (len(indices) - 1) * step
         if last != stop:
@@ -118,7 +154,77 @@ def short_ranges(text: str, integer: bool = False) -> list[str]:
     return lines
 
 
-def frontier(points: Sequence[tuple[Fraction, int, Cost]]) -> list[bool]:
+Size = int | tuple[int, int]
+
+
+def _sides(size: Size) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else size
+
+
+def frontier(points: Sequence[tuple[Fraction, Size, Cost]]) -> list[bool]:
+    """For each configuration (alpha, input size, totals): True if no other one dominates it.
+
+    Square sizes (numbers) are ordered by themselves; with a HEIGHTxWIDTH among them, one size
+    is at least another when both its height and its width are (``_frontier_sized``). Sizes are
+    as ``sizes`` gives them: a square is a number, never a pair.
+    """
+    if all(isinstance(point[1], int) for point in points):
+        return _frontier_square(points)  # type: ignore[arg-type]
+    return _frontier_sized(points)
+
+
+def _frontier_sized(points: Sequence[tuple[Fraction, Size, Cost]]) -> list[bool]:
+    """The frontier when sizes are only partly ordered (height and width each at least).
+
+    As ``_frontier_square``: configurations in order of MACs (ties: params, larger first),
+    the least params seen kept per size in a Fenwick tree over alpha ranks; a configuration is
+    dominated when a size at least its own (``MAX_SIZED`` sizes at most) has, at an alpha at
+    least its own, seen no more params.
+    """
+    alphas = sorted({point[0] for point in points}, reverse=True)
+    alpha_rank = {alpha: index + 1 for index, alpha in enumerate(alphas)}
+    sizes_seen = list(dict.fromkeys(point[1] for point in points))
+    sides = [_sides(size) for size in sizes_seen]
+    at_least = [
+        [j for j, (h, w) in enumerate(sides) if h >= height and w >= width] for height, width in sides
+    ]
+    size_index = {size: index for index, size in enumerate(sizes_seen)}
+    trees: list[list[int | Fraction | None]] = [[None] * (len(alphas) + 1) for _ in sizes_seen]
+
+    def least(tree: list[int | Fraction | None], a: int) -> int | Fraction | None:
+        best = None
+        while a > 0:
+            value = tree[a]
+            if value is not None and (best is None or value < best):
+                best = value
+            a -= a & -a
+        return best
+
+    def take(tree: list[int | Fraction | None], a: int, params: int | Fraction) -> None:
+        while a <= len(alphas):
+            value = tree[a]
+            if value is None or params < value:
+                tree[a] = params
+            a += a & -a
+
+    ranks = [(alpha_rank[point[0]], size_index[point[1]]) for point in points]
+    params = [point[2].params for point in points]
+    larger_first = [(a, -sum(sides[s])) for a, s in ranks]
+    order = sorted(range(len(points)), key=lambda i: (points[i][2].macs, params[i], larger_first[i]))
+    result = [False] * len(points)
+    seen: set[tuple[int, int]] = set()
+    for index in order:
+        a, s = ranks[index]
+        if (a, s) in seen:
+            continue
+        seen.add((a, s))
+        found = [value for j in at_least[s] if (value := least(trees[j], a)) is not None]
+        result[index] = not found or min(found) > params[index]
+        take(trees[s], a, params[index])
+    return result
+
+
+def _frontier_square(points: Sequence[tuple[Fraction, int, Cost]]) -> list[bool]:
     """For each configuration (alpha, resolution, totals): True if no other one dominates it.
 
     One configuration dominates another when it has at least as much alpha and at
@@ -243,7 +349,8 @@ class Configuration:
     """One configuration of a sweep that is within budget, with its verdicts."""
 
     alpha: Fraction
-    resolution: int
+    resolution: Size
+    """A number (square) or (height, width)."""
     totals: Cost
     frontier: bool
     """No other configuration within budget dominates it (see ``frontier``)."""
@@ -252,7 +359,7 @@ class Configuration:
 
 
 def design_space(
-    points: Sequence[tuple[Fraction, int, Cost]],
+    points: Sequence[tuple[Fraction, Size, Cost]],
     budgets: dict[str, Fraction] | None = None,
     published: Published | None = None,
 ) -> list[Configuration]:

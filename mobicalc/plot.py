@@ -40,6 +40,8 @@ def draw(path: str, kind: str, summary: "SweepSummary") -> None:
     configurations = summary.configurations
     if not configurations:
         raise PlotError("--plot: no configuration is within budget, so there is nothing to draw")
+    if kind == "macs" and any(not isinstance(c.resolution, int) for c in configurations):
+        raise PlotError("--plot-kind macs draws square sizes against their side: give square sizes")
     rated = [c for c in configurations if c.top1 is not None]
     if kind == "accuracy" and not rated:
         raise PlotError(

@@ -119,6 +119,8 @@ def cell(value: Any, column: Column) -> str:
         return human(value)
     if style is Style.HEAT:
         return human(value[0]) + value[1]
+    if style is Style.SIZE:
+        return str(value) if isinstance(value, int) else "x".join(map(str, value))
     if isinstance(value, list):
         return json.dumps(value)
     return escape(str(value))

@@ -21,6 +21,7 @@ from mobicalc.design import Configuration, Published, most_accurate
 from mobicalc.engine import BudgetVerdict, LayerComparison, LayerRecord, NetworkCost
 from mobicalc.formats import exact_decimal, grouped, human, human_bytes, percent, share
 from mobicalc.kinds import KINDS
+from mobicalc.network import resolution_text
 from mobicalc.rounding import Count, exact_count
 
 if TYPE_CHECKING:  # the TensorFlow bridge's result types, named without importing it
@@ -48,6 +49,8 @@ class Style(Enum):
     """An exact non-integer number (alpha, a published accuracy): every digit, no separators."""
     SHORT = "short"
     """A count in short form for people (149.5M); every digit for machines."""
+    SIZE = "size"
+    """An input size: a number (square) or [height, width], written ``192x256`` for people."""
     HEAT = "heat"
     """(count, mark) in a grid: the count in short form then the mark; on a colour terminal its
     background is scaled by the count among the view's."""
@@ -660,7 +663,9 @@ def verify_report(verification: "Verification") -> Report:
 
 SWEEP_COLUMNS = (
     Column("alpha", "alpha", Style.DECIMAL),
-    Column("resolution", "resolution", Style.NUMBER),
+    Column("resolution", "resolution", Style.SIZE),
+    Column("height", "height", Style.NUMBER, WIDE),
+    Column("width", "width", Style.NUMBER, WIDE),
     Column("macs", "MACs", Style.COUNT),
     Column("flops", "FLOPs", Style.COUNT, 3),
     Column("params", "params", Style.COUNT),
@@ -685,7 +690,8 @@ class SweepSummary:
     model: dict[str, Any]
     """``name``, ``table``, ``source``, ``classes``, ``include_top``, ``rounding``."""
     alphas: list[Any]
-    resolutions: list[int]
+    resolutions: list[Any]
+    """Numbers (square) or (height, width) pairs."""
     budgets: dict[str, Any]
     configurations: list[Configuration]
     """Those within budget (all, without budgets), in sweep order."""
@@ -731,6 +737,18 @@ def _budget_text(budgets: dict[str, Any]) -> str:
     return ", ".join(f"{names[metric]} <= {grouped(limit)}" for metric, limit in budgets.items())
 
 
+def _size_text(size: Any) -> str:
+    """A square size as its number, another as HEIGHTxWIDTH."""
+    return str(size) if isinstance(size, int) else resolution_text(size)
+
+
+def _size_fields(size: Any) -> dict[str, Any]:
+    """A configuration's size for its row: as given (a number, or [height, width]) and per side."""
+    height, width = (size, size) if isinstance(size, int) else size
+    given = size if isinstance(size, int) else [height, width]
+    return {"resolution": given, "height": height, "width": width}
+
+
 def sweep_grid_view(summary: SweepSummary) -> View:
     """MACs as a grid, alphas down and resolutions across, for people; only what is within budget."""
     # Cells by position: a Fraction hashes slowly, and a grid may have a million cells.
@@ -740,13 +758,17 @@ def sweep_grid_view(summary: SweepSummary) -> View:
     cells: dict[tuple[int, int], Configuration] = {
         (alpha_at[c.alpha], resolution_at[c.resolution]): c for c in summary.configurations
     }
+
+    def key(resolution: Any) -> str:
+        return f"r{resolution_text(resolution)}"
+
     rows_used = sorted({a for a, _ in cells})
     columns_used = sorted({r for _, r in cells})
     columns = (
         Column("alpha", "alpha", Style.DECIMAL),
         Column("params", "params", Style.SHORT, 2),
         *(
-            Column(f"r{summary.resolutions[r]}", str(summary.resolutions[r]), Style.HEAT, 2)
+            Column(key(summary.resolutions[r]), _size_text(summary.resolutions[r]), Style.HEAT, 2)
             for r in columns_used
         ),
     )
@@ -761,7 +783,7 @@ def sweep_grid_view(summary: SweepSummary) -> View:
             resolution = summary.resolutions[r]
             row["params"] = configuration.totals.params
             mark = ("*" if (alpha, resolution) in released else "") + ("" if configuration.frontier else "~")
-            row[f"r{resolution}"] = (configuration.totals.macs, mark)
+            row[key(resolution)] = (configuration.totals.macs, mark)
         rows.append(row)
     title = f"MACs, alpha x resolution: {_sweep_title(summary)}"
     view = View(title, columns, rows, notes=list(summary.notes), layout=Layout.GRID)
@@ -845,7 +867,7 @@ def _configuration_row(configuration: Configuration, model: dict[str, Any]) -> d
     totals = configuration.totals
     return {
         "alpha": configuration.alpha,
-        "resolution": configuration.resolution,
+        **_size_fields(configuration.resolution),
         "macs": totals.macs,
         "flops": totals.flops,
         "params": totals.params,
@@ -878,7 +900,7 @@ def sweep_report(summary: SweepSummary) -> Report:
         "conventions": counted(summary.convention),
         "convention": conventions.describe(summary.convention),
         "alphas": summary.alphas,
-        "resolutions": summary.resolutions,
+        "resolutions": [_size_fields(size)["resolution"] for size in summary.resolutions],
         "notes": summary.notes,
         "budgets": {metric: exact_count(limit) for metric, limit in summary.budgets.items()},
         "ok": bool(summary.configurations),

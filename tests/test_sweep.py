@@ -324,6 +324,32 @@ class TestBudgetsAndFrontier:
             expected = [not any(dominates(a, b) for a in unique.values()) for b in unique.values()]
             assert marks == expected, points
 
+    def test_frontier_of_heights_and_widths_against_brute_force(self):
+        """With HEIGHTxWIDTH sizes, a size is at least another when its height and its width both are."""
+        generator = random.Random(12)
+
+        def sides(size):
+            return (size, size) if isinstance(size, int) else size
+
+        def dominates(a, b):
+            (ha, wa), (hb, wb) = sides(a[1]), sides(b[1])
+            return (a[0], a[1]) != (b[0], b[1]) and a[0] >= b[0] and ha >= hb and wa >= wb and \
+                a[2].macs <= b[2].macs and a[2].params <= b[2].params  # fmt: skip
+
+        for _ in range(300):
+            sizes = [3, (2, 4), (4, 2), (3, 4), (4, 4), 1, (1, 5)]  # normal sizes: no square as a pair
+            points = [
+                (Fraction(generator.randint(1, 4), 4), generator.choice(sizes),
+                 Cost(macs=generator.randint(0, 5), weights=generator.randint(0, 5)))
+                for _ in range(generator.randint(0, 14))
+            ]  # fmt: skip
+            unique = {}
+            for point in points:
+                unique.setdefault((point[0], point[1]), point)
+            marks = frontier(list(unique.values()))
+            expected = [not any(dominates(a, b) for a in unique.values()) for b in unique.values()]
+            assert marks == expected, points
+
 
 class TestPublishedAccuracy:
     def test_the_data_cites_its_sources(self):
@@ -526,7 +552,47 @@ class TestShapeOptions:
                 table["params"],
             )
 
-    def test_a_non_square_size_is_a_usage_error_that_says_where_to_go(self):
-        result = CliRunner().invoke(main, ["sweep", "v1", "--resolution", "192x256"])
+    @pytest.mark.parametrize(
+        ("model", "options"), [("v1", []), ("v2", ["--input-channels", "1"]), ("v3-small", [])]
+    )
+    def test_non_square_cells_equal_the_table(self, model, options):
+        data = sweep_json(model, *options, "--alpha", "0.5,1", "--resolution", "192x256,97x161,160")
+        assert data["resolutions"] == [[192, 256], [97, 161], 160]
+        for cell in data["configurations"]:
+            size = cell["resolution"]
+            given = f"{size[0]}x{size[1]}" if isinstance(size, list) else str(size)
+            assert (cell["height"], cell["width"]) == (
+                tuple(size) if isinstance(size, list) else (size, size)
+            )
+            table = table_totals(model, *options, "--alpha", str(cell["alpha"]), "--resolution", given)
+            assert (cell["macs"], cell["flops"], cell["params"]) == (
+                table["macs"],
+                table["flops"],
+                table["params"],
+            )
+
+    def test_a_size_that_covers_another_on_both_sides_dominates_it_only_at_no_more_cost(self):
+        # alpha 0.5009 rounds MobileNetV1 to alpha 0.5's channels (int(32 x 0.5009) = 16): the same costs.
+        data = sweep_json("v1", "--alpha", "0.5,0.5009", "--resolution", "192x256,224")
+        marks = {(c["alpha"], tuple(c["resolution"]) if isinstance(c["resolution"], list) else c["resolution"]):
+                 c["frontier"] for c in data["configurations"]}  # fmt: skip
+        # 192x256 and 224 cover each other on neither side: each keeps its own wider alpha on the frontier.
+        assert marks == {
+            (0.5, (192, 256)): False,
+            (0.5009, (192, 256)): True,
+            (0.5, 224): False,
+            (0.5009, 224): True,
+        }
+
+    @pytest.mark.parametrize("bad", ["192x", "x256", "0x5", "12x1.5", "1x2x3", "96:128x2"])
+    def test_bad_sizes_are_usage_errors(self, bad):
+        result = CliRunner().invoke(main, ["sweep", "v1", "--resolution", bad])
+        assert result.exit_code == 2, result.output
+
+    def test_the_macs_plot_needs_square_sizes(self, tmp_path):
+        pytest.importorskip("matplotlib")
+        result = CliRunner().invoke(
+            main, ["sweep", "v1", "--resolution", "192x256", "--plot", str(tmp_path / "p.svg")]
+        )
         assert result.exit_code == 2
-        assert "sweep takes square sizes" in result.output
+        assert "square sizes" in result.output
