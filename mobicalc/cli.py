@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any, NoReturn
 
@@ -19,7 +20,7 @@ from mobicalc import conventions
 from mobicalc.architecture import BUILTIN, ArchitectureError, load
 from mobicalc.engine import NetworkCost, compare_layer, network_cost
 from mobicalc.exits import MEANINGS, Exit
-from mobicalc.memory import DTYPES
+from mobicalc.memory import DTYPES, Memory
 from mobicalc.network import NetworkError, Settings
 from mobicalc.render import FORMATS, detect, render
 from mobicalc.rounding import DESCRIPTIONS, KERAS, POLICIES
@@ -261,6 +262,40 @@ MINIMALISTIC_OPTION = click.option(
 )
 
 
+DTYPE_OPTION = click.option(
+    "--dtype",
+    type=click.Choice(tuple(DTYPES)),
+    default="float32",
+    show_default=True,
+    help="Bytes per value of activations and weights, for the memory figures: float32 4, float16 2, int8 1.",
+)
+
+
+def memory_budget_options(command: Callable) -> Callable:
+    """The budgets in bytes, at --dtype and batch 1: check and sweep take them."""
+    options = [
+        click.option(
+            "--max-peak-memory",
+            type=ByteSize(),
+            help="Budget on the peak activation memory, one layer at a time, batch 1, at --dtype: e.g. 1MB "
+            "(KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024; or plain bytes).",
+        ),
+        click.option(
+            "--max-streamed-memory",
+            type=ByteSize(),
+            help="Budget on the peak with bottlenecks streamed (MobileNetV2 paper, Section 5.1), e.g. 1MiB.",
+        ),
+        click.option(
+            "--max-model-size",
+            type=ByteSize(),
+            help="Budget on the weights at --dtype (params x bytes), e.g. 4MB.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def model_options(command: Callable) -> Callable:
     """The knobs every command that takes a whole model shares."""
     options: list[Callable[[Callable], Callable]] = [
@@ -298,14 +333,7 @@ def model_options(command: Callable) -> Callable:
         ),
         MINIMALISTIC_OPTION,
         rounding_option,
-        click.option(
-            "--dtype",
-            type=click.Choice(tuple(DTYPES)),
-            default="float32",
-            show_default=True,
-            help="Bytes per value of activations and weights, for the memory figures: "
-            "float32 4, float16 2, int8 1.",
-        ),
+        DTYPE_OPTION,
         convention_option,
         format_option,
     ]
@@ -614,20 +642,7 @@ def table(output_format: str, wide: bool, **options: Any) -> None:
     "elementwise ops TensorFlow's profiler counts).",
 )
 @click.option("--max-params", type=Budget(), help="Parameter budget, e.g. 4.3M.")
-@click.option(
-    "--max-peak-memory",
-    type=ByteSize(),
-    help="Budget on the peak activation memory, one layer at a time, batch 1, at --dtype: e.g. 1MB "
-    "(KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024; or plain bytes).",
-)
-@click.option(
-    "--max-streamed-memory",
-    type=ByteSize(),
-    help="Budget on the peak with bottlenecks streamed (MobileNetV2 paper, Section 5.1), e.g. 1MiB.",
-)
-@click.option(
-    "--max-model-size", type=ByteSize(), help="Budget on the weights at --dtype (params x bytes), e.g. 4MB."
-)
+@memory_budget_options
 def check(
     output_format: str,
     wide: bool,
@@ -804,6 +819,7 @@ PLOT_KINDS = ("macs", "accuracy")
 @click.option("--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False.")
 @MINIMALISTIC_OPTION
 @rounding_option
+@DTYPE_OPTION
 @convention_option
 @click.option("--max-macs", type=Budget(), help="Keep configurations of at most this many MACs, e.g. 300M.")
 @click.option(
@@ -814,6 +830,7 @@ PLOT_KINDS = ("macs", "accuracy")
 @click.option(
     "--max-params", type=Budget(), help="Keep configurations of at most this many params, e.g. 4.3M."
 )
+@memory_budget_options
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, writable=True),
@@ -839,10 +856,14 @@ def sweep(
     no_top: bool,
     minimalistic: bool,
     rounding: str,
+    dtype: str,
     convention: str,
     max_macs: Fraction | None,
     max_flops: Fraction | None,
     max_params: Fraction | None,
+    max_peak_memory: Fraction | None,
+    max_streamed_memory: Fraction | None,
+    max_model_size: Fraction | None,
     plot: str | None,
     plot_kind: str,
     output_format: str,
@@ -864,7 +885,8 @@ def sweep(
     MACs and params). For v1 and v2 the released TF-slim checkpoints'
     published ImageNet top-1 stands beside their configurations.
     """
-    from mobicalc.design import MAX_CONFIGURATIONS, design_space, released
+    from mobicalc.design import MAX_CONFIGURATIONS, MAX_MEMORY_CONFIGURATIONS, design_space, released
+    from mobicalc.engine import MEMORY_METRICS
     from mobicalc.engine import sweep as sweep_grid
     from mobicalc.views import SweepSummary, describe, sweep_report
 
@@ -889,12 +911,32 @@ def sweep(
             f"{len(alphas):,} alphas x {len(resolutions):,} resolutions is "
             f"{len(alphas) * len(resolutions):,} configurations: a sweep has at most {MAX_CONFIGURATIONS:,}"
         )
-    given = {"macs": max_macs, "flops": max_flops, "params": max_params}
+    given = {
+        "macs": max_macs,
+        "flops": max_flops,
+        "params": max_params,
+        "peak_activation_bytes": max_peak_memory,
+        "peak_streamed_bytes": max_streamed_memory,
+        "params_bytes": max_model_size,
+    }
     budgets = {metric: limit for metric, limit in given.items() if limit is not None}
     first = build_network(
-        model, arch, alphas[0], resolutions[0], classes, no_top, rounding, convention=convention,
+        model, arch, alphas[0], resolutions[0], classes, no_top, rounding, dtype=dtype, convention=convention,
         minimalistic=minimalistic, input_channels=input_channels, depth_multiplier=depth_multiplier,
     )  # fmt: skip
+    memory_of = None
+    if set(budgets) & set(MEMORY_METRICS):
+        if len(alphas) * len(resolutions) > MAX_MEMORY_CONFIGURATIONS:
+            raise click.UsageError(
+                f"a memory budget costs each configuration's every layer: a sweep with one has at most "
+                f"{MAX_MEMORY_CONFIGURATIONS:,} configurations, not {len(alphas) * len(resolutions):,}"
+            )
+
+        def memory_of(alpha: Fraction, resolution: int | tuple[int, int]) -> Memory:
+            return network_cost(
+                first.architecture, replace(first.settings, alpha=alpha, resolution=resolution)
+            ).memory
+
     try:
         points = sweep_grid(
             first.architecture,  # the variant, if --minimalistic
@@ -909,7 +951,7 @@ def sweep(
         )
     except NetworkError as error:
         raise click.UsageError(f"{arch}: {error}" if arch else str(error)) from None
-    configurations = design_space(points, budgets, published)
+    configurations = design_space(points, budgets, published, memory_of)
     description = describe(first)
     summary = SweepSummary(
         model={

@@ -10,7 +10,7 @@ the released TF-slim checkpoints, with its source.
 import math
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -19,9 +19,12 @@ from pathlib import Path
 from mobicalc.costs import Cost
 from mobicalc.engine import check_budgets
 from mobicalc.formats import exact_decimal
+from mobicalc.memory import Memory
 
 MAX_CONFIGURATIONS = 1_000_000
 """The most alpha x resolution configurations one sweep may have."""
+MAX_MEMORY_CONFIGURATIONS = 10_000
+"""The most configurations of a sweep with a memory budget: each costs its every layer (~1 ms)."""
 MAX_ITEM_CHARACTERS = 100
 """The longest number, or start:stop:step range, in a list."""
 MAX_ALPHA = Fraction(100)
@@ -362,10 +365,19 @@ def design_space(
     points: Sequence[tuple[Fraction, Size, Cost]],
     budgets: dict[str, Fraction] | None = None,
     published: Published | None = None,
+    memory_of: Callable[[Fraction, Size], Memory] | None = None,
 ) -> list[Configuration]:
-    """The configurations within ``budgets`` (all without), in order, each marked frontier or not."""
+    """The configurations within ``budgets`` (all without), in order, each marked frontier or not.
+
+    ``memory_of`` gives a configuration's memory figures, for budgets in bytes.
+    """
     budgets = budgets or {}
-    kept = [point for point in points if not budgets or check_budgets(point[2], budgets).ok]
+    kept = [
+        point
+        for point in points
+        if not budgets
+        or check_budgets(point[2], budgets, memory_of(point[0], point[1]) if memory_of else None).ok
+    ]
     marks = frontier(kept)
     top1 = published.top1 if published is not None else {}
     sizes = {size for _, size in top1}  # an int test first: a Fraction hashes slowly

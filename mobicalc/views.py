@@ -733,7 +733,14 @@ def _sweep_title(summary: SweepSummary) -> str:
 
 
 def _budget_text(budgets: dict[str, Any]) -> str:
-    names = {"macs": "MACs", "flops": "FLOPs", "params": "params"}
+    names = {
+        "macs": "MACs",
+        "flops": "FLOPs",
+        "params": "params",
+        "peak_activation_bytes": "peak memory (bytes)",
+        "peak_streamed_bytes": "streamed peak memory (bytes)",
+        "params_bytes": "model size (bytes)",
+    }
     return ", ".join(f"{names[metric]} <= {grouped(limit)}" for metric, limit in budgets.items())
 
 

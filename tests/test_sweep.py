@@ -596,3 +596,41 @@ class TestShapeOptions:
         )
         assert result.exit_code == 2
         assert "square sizes" in result.output
+
+
+class TestMemoryBudgets:
+    """sweep keeps what check would pass: memory budgets in bytes, at --dtype, batch 1."""
+
+    def test_a_configuration_is_kept_exactly_when_check_passes_it(self):
+        # MobileNetV2 1.0 at 224, float16: the peak is block_1_depthwise's input and output,
+        # (112*112*96 + 56*56*96) * 2 bytes = 3,010,560: just over 3MB.
+        assert (112 * 112 * 96 + 56 * 56 * 96) * 2 == 3_010_560
+        budget = ["--max-peak-memory", "3MB", "--dtype", "float16"]
+        data = sweep_json("v2", "--alpha", "0.5,1", "--resolution", "128,224", *budget)
+        kept = {(c["alpha"], c["resolution"]) for c in data["configurations"]}
+        assert kept == {(0.5, 128), (0.5, 224), (1, 128)}
+        for alpha, resolution in [(0.5, 128), (0.5, 224), (1, 128), (1, 224)]:
+            result = CliRunner().invoke(
+                main, ["check", "v2", "--alpha", str(alpha), "--resolution", str(resolution), *budget]
+            )
+            assert (result.exit_code == 0) == ((alpha, resolution) in kept)
+
+    def test_model_size_budget_and_dtype(self):
+        # MobileNetV2 1.0: 3,538,984 params; at int8 one byte each.
+        assert (
+            run(
+                "v2", "--alpha", "1", "--resolution", "96", "--dtype", "int8", "--max-model-size", "3538984B"
+            ).exit_code
+            == 0
+        )
+        assert (
+            run(
+                "v2", "--alpha", "1", "--resolution", "96", "--dtype", "int8", "--max-model-size", "3538983B"
+            ).exit_code
+            == 1
+        )
+
+    def test_a_memory_budget_bounds_the_sweep(self):
+        result = run("v2", "--alpha", "0.1:1:0.001", "--resolution", "96:320:16", "--max-model-size", "1MB")
+        assert result.exit_code == 2
+        assert "at most 10,000 configurations" in result.output
