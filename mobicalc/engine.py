@@ -342,6 +342,7 @@ def sweep(
         tuple(size.height * size.width for size in spatial_sizes(steps, resolution, architecture))
         for resolution in resolutions
     ]
+    input_pixels = [math.prod(input_size(resolution)) for resolution in resolutions]
     points = []
     for alpha in alphas:
         exact_alpha = Fraction(str(alpha)) if isinstance(alpha, str | float) else Fraction(alpha)
@@ -351,8 +352,8 @@ def sweep(
         )  # fmt: skip
         width = plan(steps, architecture, settings)
         points += [
-            SweepPoint(exact_alpha, resolution, width.total(sizes, math.prod(input_size(resolution))))
-            for resolution, sizes in zip(resolutions, pixels, strict=True)
+            SweepPoint(exact_alpha, resolution, width.total(sizes, image))
+            for resolution, sizes, image in zip(resolutions, pixels, input_pixels, strict=True)
         ]
     return points
 
