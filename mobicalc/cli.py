@@ -195,7 +195,9 @@ class TablePath(click.Path):
             self.fail(f"{value!r}: cannot read: {error}", param, ctx)
 
 
-ALPHA = PositiveNumber(maximum=Fraction(100))
+MAX_MULTIPLIER = Fraction(100)
+"""The largest alpha (and rho) taken: far past any real network, and TensorFlow's limits."""
+ALPHA = PositiveNumber(maximum=MAX_MULTIPLIER)
 COUNT = Count(min=1)
 INPUT_SIZE = InputSize()
 
@@ -577,7 +579,7 @@ def main() -> None:
 )
 @click.option(
     "--rho",
-    type=PositiveNumber(maximum=Fraction(100)),
+    type=PositiveNumber(maximum=MAX_MULTIPLIER),
     default="1",
     show_default=True,
     help="Resolution multiplier on Dp, rounded to the nearest integer (paper Table 3: 14 x 0.714 -> 10); "
@@ -802,7 +804,7 @@ PLOT_KINDS = ("macs", "accuracy")
 @click.option(
     "--alpha",
     "alphas",
-    type=Values(integer=False, what="alpha", maximum=Fraction(100)),
+    type=Values(integer=False, what="alpha", maximum=MAX_MULTIPLIER),
     help="Width multipliers: a list and/or start:stop:step ranges, stop included, e.g. "
     "0.25,0.5,1 or 0.25:1.4:0.05.  [default: v1/v2: the released checkpoints' alphas; else 1]",
 )

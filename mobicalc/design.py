@@ -27,7 +27,6 @@ MAX_MEMORY_CONFIGURATIONS = 10_000
 """The most configurations of a sweep with a memory budget: each costs its every layer (~1 ms)."""
 MAX_ITEM_CHARACTERS = 100
 """The longest number, or start:stop:step range, in a list."""
-MAX_ALPHA = Fraction(100)
 
 NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 

@@ -37,7 +37,6 @@ DATA = Path(__file__).parent / "data"
 """Package data, read from beside this file (importlib.resources would cost start-up time)."""
 
 UNITS = {1: Fraction(1), "K": Fraction(10**3), "M": Fraction(10**6), "%": Fraction(1, 100)}
-VERDICTS = ("exact", "within rounding", "explained", "not reproducible", "out of scope")
 REPRODUCED = "reproduced"
 EXPECTATIONS = (REPRODUCED, "explained", "not reproducible", "out of scope")
 

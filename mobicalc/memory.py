@@ -47,8 +47,6 @@ if TYPE_CHECKING:  # the layers are read, never built, here: network.py imports 
 DTYPES = {"float32": 4, "float16": 2, "int8": 1}
 """Bytes per element of each dtype ``--dtype`` takes, for activations and weights."""
 
-MEMORY_MODELS = ("sequential", "streamed")
-
 IMAGE = -1
 """The tensor id of the network's input image; every other tensor is its layer's index."""
 
