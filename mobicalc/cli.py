@@ -2,6 +2,7 @@
 
 import atexit
 import contextlib
+import functools
 import math
 import os
 import re
@@ -273,9 +274,38 @@ DTYPE_OPTION = click.option(
 )
 
 
-def memory_budget_options(command: Callable) -> Callable:
-    """The budgets in bytes, at --dtype and batch 1: check and sweep take them."""
-    options = [
+BUDGETS = {
+    "max_macs": "macs",
+    "max_flops": "flops",
+    "max_params": "params",
+    "max_peak_memory": "peak_activation_bytes",
+    "max_streamed_memory": "peak_streamed_bytes",
+    "max_model_size": "params_bytes",
+}
+"""Each budget option's parameter, and the engine metric it limits."""
+
+
+def budget_options(command: Callable) -> Callable:
+    """The budgets check and sweep take; the command receives them as ``budgets``: {metric: limit}."""
+
+    @functools.wraps(command)
+    def with_budgets(**options: Any) -> Any:
+        limits = {BUDGETS[name]: options.pop(name) for name in BUDGETS}
+        return command(
+            budgets={metric: limit for metric, limit in limits.items() if limit is not None}, **options
+        )
+
+    decorators = [
+        click.option(
+            "--max-macs", type=Budget(), help="MAC budget, e.g. 300M (K, M, G, T are powers of 1000)."
+        ),
+        click.option(
+            "--max-flops",
+            type=Budget(),
+            help="FLOP budget, e.g. 600M (FLOPs = 2 x MACs; under --convention tf-profiler, plus the "
+            "elementwise ops TensorFlow's profiler counts).",
+        ),
+        click.option("--max-params", type=Budget(), help="Parameter budget, e.g. 4.3M."),
         click.option(
             "--max-peak-memory",
             type=ByteSize(),
@@ -293,9 +323,9 @@ def memory_budget_options(command: Callable) -> Callable:
             help="Budget on the weights at --dtype (params x bytes), e.g. 4MB.",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    for decorator in reversed(decorators):
+        with_budgets = decorator(with_budgets)
+    return with_budgets
 
 
 def model_options(command: Callable) -> Callable:
@@ -636,26 +666,8 @@ def table(output_format: str, wide: bool, **options: Any) -> None:
 
 @main.command()
 @model_options
-@click.option("--max-macs", type=Budget(), help="MAC budget, e.g. 300M (K, M, G, T are powers of 1000).")
-@click.option(
-    "--max-flops",
-    type=Budget(),
-    help="FLOP budget, e.g. 600M (FLOPs = 2 x MACs; under --convention tf-profiler, plus the "
-    "elementwise ops TensorFlow's profiler counts).",
-)
-@click.option("--max-params", type=Budget(), help="Parameter budget, e.g. 4.3M.")
-@memory_budget_options
-def check(
-    output_format: str,
-    wide: bool,
-    max_macs: Fraction | None,
-    max_flops: Fraction | None,
-    max_params: Fraction | None,
-    max_peak_memory: Fraction | None,
-    max_streamed_memory: Fraction | None,
-    max_model_size: Fraction | None,
-    **options: Any,
-) -> None:
+@budget_options
+def check(output_format: str, wide: bool, budgets: dict[str, Fraction], **options: Any) -> None:
     """Assert a model's budget in CI: exit 0 within budget, 1 over it.
 
     \b
@@ -664,15 +676,6 @@ def check(
     Budgets are inclusive: a model exactly at its budget passes. Usage
     errors exit 2. Memory budgets are in bytes at --dtype, batch 1.
     """
-    given = {
-        "macs": max_macs,
-        "flops": max_flops,
-        "params": max_params,
-        "peak_activation_bytes": max_peak_memory,
-        "peak_streamed_bytes": max_streamed_memory,
-        "params_bytes": max_model_size,
-    }
-    budgets = {metric: limit for metric, limit in given.items() if limit is not None}
     if not budgets:
         raise click.UsageError(
             "give at least one budget: --max-macs, --max-flops, --max-params, --max-peak-memory, "
@@ -823,16 +826,7 @@ PLOT_KINDS = ("macs", "accuracy")
 @rounding_option
 @DTYPE_OPTION
 @convention_option
-@click.option("--max-macs", type=Budget(), help="Keep configurations of at most this many MACs, e.g. 300M.")
-@click.option(
-    "--max-flops",
-    type=Budget(),
-    help="Keep configurations of at most this many FLOPs (as --convention counts them).",
-)
-@click.option(
-    "--max-params", type=Budget(), help="Keep configurations of at most this many params, e.g. 4.3M."
-)
-@memory_budget_options
+@budget_options
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, writable=True),
@@ -860,12 +854,7 @@ def sweep(
     rounding: str,
     dtype: str,
     convention: str,
-    max_macs: Fraction | None,
-    max_flops: Fraction | None,
-    max_params: Fraction | None,
-    max_peak_memory: Fraction | None,
-    max_streamed_memory: Fraction | None,
-    max_model_size: Fraction | None,
+    budgets: dict[str, Fraction],
     plot: str | None,
     plot_kind: str,
     output_format: str,
@@ -913,15 +902,6 @@ def sweep(
             f"{len(alphas):,} alphas x {len(resolutions):,} resolutions is "
             f"{len(alphas) * len(resolutions):,} configurations: a sweep has at most {MAX_CONFIGURATIONS:,}"
         )
-    given = {
-        "macs": max_macs,
-        "flops": max_flops,
-        "params": max_params,
-        "peak_activation_bytes": max_peak_memory,
-        "peak_streamed_bytes": max_streamed_memory,
-        "params_bytes": max_model_size,
-    }
-    budgets = {metric: limit for metric, limit in given.items() if limit is not None}
     first = build_network(
         model, arch, alphas[0], resolutions[0], classes, no_top, rounding, dtype=dtype, convention=convention,
         minimalistic=minimalistic, input_channels=input_channels, depth_multiplier=depth_multiplier,
