@@ -163,131 +163,124 @@ def _sides(size: Size) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else size
 
 
-def frontier(points: Sequence[tuple[Fraction, Size, Cost]]) -> list[bool]:
-    """For each configuration (alpha, input size, totals): True if no other one dominates it.
-
-    Square sizes (numbers) are ordered by themselves; with a HEIGHTxWIDTH among them, one size
-    is at least another when both its height and its width are (``_frontier_sized``). Sizes are
-    as ``sizes`` gives them: a square is a number, never a pair.
-    """
-    if all(isinstance(point[1], int) for point in points):
-        return _frontier_square(points)  # type: ignore[arg-type]
-    return _frontier_sized(points)
+Least = int | Fraction | None
 
 
-def _frontier_sized(points: Sequence[tuple[Fraction, Size, Cost]]) -> list[bool]:
-    """The frontier when sizes are only partly ordered (height and width each at least).
+class _LeastTree:
+    """A Fenwick tree over ranks 1..n: the least value taken at any rank up to a given one."""
 
-    As ``_frontier_square``: configurations in order of MACs (ties: params, larger first),
-    the least params seen kept per size in a Fenwick tree over alpha ranks; a configuration is
-    dominated when a size at least its own (``MAX_SIZED`` sizes at most) has, at an alpha at
-    least its own, seen no more params.
-    """
-    alphas = sorted({point[0] for point in points}, reverse=True)
-    alpha_rank = {alpha: index + 1 for index, alpha in enumerate(alphas)}
-    sizes_seen = list(dict.fromkeys(point[1] for point in points))
-    sides = [_sides(size) for size in sizes_seen]
-    at_least = [
-        [j for j, (h, w) in enumerate(sides) if h >= height and w >= width] for height, width in sides
-    ]
-    size_index = {size: index for index, size in enumerate(sizes_seen)}
-    trees: list[list[int | Fraction | None]] = [[None] * (len(alphas) + 1) for _ in sizes_seen]
+    def __init__(self, n: int) -> None:
+        self.cells: list[Least] = [None] * (n + 1)
 
-    def least(tree: list[int | Fraction | None], a: int) -> int | Fraction | None:
+    def least(self, rank: int) -> Least:
+        best, cells = None, self.cells
+        while rank > 0:
+            value = cells[rank]
+            if value is not None and (best is None or value < best):
+                best = value
+            rank -= rank & -rank
+        return best
+
+    def take(self, rank: int, value: int | Fraction) -> None:
+        cells = self.cells
+        while rank < len(cells):
+            current = cells[rank]
+            if current is None or value < current:
+                cells[rank] = value
+            rank += rank & -rank
+
+
+class _SquareIndex:
+    """Square sizes, ordered by themselves: a two-dimensional tree over the ranks of alpha and size
+    (rank 1 the largest), so one query covers every configuration at least as large."""
+
+    def __init__(self, points: Sequence[tuple[Fraction, int, Cost]], alpha_rank: dict[Fraction, int]) -> None:
+        sizes = sorted({point[1] for point in points}, reverse=True)
+        size_rank = {size: index + 1 for index, size in enumerate(sizes)}
+        self.keys = [(alpha_rank[point[0]], size_rank[point[1]]) for point in points]
+        self.larger_first = self.keys
+        self.rows = [_LeastTree(len(sizes)) for _ in range(len(alpha_rank) + 1)]
+
+    def least(self, key: tuple[int, int]) -> Least:
+        a, r = key
         best = None
         while a > 0:
-            value = tree[a]
+            value = self.rows[a].least(r)
             if value is not None and (best is None or value < best):
                 best = value
             a -= a & -a
         return best
 
-    def take(tree: list[int | Fraction | None], a: int, params: int | Fraction) -> None:
-        while a <= len(alphas):
-            value = tree[a]
-            if value is None or params < value:
-                tree[a] = params
+    def take(self, key: tuple[int, int], params: int | Fraction) -> None:
+        a, r = key
+        while a < len(self.rows):
+            self.rows[a].take(r, params)
             a += a & -a
 
-    ranks = [(alpha_rank[point[0]], size_index[point[1]]) for point in points]
-    params = [point[2].params for point in points]
-    larger_first = [(a, -sum(sides[s])) for a, s in ranks]
-    order = sorted(range(len(points)), key=lambda i: (points[i][2].macs, params[i], larger_first[i]))
-    result = [False] * len(points)
-    seen: set[tuple[int, int]] = set()
-    for index in order:
-        a, s = ranks[index]
-        if (a, s) in seen:
-            continue
-        seen.add((a, s))
-        found = [value for j in at_least[s] if (value := least(trees[j], a)) is not None]
-        result[index] = not found or min(found) > params[index]
-        take(trees[s], a, params[index])
-    return result
+
+class _SizedIndex:
+    """Sizes only partly ordered (a HEIGHTxWIDTH among them: at least another when both sides are):
+    a tree over alpha ranks per size, queried for every size at least the one asked about
+    (``MAX_SIZED`` sizes at most)."""
+
+    def __init__(
+        self, points: Sequence[tuple[Fraction, Size, Cost]], alpha_rank: dict[Fraction, int]
+    ) -> None:
+        sizes = list(dict.fromkeys(point[1] for point in points))
+        sides = [_sides(size) for size in sizes]
+        self.at_least = [
+            [j for j, (h, w) in enumerate(sides) if h >= height and w >= width] for height, width in sides
+        ]
+        size_index = {size: index for index, size in enumerate(sizes)}
+        self.keys = [(alpha_rank[point[0]], size_index[point[1]]) for point in points]
+        self.larger_first = [(a, -sum(sides[s])) for a, s in self.keys]  # a larger size has more sides
+        self.trees = [_LeastTree(len(alpha_rank)) for _ in sizes]
+
+    def least(self, key: tuple[int, int]) -> Least:
+        a, s = key
+        found = [value for j in self.at_least[s] if (value := self.trees[j].least(a)) is not None]
+        return min(found) if found else None
+
+    def take(self, key: tuple[int, int], params: int | Fraction) -> None:
+        a, s = key
+        self.trees[s].take(a, params)
 
 
-def _frontier_square(points: Sequence[tuple[Fraction, int, Cost]]) -> list[bool]:
-    """For each configuration (alpha, resolution, totals): True if no other one dominates it.
+def frontier(points: Sequence[tuple[Fraction, Size, Cost]]) -> list[bool]:
+    """For each configuration (alpha, input size, totals): True if no other one dominates it.
 
-    One configuration dominates another when it has at least as much alpha and at
-    least as much resolution for no more MACs and no more params, and differs
-    from it (so it is strictly larger in alpha or resolution). The frontier is
-    what a budget leaves worth having: nothing else gives as much network for
-    as little. Pass only the configurations within budget.
+    One configuration dominates another when it has at least as much alpha and an input
+    size at least as large (square sizes by themselves; with a HEIGHTxWIDTH among them,
+    height and width each at least) for no more MACs and no more params, and differs from
+    it. The frontier is what a budget leaves worth having: nothing else gives as much
+    network for as little. Pass only the configurations within budget, sizes as ``sizes``
+    gives them (a square is a number, never a pair).
 
-    Exact for any costs, in O(n log^2 n): configurations are taken in order of
-    MACs (ties: params, then the larger configurations first), so every possible
-    dominator of one is taken before it; a two-dimensional Fenwick tree over the
-    ranks of alpha and resolution keeps the least params seen in each quadrant.
+    Exact for any costs: configurations are taken in order of MACs (ties: params, then the
+    larger configurations first), so every possible dominator of one is taken before it;
+    an index of Fenwick trees keeps the least params taken at or above each alpha and size,
+    in O(n log^2 n) for square sizes.
     """
     alphas = sorted({point[0] for point in points}, reverse=True)
-    resolutions = sorted({point[1] for point in points}, reverse=True)
     alpha_rank = {alpha: index + 1 for index, alpha in enumerate(alphas)}  # 1 = the largest
-    resolution_rank = {resolution: index + 1 for index, resolution in enumerate(resolutions)}
-    rows, columns = len(alphas), len(resolutions)
-    tree: list[list[int | Fraction | None]] = [[None] * (columns + 1) for _ in range(rows + 1)]
-
-    def least(a: int, r: int) -> int | Fraction | None:
-        """The least params among the configurations taken with alpha rank <= a and resolution rank <= r."""
-        best = None
-        i = a
-        while i > 0:
-            line = tree[i]
-            j = r
-            while j > 0:
-                value = line[j]
-                if value is not None and (best is None or value < best):
-                    best = value
-                j -= j & -j
-            i -= i & -i
-        return best
-
-    def take(a: int, r: int, params: int | Fraction) -> None:
-        i = a
-        while i <= rows:
-            line = tree[i]
-            j = r
-            while j <= columns:
-                value = line[j]
-                if value is None or params < value:
-                    line[j] = params
-                j += j & -j
-            i += i & -i
-
-    # Ranks and params once per configuration: a Fraction hashes slowly and params is a sum.
-    ranks = [(alpha_rank[point[0]], resolution_rank[point[1]]) for point in points]
+    index: _SquareIndex | _SizedIndex
+    if all(isinstance(point[1], int) for point in points):
+        index = _SquareIndex(points, alpha_rank)  # type: ignore[arg-type]
+    else:
+        index = _SizedIndex(points, alpha_rank)
+    # Keys and params once per configuration: a Fraction hashes slowly and params is a sum.
     params = [point[2].params for point in points]
-    order = sorted(range(len(points)), key=lambda index: (points[index][2].macs, params[index], ranks[index]))
+    order = sorted(range(len(points)), key=lambda i: (points[i][2].macs, params[i], index.larger_first[i]))
     result = [False] * len(points)
     seen: set[tuple[int, int]] = set()
-    for index in order:
-        a, r = ranks[index]
-        if (a, r) in seen:  # the same configuration twice: the first one stands for both
+    for i in order:
+        key = index.keys[i]
+        if key in seen:  # the same configuration twice: the first one stands for both
             continue
-        seen.add((a, r))
-        best = least(a, r)
-        result[index] = best is None or best > params[index]
-        take(a, r, params[index])
+        seen.add(key)
+        best = index.least(key)
+        result[i] = best is None or best > params[i]
+        index.take(key, params[i])
     return result
 
 
