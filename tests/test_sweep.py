@@ -304,29 +304,17 @@ class TestBudgetsAndFrontier:
         if output_format == "table":
             assert "No configuration is within budget" in result.output
 
-    def test_frontier_against_brute_force(self):
-        generator = random.Random(11)
-
-        def dominates(a, b):
-            return (a[0], a[1]) != (b[0], b[1]) and a[0] >= b[0] and a[1] >= b[1] and \
-                a[2].macs <= b[2].macs and a[2].params <= b[2].params  # fmt: skip
-
-        for _ in range(200):
-            points = [
-                (Fraction(generator.randint(1, 5), 4), generator.randint(1, 5),
-                 Cost(macs=generator.randint(0, 6), weights=generator.randint(0, 6)))
-                for _ in range(generator.randint(0, 14))
-            ]  # fmt: skip
-            unique = {}
-            for point in points:
-                unique.setdefault((point[0], point[1]), point)
-            marks = frontier(list(unique.values()))
-            expected = [not any(dominates(a, b) for a in unique.values()) for b in unique.values()]
-            assert marks == expected, points
-
-    def test_frontier_of_heights_and_widths_against_brute_force(self):
-        """With HEIGHTxWIDTH sizes, a size is at least another when its height and its width both are."""
-        generator = random.Random(12)
+    @pytest.mark.parametrize(
+        ("seed", "sizes"),
+        [
+            (11, [1, 2, 3, 4, 5]),  # square sizes only
+            # A HEIGHTxWIDTH among them: a size is at least another when its height and width both are.
+            # Normal sizes, as sweep makes them: no square given as a pair.
+            (12, [3, (2, 4), (4, 2), (3, 4), (4, 4), 1, (1, 5)]),
+        ],
+    )
+    def test_frontier_against_brute_force(self, seed, sizes):
+        generator = random.Random(seed)
 
         def sides(size):
             return (size, size) if isinstance(size, int) else size
@@ -337,10 +325,9 @@ class TestBudgetsAndFrontier:
                 a[2].macs <= b[2].macs and a[2].params <= b[2].params  # fmt: skip
 
         for _ in range(300):
-            sizes = [3, (2, 4), (4, 2), (3, 4), (4, 4), 1, (1, 5)]  # normal sizes: no square as a pair
             points = [
-                (Fraction(generator.randint(1, 4), 4), generator.choice(sizes),
-                 Cost(macs=generator.randint(0, 5), weights=generator.randint(0, 5)))
+                (Fraction(generator.randint(1, 5), 4), generator.choice(sizes),
+                 Cost(macs=generator.randint(0, 6), weights=generator.randint(0, 6)))
                 for _ in range(generator.randint(0, 14))
             ]  # fmt: skip
             unique = {}
