@@ -25,8 +25,9 @@ import timeit
 from fractions import Fraction
 from functools import partial
 
-from mobicalc.engine import network_cost, sweep
-from mobicalc.network import Settings
+from mobicalc.count.network import network_cost
+from mobicalc.count.settings import Settings
+from mobicalc.count.sweep import sweep
 
 ALPHAS = [Fraction(a) for a in ("0.25", "0.35", "0.5", "0.6", "0.75", "1", "1.3", "1.4")]
 RESOLUTIONS = [96, 128, 160, 192, 224, 225, 256, 320]
@@ -110,7 +111,8 @@ def startup_figures(runs: int) -> None:
 
 
 def tensorflow_figures(configs: list[tuple[str, Fraction, int]]) -> None:
-    from mobicalc.crosscheck import TensorFlowMissing, import_tensorflow, tensorflow_totals
+    from mobicalc.tf.runtime import TensorFlowMissing, import_tensorflow
+    from mobicalc.tf.verify import tensorflow_totals
 
     start = time.perf_counter()
     try:

@@ -1,64 +1,69 @@
 """mobicalc: exact MACs and parameters of MobileNet-style networks.
 
-The Python API, for tests and notebooks in other projects::
+The Python API, with every option the CLI has, under the same names
+(docs/api.md; its examples run as tests)::
 
     import mobicalc
-    network = mobicalc.cost("v2", alpha=0.75)
+
+    network = mobicalc.cost("v2", alpha=0.75, convention="keras", dtype="int8")
     network.macs, network.params          # exact ints, the same numbers as the CLI
     network.totals.trainable_params
-    network.memory.peak_activation_bytes  # bytes at batch 1; cost(..., dtype="int8") for 1 byte
+    network.memory.peak_activation_bytes  # bytes at batch 1, 1 byte per value at int8
     [record.layer.name for record in network.records]
 
     # A grid of widths x resolutions, sharing the work the configurations have in common:
-    for point in mobicalc.sweep("v1", alphas=["0.5", "1"], resolutions=[128, 224]):
-        point.alpha, point.resolution, point.totals.macs
+    points = mobicalc.sweep("v1", alphas=["0.5", "1"], resolutions=[128, 224], budgets={"macs": 300_000_000})
+    [(point.alpha, point.resolution, point.totals.macs) for point in points]
 
-    # Which of them no other one dominates (as much alpha and resolution for no more MACs and params):
-    on_frontier = mobicalc.frontier(points)   # one bool per point
+Every error mobicalc raises on purpose is a ``mobicalc.MobicalcError``.
 """
 
-from fractions import Fraction
-from pathlib import Path
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from mobicalc.architecture import load
-from mobicalc.design import frontier
-from mobicalc.engine import LayerComparison, NetworkCost, SweepPoint, compare_layer, network_cost, sweep
-from mobicalc.network import Settings
-from mobicalc.rounding import KERAS
+if TYPE_CHECKING:  # what the names below are; each is imported when first used (``__getattr__``)
+    from mobicalc.count.budgets import METRICS, BudgetCheck, BudgetVerdict
+    from mobicalc.count.costs import Cost
+    from mobicalc.count.frontier import frontier
+    from mobicalc.count.layer import LayerComparison, compare_layer
+    from mobicalc.count.memory import Memory
+    from mobicalc.count.network import LayerRecord, NetworkCost, cost
+    from mobicalc.count.settings import Settings
+    from mobicalc.count.sweep import Configuration, DesignSpace, SweepPoint, design_space, sweep
+    from mobicalc.errors import MissingDependency, MobicalcError
+    from mobicalc.model.layers import Layer, Shape
 
-__all__ = ["LayerComparison", "NetworkCost", "SweepPoint", "compare_layer", "cost", "frontier", "sweep"]
+API = {
+    "mobicalc.count.budgets": ("METRICS", "BudgetCheck", "BudgetVerdict"),
+    "mobicalc.count.costs": ("Cost",),
+    "mobicalc.count.frontier": ("frontier",),
+    "mobicalc.count.layer": ("LayerComparison", "compare_layer"),
+    "mobicalc.count.memory": ("Memory",),
+    "mobicalc.count.network": ("LayerRecord", "NetworkCost", "cost"),
+    "mobicalc.count.settings": ("Settings",),
+    "mobicalc.count.sweep": ("Configuration", "DesignSpace", "SweepPoint", "design_space", "sweep"),
+    "mobicalc.errors": ("MissingDependency", "MobicalcError"),
+    "mobicalc.model.layers": ("Layer", "Shape"),
+}
+"""Where each name of the API lives. They are loaded on first use, so that the command line, which
+imports this package first, loads only what its command needs."""
+
+__all__ = [
+    "METRICS", "BudgetCheck", "BudgetVerdict", "Configuration", "Cost", "DesignSpace", "Layer",
+    "LayerComparison", "LayerRecord", "Memory", "MissingDependency", "MobicalcError", "NetworkCost",
+    "Settings", "Shape", "SweepPoint", "compare_layer", "cost", "design_space", "frontier", "sweep",
+]  # fmt: skip
+
+_HOME = {name: module for module, names in API.items() for name in names}
 
 
-def cost(
-    model: str | Path = "v1",
-    *,
-    alpha: float | str | Fraction = 1,
-    resolution: int | tuple[int, int] | None = None,
-    classes: int | None = None,
-    include_top: bool = True,
-    rounding: str = KERAS,
-    dtype: str = "float32",
-    variant: str | None = None,
-    input_channels: int | None = None,
-    depth_multiplier: int | None = None,
-) -> NetworkCost:
-    """Cost a built-in table (``"v1"``, ``"v2"``, ``"v3-large"``, ``"v3-small"``) or a table file,
-    as ``mobicalc table`` does; ``variant`` is one of the table's (``"minimalistic"`` for v3).
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'mobicalc' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value
 
-    ``alpha`` is taken as written: 0.75 means exactly 3/4, as on the command line.
-    ``dtype`` (float32, float16, int8) sizes ``.memory``: activations and weights in bytes.
-    ``resolution`` is one number (square) or ``(height, width)``; ``input_channels`` the image's
-    (1: grayscale); ``depth_multiplier`` each depthwise layer's channels per input channel (v1).
-    """
-    exact_alpha = alpha if isinstance(alpha, Fraction) else Fraction(str(alpha))
-    settings = Settings(
-        alpha=exact_alpha,
-        resolution=resolution,
-        classes=classes,
-        include_top=include_top,
-        rounding=rounding,
-        dtype=dtype,
-        input_channels=input_channels,
-        depth_multiplier=depth_multiplier,
-    )
-    return network_cost(load(model, variant) if variant is not None else model, settings)
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -6,9 +6,11 @@ import time
 
 import pytest
 
-from mobicalc import architecture
-from mobicalc.architecture import MAX_BYTES, MAX_LAYERS, ArchitectureError, load, parse
-from mobicalc.engine import network_cost
+from mobicalc.count.network import network_cost
+from mobicalc.model import tables as architecture
+from mobicalc.model.architecture import ArchitectureError
+from mobicalc.model.files import MAX_BYTES
+from mobicalc.model.tables import MAX_LAYERS, load, parse
 
 USER_TABLE = """
 name = "TinyNet"
@@ -320,7 +322,7 @@ def test_brackets_dots_and_digits_in_strings_and_comments_do_not_count():
 
 
 def test_recursion_in_tomllib_is_a_clean_error_even_past_the_scan(monkeypatch):
-    monkeypatch.setattr(architecture, "_check_nesting", lambda text, path: None)
+    monkeypatch.setattr(architecture, "check_nesting", lambda text, path: None)
     with pytest.raises(ArchitectureError, match=r"^my.toml: nests too deep \(at most 32 levels\)$"):
         parse("x = " + "[" * 100_000, "my.toml")
 
@@ -370,7 +372,7 @@ def test_long_values_are_shortened_in_messages():
 
 
 def test_a_table_gives_its_shape_channels_and_depth_multiplier():
-    from mobicalc.architecture import parse
+    from mobicalc.model.tables import parse
 
     text = (
         "resolution = [192, 256]\ninput_channels = 1\ndepth_multiplier = 2\nlayers = [{ operator = 'pool' }]"
@@ -396,7 +398,7 @@ def test_a_table_gives_its_shape_channels_and_depth_multiplier():
     ],
 )
 def test_bad_shapes_in_a_table(field, message):
-    from mobicalc.architecture import parse
+    from mobicalc.model.tables import parse
 
     with pytest.raises(ArchitectureError, match=f"^my.toml: {message}"):
         parse(f"{field}\nlayers = [{{ operator = 'pool' }}]", "my.toml")

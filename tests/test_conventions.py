@@ -10,10 +10,11 @@ from fractions import Fraction
 import pytest
 from click.testing import CliRunner
 
-from mobicalc import conventions
 from mobicalc.cli import main
-from mobicalc.engine import network_cost
-from mobicalc.network import NetworkError, Settings
+from mobicalc.count import conventions
+from mobicalc.count.network import network_cost
+from mobicalc.count.settings import Settings
+from mobicalc.errors import NetworkError
 
 # MobileNetV1, paper Table 1: (output size, depthwise channels, pointwise output channels) per pair.
 V1_PAIRS = [(112, 32, 64), (56, 64, 128), (56, 128, 128), (28, 128, 256), (28, 256, 256), (14, 256, 512)]

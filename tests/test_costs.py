@@ -2,8 +2,8 @@
 
 import pytest
 
-from mobicalc.costs import Cost, layer_cost
-from mobicalc.network import Layer, Shape
+from mobicalc.count.costs import Cost, layer_cost
+from mobicalc.model.layers import Layer, Shape
 
 
 def test_standard_conv_is_dk_dk_m_n_dp_dp():

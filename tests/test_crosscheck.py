@@ -17,22 +17,16 @@ import pytest
 from click.testing import CliRunner
 
 from mobicalc.cli import main
-from mobicalc.engine import network_cost
-from mobicalc.exits import Exit
-from mobicalc.kinds import KINDS
-from mobicalc.network import Settings
+from mobicalc.cli.exits import Exit
+from mobicalc.count.network import network_cost
+from mobicalc.count.settings import Settings
+from mobicalc.model.kinds import KINDS
 
 pytest.importorskip("tensorflow")
 
-from mobicalc.crosscheck import (
-    TensorFlowCannotBuild,
-    _match_by_name,
-    build_model,
-    check_buildable,
-    reference_model,
-    tensorflow_totals,
-    verify_network,
-)
+from mobicalc.tf.build import build_model, reference_model
+from mobicalc.tf.runtime import TensorFlowCannotBuild, check_buildable
+from mobicalc.tf.verify import _match_by_name, tensorflow_totals, verify_network
 
 CONFIGS = [
     # model, alpha, resolution, classes, include_top
@@ -87,7 +81,7 @@ V3_CONFIGS = [
     ("model", "alpha", "resolution", "classes", "include_top", "minimalistic"), V3_CONFIGS
 )
 def test_v3_agrees_with_tensorflow(model, alpha, resolution, classes, include_top, minimalistic):
-    from mobicalc.architecture import load
+    from mobicalc.model.tables import load
 
     settings = Settings(
         alpha=Fraction(alpha), resolution=resolution, classes=classes, include_top=include_top
@@ -127,7 +121,7 @@ SHAPE_CONFIGS = [
     ("model", "resolution", "channels", "multiplier", "alpha", "minimalistic"), SHAPE_CONFIGS
 )
 def test_any_input_shape_agrees_with_tensorflow(model, resolution, channels, multiplier, alpha, minimalistic):
-    from mobicalc.architecture import load
+    from mobicalc.model.tables import load
 
     settings = Settings(
         alpha=Fraction(alpha), resolution=resolution, input_channels=channels, depth_multiplier=multiplier
@@ -246,7 +240,7 @@ def test_a_wrong_formula_is_caught(monkeypatch):
 
 def test_a_table_that_differs_from_keras_is_caught(monkeypatch):
     """Wrong padding in the v1 table (ceil instead of Keras' floor) shows at odd sizes."""
-    from mobicalc import architecture
+    from mobicalc.model import tables as architecture
 
     table = architecture.load("v1")
     rows = tuple(
@@ -327,7 +321,7 @@ def test_keras_rescaling_is_matched_by_kind_when_its_auto_name_has_a_suffix():
 
 def test_a_layer_without_a_keras_namesake_of_its_kind_is_a_difference(monkeypatch):
     """Matching is by name: a renamed layer, or names swapped between kinds, do not pass."""
-    from mobicalc import architecture
+    from mobicalc.model import tables as architecture
 
     table = architecture.load("v1")
     renamed = {"conv1": "stem", "conv_dw_1": "conv_pw_1", "conv_pw_1": "conv_dw_1"}
@@ -477,7 +471,7 @@ def test_the_largest_model_tensorflow_may_count_agrees():
 
 
 def test_importing_the_crosschecker_does_not_import_tensorflow():
-    code = "import sys, mobicalc.crosscheck; print('tensorflow' in sys.modules)"
+    code = "import sys, mobicalc.tf.verify; print('tensorflow' in sys.modules)"
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     )

@@ -34,7 +34,7 @@ def test_cli_reference_generator_has_help_that_writes_nothing(tmp_path):
 
 
 def test_readme_lists_every_exit_code_as_the_cli_does():
-    from mobicalc.exits import MEANINGS
+    from mobicalc.cli.exits import MEANINGS
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for code, meaning in MEANINGS.items():

@@ -11,8 +11,10 @@ from fractions import Fraction
 
 import pytest
 
-from mobicalc.engine import compare_layer, network_cost, sweep
-from mobicalc.network import Settings
+from mobicalc.count.layer import compare_layer
+from mobicalc.count.network import network_cost
+from mobicalc.count.settings import Settings
+from mobicalc.count.sweep import sweep
 
 # MobileNetV1 paper, Table 1: (output channels, stride) of the 13 depthwise
 # separable blocks, last stride 1 (the printed s2 is a misprint).
@@ -234,7 +236,7 @@ def test_ratio_for_512_and_3_is_0_113():
 
 def test_engine_imports_neither_click_rich_nor_tensorflow():
     code = (
-        "import sys, mobicalc.engine, mobicalc.network, mobicalc.costs, mobicalc.architecture\n"
+        "import sys, mobicalc.count.network, mobicalc.count.sweep, mobicalc.model.tables\n"
         "print(sorted(m for m in ('click', 'rich', 'tensorflow', 'keras') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -388,7 +390,7 @@ def test_all_three_at_once():
 
 @pytest.mark.parametrize("model", ["v2", "v3-large", "v3-small"])
 def test_depth_multiplier_is_refused_for_bottleneck_tables(model):
-    from mobicalc.network import NetworkError
+    from mobicalc.errors import NetworkError
 
     with pytest.raises(NetworkError, match="has bottleneck rows"):
         network_cost(model, Settings(depth_multiplier=2))

@@ -5,9 +5,10 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mobicalc.engine import compare_layer, network_cost
-from mobicalc.network import Settings
-from mobicalc.rounding import make_divisible
+from mobicalc.count.layer import compare_layer
+from mobicalc.count.network import network_cost
+from mobicalc.count.settings import Settings
+from mobicalc.model.rounding import make_divisible
 
 MODELS = st.sampled_from(["v1", "v2"])
 ALPHAS = st.integers(5, 40).map(lambda twentieths: Fraction(twentieths, 20))  # 0.25 ... 2.0

@@ -4,11 +4,12 @@ from fractions import Fraction
 
 import pytest
 
-from mobicalc.architecture import BUILTIN
-from mobicalc.engine import network_cost
-from mobicalc.kinds import ACTIVATIONS, KINDS, Elementwise, Spatial, Standard
-from mobicalc.network import Layer, Settings, Shape
-from mobicalc.views import LAYER_COLUMNS
+from mobicalc.count.network import network_cost
+from mobicalc.count.settings import Settings
+from mobicalc.model.architecture import BUILTIN
+from mobicalc.model.kinds import ACTIVATIONS, KINDS, Counterpart, Elementwise, Spatial
+from mobicalc.model.layers import Layer, Shape
+from mobicalc.views.table import LAYER_COLUMNS
 
 
 class RecordingLayers:
@@ -34,7 +35,7 @@ def test_every_kind_declares_formula_counterpart_columns_and_builder(name):
     assert kind.name == name
     macs, weights = kind.formula(3, 4, 16)
     assert isinstance(macs, int) and isinstance(weights, int)
-    assert isinstance(kind.standard, Standard)
+    assert isinstance(kind.counterpart, Counterpart)
     assert isinstance(kind.profiler, Elementwise)  # its FLOPs under --convention tf-profiler
     assert isinstance(kind.spatial, Spatial)
     assert kind.columns <= {column.key for column in LAYER_COLUMNS}

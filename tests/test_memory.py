@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from mobicalc import cost
 from mobicalc.cli import ByteSize, main
-from mobicalc.engine import check_budgets
-from mobicalc.memory import DTYPES, largest_tensors, memory, step_name, streamed_steps
+from mobicalc.count.budgets import check_budgets
+from mobicalc.count.memory import largest_tensors, memory, step_name, streamed_steps
+from mobicalc.count.settings import DTYPES
 
 
 def run(*args: str, code: int = 0):

@@ -4,9 +4,11 @@ from fractions import Fraction
 
 import pytest
 
-from mobicalc.architecture import load
-from mobicalc.engine import network_cost
-from mobicalc.network import NetworkError, Settings, output_size
+from mobicalc.count.network import network_cost
+from mobicalc.count.settings import Settings
+from mobicalc.errors import NetworkError
+from mobicalc.model.layers import output_size
+from mobicalc.model.tables import load
 
 
 def build_layers(architecture, settings=None):
@@ -123,7 +125,8 @@ def test_a_narrow_width_can_add_a_residual():
 
 
 def test_spatial_sizes_are_per_axis():
-    from mobicalc.network import Size, skeleton, spatial_sizes
+    from mobicalc.model.layers import Size
+    from mobicalc.model.placing import skeleton, spatial_sizes
 
     table = load("v1")
     steps = skeleton(table, include_top=False)

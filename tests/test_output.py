@@ -16,7 +16,7 @@ import termios
 
 import pytest
 
-from mobicalc.exits import Exit
+from mobicalc.cli.exits import Exit
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 COMMANDS = [

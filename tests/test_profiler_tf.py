@@ -9,9 +9,9 @@ from click.testing import CliRunner
 pytest.importorskip("tensorflow")
 
 from mobicalc.cli import main
-from mobicalc.crosscheck import verify_network
-from mobicalc.engine import network_cost
-from mobicalc.network import Settings
+from mobicalc.count.network import network_cost
+from mobicalc.count.settings import Settings
+from mobicalc.tf.verify import verify_network
 
 CONFIGS = [
     ("v1", "1", 224, None),  # docs/counting.md worked example: 1,147,687,920
@@ -49,7 +49,7 @@ V3_CONFIGS = [
 @pytest.mark.parametrize(("model", "alpha", "resolution", "classes", "minimalistic"), V3_CONFIGS)
 def test_v3_profiler_total_equals_the_analytic_flops(model, alpha, resolution, classes, minimalistic):
     """keras.applications' MobileNetV3 starts with Rescaling (include_preprocessing): 2 FLOPs per input value."""
-    from mobicalc.architecture import load
+    from mobicalc.model.tables import load
 
     settings = Settings(
         alpha=Fraction(alpha), resolution=resolution, classes=classes, convention="tf-profiler"

@@ -7,9 +7,12 @@ from fractions import Fraction
 
 import pytest
 
-from mobicalc.formats import exact_decimal, grouped, human, percent
-from mobicalc.render import Target, render_csv, render_json, render_markdown, render_rich, render_text
-from mobicalc.views import Column, Style, View
+from mobicalc.numbers import exact_decimal, grouped, human, percent
+from mobicalc.render.machine import render_csv, render_json
+from mobicalc.render.target import Target
+from mobicalc.render.terminal import render_rich
+from mobicalc.render.text import render_markdown, render_text
+from mobicalc.views.model import Column, Style, View
 
 
 @pytest.mark.parametrize(

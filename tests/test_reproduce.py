@@ -8,8 +8,8 @@ from fractions import Fraction
 
 from click.testing import CliRunner
 
-from mobicalc import figures
 from mobicalc.cli import main
+from mobicalc.count import figures
 
 
 def run(*args: str, code: int = 0):

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from mobicalc.rounding import make_divisible, scale_channels
+from mobicalc.model.rounding import make_divisible, scale_channels
 
 
 @pytest.mark.parametrize(

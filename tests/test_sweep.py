@@ -19,11 +19,13 @@ from test_output import ANSI, environment, on_terminal
 
 import mobicalc
 from mobicalc.cli import main
-from mobicalc.conventions import CONVENTIONS, describe
-from mobicalc.costs import Cost
-from mobicalc.design import ACCURACY_FILE, MAX_CONFIGURATIONS, RangeError, frontier, short_ranges, values
-from mobicalc.exits import Exit
-from mobicalc.formats import human
+from mobicalc.cli.exits import Exit
+from mobicalc.count.accuracy import ACCURACY_FILE
+from mobicalc.count.conventions import CONVENTIONS, describe
+from mobicalc.count.costs import Cost
+from mobicalc.count.frontier import frontier
+from mobicalc.count.ranges import MAX_CONFIGURATIONS, RangeError, short_ranges, values
+from mobicalc.numbers import human
 
 NET = (
     'layers = [{ operator = "conv", c = 24, s = 2 }, { operator = "bottleneck", t = 4, c = 24, n = 2, s = 2 },'

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 import mobicalc
-from mobicalc.architecture import ArchitectureError, load, parse
-from mobicalc.engine import network_cost
-from mobicalc.kinds import KINDS
-from mobicalc.network import Settings
+from mobicalc.count.network import network_cost
+from mobicalc.count.settings import Settings
+from mobicalc.model.architecture import ArchitectureError
+from mobicalc.model.kinds import KINDS
+from mobicalc.model.tables import load, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 

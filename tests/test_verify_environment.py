@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mobicalc.exits import Exit
+from mobicalc.cli.exits import Exit
 
 INSTALL = "pip install 'mobicalc[tf]' (or pip install -e '.[tf]' from a checkout)"
 
@@ -140,9 +140,9 @@ def test_too_large_for_tensorflow_is_refused_before_importing_it(tmp_path, optio
 
 
 def test_the_limits_leave_the_published_models_alone():
-    from mobicalc.crosscheck import check_buildable
-    from mobicalc.engine import network_cost
-    from mobicalc.network import Settings
+    from mobicalc.count.network import network_cost
+    from mobicalc.count.settings import Settings
+    from mobicalc.tf.runtime import check_buildable
 
     for model in ("v1", "v2"):
         check_buildable(network_cost(model))
@@ -151,13 +151,13 @@ def test_the_limits_leave_the_published_models_alone():
 
 SLOW_TABLE = """
 import sys, time
-import mobicalc.cli
+import mobicalc.cli.network, mobicalc.cli.verify
 
 def slow(**options):
     print("ready", flush=True)
     time.sleep(60)
 
-mobicalc.cli.build_network = slow
+mobicalc.cli.network.network_of = mobicalc.cli.verify.network_of = slow
 sys.argv = ["mobicalc", *{args!r}]
 import runpy
 runpy.run_module("mobicalc", run_name="__main__")  # as python -m mobicalc
@@ -187,11 +187,12 @@ def test_an_interrupt_in_process_exits_130_and_leaves_sigint_alone(monkeypatch):
     from click.testing import CliRunner
 
     import mobicalc.cli
+    import mobicalc.cli.network
 
     def interrupt(**options):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(mobicalc.cli, "build_network", interrupt)
+    monkeypatch.setattr(mobicalc.cli.network, "network_of", interrupt)
     result = CliRunner().invoke(mobicalc.cli.main, ["table", "v1"])
     assert result.exit_code == Exit.INTERRUPTED
     assert result.output == "interrupted\n"

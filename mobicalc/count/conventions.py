@@ -14,26 +14,39 @@ batch-norm, which any kind may have, are counted here.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mobicalc.kinds import ACTIVATIONS, KINDS
+from mobicalc.errors import NetworkError
+from mobicalc.model.kinds import ACTIVATIONS, KINDS
+from mobicalc.model.layers import Layer
+from mobicalc.model.rounding import Count
 
-if TYPE_CHECKING:
-    from mobicalc.costs import Cost
-    from mobicalc.network import Layer
-    from mobicalc.rounding import Count
+if TYPE_CHECKING:  # costs.py builds on conventions: the type only
+    from mobicalc.count.costs import Cost
 
 BATCH_NORM_PARAMS = ("4", "3", "2", "0", "folded")
 
-FLOPS: Mapping[str, tuple[str, str]] = {
-    "2x-macs": ("2 x MACs", "FLOPs are 2 x MACs"),
-    "profiler": (
+
+class Flops(NamedTuple):
+    """A value of the ``flops`` switch."""
+
+    label: str
+    """Short, for FLOPs headers and notes."""
+    meaning: str
+    elementwise: bool
+    """Whether FLOPs count elementwise ops beside 2 x MACs (``elementwise_terms``)."""
+
+
+FLOPS: Mapping[str, Flops] = {
+    "2x-macs": Flops("2 x MACs", "FLOPs are 2 x MACs", elementwise=False),
+    "profiler": Flops(
         "2 x MACs + elementwise",
         "2 x MACs plus every elementwise op tf.compat.v1.profiler's float_operation() registers "
         "(batch-norm, bias adds, pooling, residual adds, softmax, input rescaling)",
+        elementwise=True,
     ),
 }
-"""Each value of the ``flops`` switch: the short label FLOPs headers and notes carry, and what it means."""
+"""Each value of the ``flops`` switch."""
 
 SWITCHES: Mapping[str, str] = {
     "classes_offset": "extra classifier outputs beyond the classes: 1 is slim's background class "
@@ -43,7 +56,7 @@ SWITCHES: Mapping[str, str] = {
     "bias of one per channel instead",
     "count_bias": "whether biases count as parameters (false: kernel weights only, as the papers' tables)",
     "min_depth": "the fewest channels a width-scaled layer keeps (slim's min_depth; 0: no floor)",
-    "flops": "; ".join(f"{value}: {meaning}" for value, (_, meaning) in FLOPS.items()),
+    "flops": "; ".join(f"{value}: {flops.meaning}" for value, flops in FLOPS.items()),
 }
 """What each switch does: the one copy, for --help, JSON and docs/counting.md."""
 
@@ -66,12 +79,21 @@ class Convention:
     @property
     def flops_label(self) -> str:
         """What FLOPs are under this convention, short: "2 x MACs", "2 x MACs + elementwise"."""
-        return FLOPS[self.flops][0]
+        return FLOPS[self.flops].label
 
     @property
     def flops_meaning(self) -> str:
         """What FLOPs are under this convention, in a sentence (JSON 'conventions')."""
-        return FLOPS[self.flops][1]
+        return FLOPS[self.flops].meaning
+
+    @property
+    def counts_elementwise(self) -> bool:
+        """Whether FLOPs count elementwise ops beside 2 x MACs (``elementwise_flops``)."""
+        return FLOPS[self.flops].elementwise
+
+    def classifier_outputs(self, classes: int) -> int:
+        """A classifier's outputs for ``classes`` classes (slim's background class: one more)."""
+        return classes + self.classes_offset
 
     @property
     def keeps_parameters(self) -> bool:
@@ -137,15 +159,18 @@ CONVENTIONS: Mapping[str, Convention] = {
 """Every convention by name; ``keras`` first (the default)."""
 
 DEFAULT = "keras"
-DEFAULT_FLOPS = "2x-macs"
-"""FLOPs as every count mobicalc printed before conventions counted them: 2 x MACs."""
+KERAS = CONVENTIONS[DEFAULT]
+"""The default convention: every count mobicalc printed before conventions existed."""
 
 
 def get(name: str) -> Convention:
+    """The convention of that name; a NetworkError naming the others when there is none."""
     try:
         return CONVENTIONS[name]
-    except KeyError:
-        raise ValueError(f"unknown convention {name!r}; expected one of: {', '.join(CONVENTIONS)}") from None
+    except (KeyError, TypeError):
+        raise NetworkError(
+            f"unknown convention {name!r}; expected one of: {', '.join(CONVENTIONS)}"
+        ) from None
 
 
 def describe(convention: Convention) -> dict[str, Any]:
@@ -175,8 +200,8 @@ BIAS_PER_ELEMENT = 1
 
 
 def elementwise_terms(
-    kind: str, activation: str | None, bias: bool, batch_norm: bool, inputs: "Count", outputs: "Count"
-) -> tuple["Count", "Count", "Count"]:
+    kind: str, activation: str | None, bias: bool, batch_norm: bool, inputs: Count, outputs: Count
+) -> tuple[Count, Count, Count]:
     """A layer's profiler FLOPs beyond 2 x MACs as (per input pixel, per output pixel, per layer):
     its kind, bias, batch-norm and activation, for ``inputs`` channels in and ``outputs`` out."""
     own = KINDS[kind].profiler
@@ -192,7 +217,7 @@ def elementwise_terms(
     )
 
 
-def elementwise_flops(layer: "Layer") -> "Count":
+def elementwise_flops(layer: Layer) -> Count:
     """The profiler's FLOPs of ``layer`` beyond 2 x MACs: its kind, bias, batch-norm and activation."""
     try:
         per_input, per_output, constant = elementwise_terms(

@@ -1,40 +1,35 @@
 """The TensorFlow cross-checker: real tf.keras models, counted by TensorFlow itself.
 
-The only module that imports TensorFlow, and only inside its functions, so
-``import mobicalc.crosscheck`` stays cheap. Every TensorFlow figure here comes
-from TensorFlow (``count_params()``, the traced graph's per-op statistics,
-tensor shapes), never from the engine, so agreement means something.
+TensorFlow is imported only inside its functions, so ``import mobicalc.tf.verify``
+stays cheap. Every TensorFlow figure here comes from TensorFlow
+(``count_params()``, the traced graph's per-op statistics, tensor shapes),
+never from the engine, so agreement means something.
 """
 
 import math
-import os
 import re
-import sys
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from mobicalc.engine import LayerRecord, NetworkCost
-from mobicalc.formats import grouped
-from mobicalc.kinds import ACTIVATIONS, KINDS
-from mobicalc.memory import elements
-from mobicalc.network import Layer
-from mobicalc.rounding import Count, significant
+from mobicalc.count.memory import elements
+from mobicalc.count.network import LayerRecord, NetworkCost
+from mobicalc.model.kinds import KINDS
+from mobicalc.model.rounding import Count
+from mobicalc.tf.build import build_model, reference_model
+from mobicalc.tf.runtime import TensorFlowCannotBuild, check_buildable, import_tensorflow, quiet_stderr
 
-# Ops whose cost TensorFlow registers as a "flops" statistic (2 x MACs).
 MAC_OPS = ("Conv2D", "DepthwiseConv2dNative", "MatMul")
 KERAS_CLASSES = {
-    keras_class: tuple(kind.name for kind in KINDS.values() if kind.keras_class == keras_class)
-    + (("dense",) if keras_class == "Conv2D" else ())  # keras.applications' classifiers may be 1x1 Conv2Ds
+    keras_class: tuple(
+        kind.name for kind in KINDS.values() if keras_class in (kind.keras_class, *kind.also_keras)
+    )
     for keras_class in dict.fromkeys(kind.keras_class for kind in KINDS.values())
 }
 """Every Keras layer class an engine layer can be, with the engine kinds it can stand for (from kinds.py)."""
 KERAS_KINDS = {
     keras_class: kinds
     for keras_class, kinds in KERAS_CLASSES.items()
-    if any(KINDS[kind].formula(1, 1, 1)[1] for kind in kinds)
+    if any(KINDS[kind].has_weights for kind in kinds)
 }
 """The Keras layers that carry weights (and MAC ops), and the engine kinds each can stand for."""
 
@@ -44,129 +39,6 @@ def auto_name(keras_class: str) -> re.Pattern[str]:
     (as keras' ``to_snake_case``), with a suffix such as ``_1`` when one was named so before."""
     snake = re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", keras_class)).lower()
     return re.compile(rf"{re.escape(snake)}(_\d+)?")
-
-
-REFERENCE = {
-    "v1": "MobileNet",
-    "v2": "MobileNetV2",
-    "v3-large": "MobileNetV3Large",
-    "v3-small": "MobileNetV3Small",
-}
-VARIANTS = {"minimalistic": {"minimalistic": True}}
-"""The arguments keras.applications' constructors take for each variant of a built-in table."""
-KERAS_MIN_RESOLUTION = 32  # keras.applications refuses smaller inputs
-
-
-INSTALL = "pip install 'mobicalc[tf]' (or pip install -e '.[tf]' from a checkout)"
-
-# What verify lets TensorFlow build; the engine's own counts have no limit.
-MAX_WEIGHTS = 2**28
-"""Params (1 GiB at float32). Keras allocates and initialises every weight of both
-models it builds; measured, a build peaks at about 3x the weights' bytes plus 0.6 GB."""
-MAX_STATISTIC = 2**62
-"""TensorFlow counts flops in int64; verify keeps its totals below half of 2**63."""
-ELEMENTWISE_PER_ELEMENT = 8
-"""A bound on the profiler's elementwise flops per activation element (measured: about 2)."""
-
-
-class TensorFlowMissing(RuntimeError):
-    """TensorFlow or Keras is missing or fails to import; the message says how to install it."""
-
-
-class TensorFlowCannotBuild(ValueError):
-    """A model beyond what verify lets TensorFlow build or count; the message names the limit."""
-
-
-def _short(error: BaseException) -> str:
-    """An exception in one short line: its type and the first line of its message."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _number(value: Count) -> str:
-    """A count in a message: grouped digits, or scientific notation when it would run long."""
-    return grouped(value) if value < 10**16 else f"{significant(value, 4):.3E}"
-
-
-def check_buildable(network: NetworkCost) -> None:
-    """Refuse, before importing TensorFlow, a model TensorFlow cannot build or count.
-
-    Activations are never allocated (verify only traces the graph), so their size
-    matters only through TensorFlow's int64 statistics; weights are allocated.
-    """
-    params = sum(record.cost.params for record in network.records)
-    if params > MAX_WEIGHTS:
-        raise TensorFlowCannotBuild(
-            f"TensorFlow cannot build this model for verify: its weights would hold {_number(params)} "
-            f"params, over verify's limit of {_number(MAX_WEIGHTS)} (1 GiB at float32; "
-            "building takes about 3 times that in memory)"
-        )
-    macs = sum(record.cost.macs for record in network.records)
-    first = network.records[0].layer.input
-    elements = first.height * first.width * first.channels + sum(
-        output.height * output.width * output.channels
-        for output in (record.layer.output for record in network.records)
-    )
-    statistic = 2 * macs + ELEMENTWISE_PER_ELEMENT * elements
-    if statistic > MAX_STATISTIC:
-        raise TensorFlowCannotBuild(
-            f"TensorFlow cannot count this model: its flops statistics (2 x MACs plus elementwise ops) "
-            f"would reach {_number(statistic)}, over verify's limit of 2**62 (TensorFlow counts them "
-            "in int64)"
-        )
-
-
-@contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence what TensorFlow writes to file descriptor 2 (CUDA probes, absl logs, warnings).
-
-    Python exceptions still show: they are printed after the descriptor is restored.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-def import_tensorflow() -> Any:
-    """Import TensorFlow and Keras quietly, on the CPU; TensorFlowMissing if either fails.
-
-    Any exception counts, not only ImportError: a broken install raises all sorts
-    (a RuntimeError from the runtime, an AttributeError from mismatched versions).
-    """
-    if sys.modules.get("tensorflow") is not None and sys.modules.get("keras") is not None:
-        return sys.modules["tensorflow"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
-    os.environ["KERAS_BACKEND"] = "tensorflow"  # verify traces TensorFlow graphs, whatever the user's default
-    package = "TensorFlow"
-    try:
-        with _quiet_stderr():
-            import tensorflow as tf
-
-            tf.config.list_physical_devices("CPU")  # initialises the runtime, whose logs we silence
-            package = "Keras"
-            import keras
-
-            if keras.backend.backend() != "tensorflow":
-                raise RuntimeError(f"Keras was imported with the {keras.backend.backend()} backend")
-    except Exception as error:
-        missing = isinstance(error, ModuleNotFoundError) and error.name in ("tensorflow", "keras")
-        raise TensorFlowMissing(
-            f"verify needs {package}, which {'is not installed' if missing else 'fails to import'} "
-            f"({_short(error)}): {INSTALL}"
-        ) from None
-    tf.get_logger().setLevel("ERROR")
-    return tf
 
 
 @dataclass(frozen=True)
@@ -230,85 +102,6 @@ class Verification:
     @property
     def skipped(self) -> tuple[ModelCheck, ...]:
         return tuple(check for check in self.checks if check.skipped is not None)
-
-
-def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
-    """A tf.keras model of the engine's layers: the one builder for every table.
-
-    Keras layers take the engine's names (batch-norm ``NAME_bn``, activation
-    ``NAME_act``, explicit padding ``NAME_pad``), so the two map one to one. A
-    helper layer whose name a table gave to a layer of its own gets a ``_2``.
-    """
-    import_tensorflow()
-    import keras
-
-    first = layers[0].input
-    inputs = keras.Input((first.height, first.width, first.channels), batch_size=1, name="input")
-    outputs = {"input": inputs}
-    taken = {"input", *(layer.name for layer in layers)}
-
-    def helper(layer: Layer, suffix: str) -> str:
-        """The name of a layer that only accompanies ``layer``: NAME_suffix, unless a table took it."""
-        name = base = f"{layer.name}_{suffix}"
-        number = 1
-        while name in taken:
-            number += 1
-            name = f"{base}_{number}"
-        taken.add(name)
-        return name
-
-    x = inputs
-    for layer in layers:
-        if not isinstance(layer.output.channels, int):
-            raise ValueError(
-                f"layer {layer.name} has {layer.output.channels} channels: no real model has that"
-            )
-        if isinstance(layer.padding, tuple):
-            x = keras.layers.ZeroPadding2D((layer.padding, layer.padding), name=helper(layer, "pad"))(x)
-            layer = layer._replace(padding="valid")
-        arguments = [outputs[layer.shortcut], x] if layer.shortcut is not None else x
-        x = KINDS[layer.kind].build(keras.layers, layer, arguments)
-        if layer.batch_norm:
-            x = keras.layers.BatchNormalization(name=helper(layer, "bn"))(x)
-        if layer.activation is not None:
-            x = ACTIVATIONS[layer.activation].build(keras.layers, helper(layer, "act"))(x)
-        outputs[layer.name] = x
-    return keras.Model(inputs, x, name=name)
-
-
-def reference_model(network: NetworkCost) -> tuple[Any | None, str]:
-    """keras.applications' own model for a built-in table, or None and why not.
-
-    The reason reads after "keras.applications", e.g. "keras.applications skipped: needs ...".
-    """
-    table = network.architecture.path
-    if table not in REFERENCE:
-        return None, "has no model for a user table"
-    if network.settings.rounding != "keras":
-        return None, f"rounds channels its own way: use --rounding keras, not {network.settings.rounding}"
-    if min(network.height, network.width) < KERAS_MIN_RESOLUTION:
-        square = network.height == network.width
-        return None, f"needs a resolution of at least {KERAS_MIN_RESOLUTION}" + (
-            "" if square else f" on each side, not {network.height}x{network.width}"
-        )
-    import_tensorflow()
-    import keras
-
-    constructor = getattr(keras.applications, REFERENCE[table])
-    variant = network.architecture.variant
-    extra: dict[str, Any] = dict(VARIANTS[variant]) if variant is not None else {}
-    if network.depth_multiplier != 1:  # only tables without bottlenecks take one: MobileNet
-        extra["depth_multiplier"] = network.depth_multiplier
-    model = constructor(
-        input_shape=(network.height, network.width, network.input_channels),
-        alpha=float(network.settings.alpha),
-        include_top=network.settings.include_top,
-        weights=None,
-        classes=network.classes or 1000,
-        **extra,
-    )
-    arguments = ", ".join(f"{name}={value!r}" for name, value in extra.items())
-    return model, f"keras.applications.{REFERENCE[table]}" + (f"({arguments})" if arguments else "")
 
 
 def _graph(model: Any) -> Any:
@@ -494,8 +287,8 @@ def verify_network(network: NetworkCost) -> Verification:
     import keras
 
     checks = []
-    flops = network.plan.convention.flops == "profiler"
-    with _quiet_stderr():  # warnings Keras and TensorFlow print while building and tracing
+    flops = network.convention.counts_elementwise
+    with quiet_stderr():  # warnings Keras and TensorFlow print while building and tracing
         own = build_model(tuple(record.layer for record in network.records), name="mobicalc")
         by_name = {layer.name: layer for layer in own.layers}
         matched = {record.layer.name: by_name[record.layer.name] for record in network.records}
@@ -532,7 +325,7 @@ def tensorflow_totals(network: NetworkCost) -> tuple[int, int]:
     import_tensorflow()
     import keras
 
-    with _quiet_stderr():
+    with quiet_stderr():
         model, reason = reference_model(network)
         if model is None:
             raise ValueError(f"keras.applications {reason}")

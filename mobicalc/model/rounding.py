@@ -10,7 +10,6 @@ lose channels (or overflow); there the same rules are applied exactly instead.
 """
 
 from collections.abc import Callable
-from decimal import Decimal, localcontext
 from fractions import Fraction
 
 Count = int | Fraction
@@ -24,13 +23,6 @@ def exact_count(value: Fraction) -> Count:
 
 FLOAT_EXACT = 2**53
 """Below this a float holds every whole number, so Keras' float arithmetic can be followed."""
-
-
-def significant(value: Count, digits: int = 6) -> Decimal:
-    """``value`` to ``digits`` significant digits, for reading: unlike float(), it never overflows."""
-    value = Fraction(value)
-    with localcontext(prec=digits):
-        return Decimal(value.numerator) / Decimal(value.denominator)
 
 
 def make_divisible(value: float | Count, divisor: int = 8) -> int:

@@ -7,9 +7,9 @@ Parameters are every weight Keras counts: kernels, biases and batch-norm
 import operator
 from typing import NamedTuple
 
-from mobicalc.kinds import KINDS
-from mobicalc.network import Layer
-from mobicalc.rounding import Count
+from mobicalc.model.kinds import KINDS
+from mobicalc.model.layers import Layer
+from mobicalc.model.rounding import Count
 
 
 class Cost(NamedTuple):

@@ -7,12 +7,14 @@ activations and weights alike take that many bytes per element.
 A tensor is one layer's output (batch-norm and activations run in place inside
 the layer that owns them, and zero-padding is part of the convolution that
 follows it, so neither has a tensor of its own); the input image is the first
-layer's input. Two models of execution:
+layer's input. Which layers read a tensor comes from the records' ``reads``
+(the graph's edges): a tensor is live from the layer that writes it until the
+last layer that reads it has run. Two models of execution:
 
 ``sequential``
-    Layers run one at a time, in table order. While a layer runs, memory holds
-    its input tensor(s), its output tensor, and every earlier tensor that a
-    later layer still needs (a residual block's input, until its add). A
+    Layers run one at a time, in the records' order. While a layer runs, memory
+    holds its input tensor(s), its output tensor, and every earlier tensor that
+    a later layer still needs (a residual block's input, until its add). A
     residual add holds its two inputs and its output. A layer's working set is
     the sum of those; the peak is the largest working set, at ``peak_layer``.
 
@@ -21,10 +23,10 @@ layer's input. Two models of execution:
     ``F(x) = [A o N o B] x`` the expanded tensors are computed a slice of
     channels at a time and never held whole. Here a streamed block is a
     depthwise layer with the pointwise layer that completes it, plus the 1x1
-    expansion right before it (a pointwise layer of no pair of its own) and the
-    residual add right after it (whose shortcut is the block's input), when no
-    other layer needs the tensors inside. Such a block holds only its input and
-    its output (the add is accumulated into the output); the paper's
+    expansion right before it (a 1x1 convolution completing no pair) and the
+    residual add right after it (adding the block's input), when no other layer
+    needs the tensors inside (kinds declare these parts: ``Kind.streaming``).
+    Such a block holds only its input and its output (the add is accumulated into the output); the paper's
     constant-size buffer for one slice, O(max(s^2, s'^2)), is left out, as the
     paper leaves it out. Every other layer runs as in ``sequential``.
 
@@ -32,31 +34,29 @@ layer's input. Two models of execution:
 network built as torchvision builds it (a convolution, its batch-norm and its
 activation as separate modules): torchinfo sums the output bytes of every
 layer module that has parameters (each convolution and each batch-norm, the
-classifier; not activations, pooling or functional adds), times 2 "for
-gradients". See docs/memory.md.
+classifier; not activations, pooling, rescaling or functional adds and
+multiplies), times 2 "for gradients". See docs/memory.md.
 """
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-from mobicalc.rounding import Count
-
-if TYPE_CHECKING:  # the layers are read, never built, here: network.py imports DTYPES from this module
-    from mobicalc.network import Layer, Shape
-
-DTYPES = {"float32": 4, "float16": 2, "int8": 1}
-"""Bytes per element of each dtype ``--dtype`` takes, for activations and weights."""
+from mobicalc.count.settings import bytes_per_value
+from mobicalc.model.kinds import KINDS, Counterpart, Streaming
+from mobicalc.model.layers import IMAGE as IMAGE_NAME
+from mobicalc.model.layers import Layer, Shape
+from mobicalc.model.rounding import Count
 
 IMAGE = -1
 """The tensor id of the network's input image; every other tensor is its layer's index."""
 
 
-def elements(shape: "Shape") -> Count:
+def elements(shape: Shape) -> Count:
     """The number of values in a tensor of ``shape`` (batch 1)."""
     return shape.height * shape.width * shape.channels
 
 
-class Step(NamedTuple):
+class Stage(NamedTuple):
     """One unit of execution: the layers it runs, the tensors it reads, the tensor it writes."""
 
     layers: tuple[int, ...]
@@ -64,65 +64,73 @@ class Step(NamedTuple):
     output: int
 
 
-def _producers(layers: Sequence["Layer"]) -> tuple[dict[str, int], list[tuple[int, ...]]]:
-    """Each layer's input tensors (ids), following the chain and the adds' shortcuts."""
-    latest: dict[str, int] = {"input": IMAGE}
-    inputs: list[tuple[int, ...]] = []
+def _inputs(layers: Sequence[Layer]) -> list[tuple[int, ...]]:
+    """Each layer's input tensors (ids): the layers its ``reads`` name, in the order they run."""
+    position = {IMAGE_NAME: IMAGE}
+    inputs = []
     for index, layer in enumerate(layers):
-        previous = index - 1 if index else IMAGE
-        if layer.shortcut is not None:
-            inputs.append((latest[layer.shortcut], previous))
-        else:
-            inputs.append((previous,))
-        latest[layer.name] = index
-    return latest, inputs
+        inputs.append(tuple(position[name] for name in layer.reads))
+        position[layer.name] = index
+    return inputs
 
 
-def sequential_steps(layers: Sequence["Layer"]) -> tuple[Step, ...]:
-    """Every layer its own step."""
-    _, inputs = _producers(layers)
-    return tuple(Step((index,), inputs[index], index) for index in range(len(layers)))
+def sequential_steps(layers: Sequence[Layer]) -> tuple[Stage, ...]:
+    """Every layer its own stage."""
+    inputs = _inputs(layers)
+    return tuple(Stage((index,), inputs[index], index) for index in range(len(layers)))
 
 
-def streamed_steps(layers: Sequence["Layer"]) -> tuple[Step, ...]:
-    """Bottlenecks (expansion, depthwise, projection, add) as one step each; the rest as layers."""
-    _, inputs = _producers(layers)
+def _streaming(layer: Layer) -> Streaming:
+    return KINDS[layer.kind].streaming
+
+
+def streamed_steps(layers: Sequence[Layer]) -> tuple[Stage, ...]:
+    """Bottlenecks (expansion, depthwise, projection, add) as one stage each; the rest as layers."""
+    inputs = _inputs(layers)
     readers: dict[int, set[int]] = {}
     for reader, tensors in enumerate(inputs):
         for tensor in tensors:
             readers.setdefault(tensor, set()).add(reader)
-    steps: list[Step] = []
+    steps: list[Stage] = []
     index, count = 0, len(layers)
 
     def pair_at(i: int) -> bool:
         """A depthwise layer at ``i`` completed by the pointwise layer after it."""
-        return i + 1 < count and layers[i].kind == "depthwise" and layers[i + 1].pair == layers[i].name
+        return (
+            i + 1 < count
+            and KINDS[layers[i].kind].counterpart is Counterpart.PAIR
+            and layers[i + 1].pair == layers[i].name
+        )
 
     while index < count:
         layer = layers[index]
-        if layer.kind == "pointwise" and layer.pair is None and pair_at(index + 1):
+        if _streaming(layer) is Streaming.EXPANSION and layer.pair is None and pair_at(index + 1):
             block = [index, index + 1, index + 2]
         elif pair_at(index):
             block = [index, index + 1]
         else:
-            steps.append(Step((index,), inputs[index], index))
+            steps.append(Stage((index,), inputs[index], index))
             index += 1
             continue
         source = inputs[block[0]][0]
         after = block[-1] + 1
-        if after < count and layers[after].kind == "add" and inputs[after] == (source, block[-1]):
+        if (
+            after < count
+            and _streaming(layers[after]) is Streaming.RESIDUAL
+            and inputs[after] == (source, block[-1])
+        ):
             block.append(after)
         inner = block[:-1]
         # A tensor inside the block read from outside it must be materialised: no streaming then.
         if any(readers.get(tensor, set()) - set(block) for tensor in inner):
-            steps += [Step((i,), inputs[i], i) for i in block]
+            steps += [Stage((i,), inputs[i], i) for i in block]
         else:
-            steps.append(Step(tuple(block), (source,), block[-1]))
+            steps.append(Stage(tuple(block), (source,), block[-1]))
         index = block[-1] + 1
     return tuple(steps)
 
 
-def working_sets(steps: Sequence[Step], sizes: Sequence[Count], image: Count) -> list[Count]:
+def working_sets(steps: Sequence[Stage], sizes: Sequence[Count], image: Count) -> list[Count]:
     """Elements held while each step runs: its inputs, its output, and the tensors still needed later."""
     last_use: dict[int, int] = {}
     for position, step in enumerate(steps):
@@ -142,7 +150,7 @@ def working_sets(steps: Sequence[Step], sizes: Sequence[Count], image: Count) ->
     return result
 
 
-def step_name(step: Step, layers: Sequence["Layer"]) -> str:
+def step_name(step: Stage, layers: Sequence[Layer]) -> str:
     """A step as a person names it: its layer, or its first and last layers (``a..b``)."""
     first, last = layers[step.layers[0]].name, layers[step.layers[-1]].name
     return first if len(step.layers) == 1 else f"{first}..{last}"
@@ -178,22 +186,19 @@ def _peak(sets: Sequence[Count]) -> int:
     return max(range(len(sets)), key=lambda position: (sets[position], -position))
 
 
-def torchinfo_elements(layer: "Layer") -> Count:
+def torchinfo_elements(layer: Layer) -> Count:
     """What torchinfo's forward/backward figure counts for a layer, in elements (before x 2).
 
     Modules with parameters only: the layer's own output if it has weights, and
     its batch-norm's output again (a module of its own in torchvision).
     """
-    if layer.kind in ("pool", "add"):
-        return 0
-    return elements(layer.output) * (2 if layer.batch_norm else 1)
+    modules = KINDS[layer.kind].has_weights + layer.batch_norm
+    return elements(layer.output) * modules
 
 
-def memory(layers: Sequence["Layer"], params: Count, dtype: str = "float32") -> Memory:
+def memory(layers: Sequence[Layer], params: Count, dtype: str = "float32") -> Memory:
     """The memory figures of placed ``layers`` (as ``NetworkCost.layers``) with ``params`` weights."""
-    if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r}; expected one of: {', '.join(DTYPES)}")
-    size = DTYPES[dtype]
+    size = bytes_per_value(dtype)
     outputs = tuple(elements(layer.output) for layer in layers)
     image = elements(layers[0].input)
     sequential = working_sets(sequential_steps(layers), outputs, image)
@@ -225,7 +230,7 @@ class Materialised(NamedTuple):
     elements: Count
 
 
-def largest_tensors(layers: Sequence["Layer"], streamed: bool = True, skip: int = 0) -> list[Materialised]:
+def largest_tensors(layers: Sequence[Layer], streamed: bool = True, skip: int = 0) -> list[Materialised]:
     """Per output size, largest first size first: the largest tensor that is ever held whole.
 
     ``streamed``: a bottleneck's inner tensors are never held (``streamed_steps``);

@@ -2,10 +2,11 @@
 
 Each kind says what one output pixel of it costs, what standard convolution it
 stands for, how its output size follows from its input, which layer columns it
-fills, and which Keras layer builds it. The network walk, the engine, the views
-and the TensorFlow bridge all read this registry; none of them branches on a
-kind's name. A new kind (squeeze-and-excite's excite and multiply, the input's
-rescale) is one entry here; a new activation (hard-swish) one entry of
+fills, which Keras layer builds it, and what part it can play in a streamed
+bottleneck. The network walk, the engine, memory, the views and the TensorFlow
+bridge all read this registry; none of them branches on a kind's name. A new
+kind (squeeze-and-excite's excite and multiply, the input's rescale) is one
+entry here; a new activation (hard-swish) one entry of
 ``ACTIVATIONS``.
 
 Convention: a MAC is one multiply-accumulate (the papers' "mult-add"); FLOPs
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, NamedTuple
 
-from mobicalc.rounding import Count
+from mobicalc.model.rounding import Count
 
 Formula = Callable[[int, Count, Count], tuple[Count, Count]]
 """(kernel, input channels, output channels) -> (MACs per output pixel, kernel weights)."""
@@ -30,7 +31,7 @@ KerasBuilder = Callable[[Any, Any, Any], Any]
 The Keras module is passed in, so this registry never imports TensorFlow."""
 
 
-class Standard(Enum):
+class Counterpart(Enum):
     """What standard convolution a layer of a kind stands for (the paper's "Conv MobileNet")."""
 
     ITSELF = "itself"
@@ -52,6 +53,18 @@ class Spatial(Enum):
     """As large as its shortcut's output: a 1x1 input scales every pixel of the shortcut's (multiply)."""
 
 
+class Streaming(Enum):
+    """What part a layer of a kind can play in a streamed bottleneck (memory.py; MobileNetV2, Section
+    5.1). A depthwise layer (``Counterpart.PAIR``) with the pointwise layer that completes it is the
+    block's core."""
+
+    NONE = "none"
+    EXPANSION = "expansion"
+    """A 1x1 convolution: it opens the block when it completes no pair and the block's core follows it."""
+    RESIDUAL = "residual"
+    """An add: accumulated into the block's output when it adds the block's input to it."""
+
+
 class Elementwise(NamedTuple):
     """Elementwise FLOPs the TensorFlow profiler registers, beyond 2 x MACs: per element of the
     layer's input and per element of its output (so the engine can cost a layer per pixel)."""
@@ -67,7 +80,7 @@ NO_ELEMENTWISE = Elementwise()
 class Kind:
     name: str
     formula: Formula
-    standard: Standard
+    counterpart: Counterpart
     spatial: Spatial
     columns: frozenset[str]
     """The layer columns this kind fills beyond the ones every layer fills (name, shapes, counts)."""
@@ -78,6 +91,14 @@ class Kind:
     profiler: Elementwise = NO_ELEMENTWISE
     """Its own elementwise FLOPs under the tf-profiler convention (its bias, batch-norm and
     activation are added by ``conventions``)."""
+    streaming: Streaming = Streaming.NONE
+    also_keras: tuple[str, ...] = ()
+    """Other Keras layer classes that compute it in keras.applications' models (verify pairs them too)."""
+
+    @property
+    def has_weights(self) -> bool:
+        """Whether a layer of this kind has weights of its own (kernels; bias and batch-norm aside)."""
+        return bool(self.formula(1, 1, 1)[1])
 
 
 def _conv(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
@@ -122,11 +143,11 @@ def _keras_pool(layers: Any, layer: Any, x: Any) -> Any:
 
 
 def _keras_add(layers: Any, layer: Any, x: Any) -> Any:
-    return layers.Add(name=layer.name)(x)  # x: [shortcut, the block's output]
+    return layers.Add(name=layer.name)(x)  # x: [shortcut, the block's output], as layer.reads
 
 
 def _keras_multiply(layers: Any, layer: Any, x: Any) -> Any:
-    return layers.Multiply(name=layer.name)(x)  # x: [shortcut (the full map), the 1x1 scales]
+    return layers.Multiply(name=layer.name)(x)  # x: [the full map, the 1x1 scales], as layer.reads
 
 
 def _keras_rescale(layers: Any, layer: Any, x: Any) -> Any:
@@ -139,27 +160,30 @@ CONVOLUTION = frozenset({"kernel", "stride"})
 KINDS: Mapping[str, Kind] = {
     kind.name: kind
     for kind in (
-        Kind("conv", _conv, Standard.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv),
-        Kind("depthwise", _depthwise, Standard.PAIR, Spatial.WINDOW, CONVOLUTION, "DepthwiseConv2D",
+        Kind("conv", _conv, Counterpart.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv),
+        Kind("depthwise", _depthwise, Counterpart.PAIR, Spatial.WINDOW, CONVOLUTION, "DepthwiseConv2D",
              _keras_depthwise),
-        Kind("pointwise", _conv, Standard.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv),
-        # A dense layer is a 1x1 convolution on a 1x1 input.
-        Kind("dense", _conv, Standard.ITSELF, Spatial.VECTOR, frozenset(), "Dense", _keras_dense),
+        Kind("pointwise", _conv, Counterpart.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv,
+             streaming=Streaming.EXPANSION),
+        # A dense layer is a 1x1 convolution on a 1x1 input; keras.applications' classifiers may be
+        # 1x1 Conv2Ds.
+        Kind("dense", _conv, Counterpart.ITSELF, Spatial.VECTOR, frozenset(), "Dense", _keras_dense,
+             also_keras=("Conv2D",)),
         # Mean: one FLOP per input element (sum, then divide).
-        Kind("pool", _elementwise, Standard.ITSELF, Spatial.GLOBAL, frozenset({"kernel"}),
+        Kind("pool", _elementwise, Counterpart.ITSELF, Spatial.GLOBAL, frozenset({"kernel"}),
              "GlobalAveragePooling2D", _keras_pool, Elementwise(per_input=1)),
         # AddV2: one per output element.
-        Kind("add", _elementwise, Standard.ITSELF, Spatial.WINDOW, frozenset(), "Add", _keras_add,
-             Elementwise(per_output=1)),
+        Kind("add", _elementwise, Counterpart.ITSELF, Spatial.WINDOW, frozenset(), "Add", _keras_add,
+             Elementwise(per_output=1), streaming=Streaming.RESIDUAL),
         # Squeeze-and-excite (MobileNetV3): after a pool, a 1x1 convolution with bias on the pooled
         # 1x1 map, to fewer channels and back; its MACs are per channel, as its output is one pixel.
-        Kind("excite", _conv, Standard.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv),
+        Kind("excite", _conv, Counterpart.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv),
         # ... and the multiply that scales each channel of the full map by the excite's output (Mul).
-        Kind("multiply", _elementwise, Standard.ITSELF, Spatial.BROADCAST, frozenset(), "Multiply",
+        Kind("multiply", _elementwise, Counterpart.ITSELF, Spatial.BROADCAST, frozenset(), "Multiply",
              _keras_multiply, Elementwise(per_output=1)),
         # Input preprocessing (MobileNetV3's include_preprocessing): x * scale + offset per element,
         # no weights, no MACs; its output is its input's shape (kernel 1, stride 1).
-        Kind("rescale", _elementwise, Standard.ITSELF, Spatial.WINDOW, frozenset(), "Rescaling",
+        Kind("rescale", _elementwise, Counterpart.ITSELF, Spatial.WINDOW, frozenset(), "Rescaling",
              _keras_rescale, Elementwise(per_output=2)),
     )
 }  # fmt: skip

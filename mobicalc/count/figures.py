@@ -27,14 +27,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mobicalc.architecture import load as load_table
-from mobicalc.engine import NetworkCost, compare_layer, network_cost
-from mobicalc.formats import exact_decimal
-from mobicalc.memory import DTYPES, largest_tensors
-from mobicalc.network import Settings
-
-DATA = Path(__file__).parent / "data"
-"""Package data, read from beside this file (importlib.resources would cost start-up time)."""
+from mobicalc.count import conventions
+from mobicalc.count.layer import compare_layer
+from mobicalc.count.memory import largest_tensors
+from mobicalc.count.network import NetworkCost, architecture_of, network_cost
+from mobicalc.count.settings import Settings, bytes_per_value
+from mobicalc.data import DATA
+from mobicalc.numbers import exact_decimal
 
 UNITS = {1: Fraction(1), "K": Fraction(10**3), "M": Fraction(10**6), "%": Fraction(1, 100)}
 REPRODUCED = "reproduced"
@@ -172,12 +171,11 @@ def _network(
     model: str | None, arch: str | None, alpha: str, resolution: int | None, classes: int | None,
     no_top: bool, convention: str, variant: str | None = None,
 ) -> NetworkCost:  # fmt: skip
-    architecture: Any = DATA / f"{arch}.toml" if arch else model or ""  # a figure's own table wins
-    if variant is not None:
-        architecture = load_table(architecture, variant)
+    table = DATA / f"{arch}.toml" if arch else model or ""  # a figure's own table wins
+    architecture = architecture_of(table, variant=variant)
     settings = Settings(
         alpha=Fraction(alpha), resolution=resolution, classes=classes, include_top=not no_top,
-        convention=convention,
+        convention=conventions.get(convention),
     )  # fmt: skip
     return network_cost(architecture, settings)
 
@@ -220,7 +218,7 @@ def _largest_tensor(figure: Figure, network: NetworkCost) -> Fraction:
     largest = max(rows, key=lambda row: row.elements)
     if figure.metric == "largest_tensor_channels":
         return Fraction(largest.channels)
-    return Fraction(largest.elements * DTYPES[figure.dtype])
+    return Fraction(largest.elements * bytes_per_value(figure.dtype))
 
 
 def evaluate(figure: Figure) -> Result:

@@ -7,17 +7,18 @@ released checkpoints' published top-1 against MACs with the frontier marked.
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mobicalc.formats import exact_decimal
+from mobicalc.errors import MissingDependency, MobicalcError
+from mobicalc.numbers import exact_decimal
 
 if TYPE_CHECKING:
-    from mobicalc.views import SweepSummary
+    from mobicalc.count.sweep import DesignSpace
 
 
-class PlotMissing(Exception):
+class PlotMissing(MissingDependency):
     """matplotlib is missing or broken."""
 
 
-class PlotError(ValueError):
+class PlotError(MobicalcError):
     """A plot that cannot be drawn from this sweep."""
 
 
@@ -35,7 +36,7 @@ def _pyplot() -> Any:
     return pyplot
 
 
-def draw(path: str, kind: str, summary: "SweepSummary") -> None:
+def draw(path: str, kind: str, summary: "DesignSpace") -> None:
     """Draw ``summary`` as ``kind`` ("macs" or "accuracy") to ``path`` (.svg or .png)."""
     configurations = summary.configurations
     if not configurations:
@@ -50,7 +51,7 @@ def draw(path: str, kind: str, summary: "SweepSummary") -> None:
         )
     pyplot = _pyplot()
     figure, axes = pyplot.subplots(figsize=(8, 5), dpi=100)
-    name = summary.model["name"]
+    name = summary.network.architecture.name
     if kind == "macs":
         for alpha in summary.alphas:
             line = sorted((c.resolution, c.totals.macs / 1e6) for c in configurations if c.alpha == alpha)

@@ -1,11 +1,17 @@
 """Numbers as text, exactly: every digit of a count, and short forms for reading.
 
-Pure functions, shared by the views (titles and notes) and the renderers.
+Pure functions, shared by messages, the views (titles and notes) and the renderers.
 """
 
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
-from mobicalc.rounding import significant
+
+def significant(value: int | Fraction, digits: int = 6) -> Decimal:
+    """``value`` to ``digits`` significant digits, for reading: unlike float(), it never overflows."""
+    value = Fraction(value)
+    with localcontext(prec=digits):
+        return Decimal(value.numerator) / Decimal(value.denominator)
 
 
 def _decimal_places(denominator: int) -> int | None:

@@ -1,0 +1,70 @@
+"""``mobicalc table`` and ``mobicalc check``: a whole network, and its budgets."""
+
+from fractions import Fraction
+from typing import Any
+
+import click
+
+from mobicalc.cli.base import command, emit
+from mobicalc.cli.exits import Exit
+from mobicalc.cli.options import EPILOG, budget_options, model_options
+from mobicalc.count.network import NetworkCost, cost
+from mobicalc.model.architecture import BUILTIN
+from mobicalc.views.check import check_report
+from mobicalc.views.table import table_report
+
+
+def source_of(model: str | None, arch: str | None) -> str:
+    """The model argument or the --arch file: one of them."""
+    if (model is None) == (arch is None):
+        raise click.UsageError(
+            f"give a model ({', '.join(BUILTIN[:-1])} or {BUILTIN[-1]}) or --arch FILE, "
+            "not both and not neither"
+        )
+    return model or arch  # type: ignore[return-value]  # one of them is given
+
+
+def network_of(model: str | None, arch: str | None, no_top: bool, **options: Any) -> NetworkCost:
+    """The model options' network: ``mobicalc.cost`` with the same options."""
+    return cost(source_of(model, arch), include_top=not no_top, **options)
+
+
+@command(epilog=EPILOG, short_help="A whole network, layer by layer, beside standard convolution.")
+@model_options
+def table(output_format: str, wide: bool, **options: Any) -> None:
+    """A whole network, layer by layer, beside its standard-convolution counterpart.
+
+    MODEL is v1 (MobileNetV1, Howard et al. 2017, Table 1), v2
+    (MobileNetV2, Sandler et al. 2018, Table 2), v3-large or v3-small
+    (MobileNetV3, Howard et al. 2019, Tables 1 and 2); or give --arch FILE.
+    By default the channels, padding and shapes are exactly those of
+    tf.keras.applications.MobileNet / MobileNetV2 / MobileNetV3Large /
+    MobileNetV3Small with the same settings.
+    The "standard" columns cost each depthwise + pointwise pair as one
+    full convolution (the paper's "Conv MobileNet", Table 4).
+    """
+    emit(table_report(network_of(**options)), output_format, wide)
+
+
+@command()
+@model_options
+@budget_options
+def check(output_format: str, wide: bool, budgets: dict[str, Fraction], **options: Any) -> None:
+    """Assert a model's budget in CI: exit 0 within budget, 1 over it.
+
+    \b
+    Example:
+      mobicalc check v2 --alpha 0.75 --max-macs 300M --max-params 4.3M
+    Budgets are inclusive: a model exactly at its budget passes. Usage
+    errors exit 2. Memory budgets are in bytes at --dtype, batch 1.
+    """
+    if not budgets:
+        raise click.UsageError(
+            "give at least one budget: --max-macs, --max-flops, --max-params, --max-peak-memory, "
+            "--max-streamed-memory or --max-model-size"
+        )
+    network = network_of(**options)
+    verdict = network.check(budgets)
+    emit(check_report(network, verdict), output_format, wide)
+    if not verdict.ok:
+        raise SystemExit(Exit.FAILED)

@@ -1,0 +1,126 @@
+"""``mobicalc sweep``: the design space of alphas x resolutions, with budgets and published top-1."""
+
+from fractions import Fraction
+
+import click
+
+from mobicalc.cli.base import command, emit
+from mobicalc.cli.exits import Exit
+from mobicalc.cli.network import source_of
+from mobicalc.cli.options import (
+    COUNT,
+    DEPTH_MULTIPLIER_OPTION,
+    DTYPE_OPTION,
+    EPILOG,
+    INPUT_CHANNELS_OPTION,
+    MAX_MULTIPLIER,
+    MINIMALISTIC_OPTION,
+    TablePath,
+    Values,
+    budget_options,
+    convention_option,
+    format_option,
+    rounding_option,
+)
+from mobicalc.count.sweep import design_space
+from mobicalc.model.architecture import BUILTIN
+from mobicalc.views.sweep import sweep_report
+
+PLOT_KINDS = ("macs", "accuracy")
+
+
+@command(epilog=EPILOG, short_help="A grid of alphas x resolutions: MACs, params, top-1, budgets.")
+@click.argument("model", required=False, type=click.Choice(BUILTIN))
+@click.option(
+    "--arch",
+    type=TablePath(dir_okay=False),
+    help="Your own architecture table (TOML, docs/tables.md, at most 1 MiB) instead of a built-in model.",
+)
+@click.option(
+    "--alpha",
+    "alphas",
+    type=Values(integer=False, what="alpha", maximum=MAX_MULTIPLIER),
+    help="Width multipliers: a list and/or start:stop:step ranges, stop included, e.g. "
+    "0.25,0.5,1 or 0.25:1.4:0.05.  [default: v1/v2: the released checkpoints' alphas; else 1]",
+)
+@click.option(
+    "--resolution",
+    "resolutions",
+    type=Values(integer=True, what="resolution"),
+    help="Input sizes, the same way, e.g. 128,160,192,224 or 96:320:16, and HEIGHTxWIDTH items, e.g. "
+    "192x256 (at most 100 sizes then).  [default: v1/v2: the released checkpoints' sizes; else the table's]",
+)
+@INPUT_CHANNELS_OPTION
+@DEPTH_MULTIPLIER_OPTION
+@click.option("--classes", type=COUNT, help="Classifier outputs (default: the table's, 1000).")
+@click.option("--no-top", is_flag=True, help="Drop the global pool and classifier, as include_top=False.")
+@MINIMALISTIC_OPTION
+@rounding_option
+@DTYPE_OPTION
+@convention_option
+@budget_options
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also draw the sweep to FILE (.svg or .png); needs matplotlib: pip install 'mobicalc[plot]'.",
+)
+@click.option(
+    "--plot-kind",
+    type=click.Choice(PLOT_KINDS),
+    default="macs",
+    show_default=True,
+    help="macs: MACs against resolution, a line per alpha; accuracy: published top-1 against MACs, "
+    "the frontier marked.",
+)
+@format_option
+def sweep(
+    model: str | None,
+    arch: str | None,
+    alphas: list[Fraction] | None,
+    resolutions: list[int | tuple[int, int]] | None,
+    input_channels: int | None,
+    depth_multiplier: int | None,
+    classes: int | None,
+    no_top: bool,
+    minimalistic: bool,
+    rounding: str,
+    dtype: str,
+    convention: str,
+    budgets: dict[str, Fraction],
+    plot: str | None,
+    plot_kind: str,
+    output_format: str,
+    wide: bool,
+) -> None:
+    """Cost every alpha x resolution of a network: exit 0 if any is within budget, 1 if none.
+
+    \b
+    Examples:
+      mobicalc sweep v1 --alpha 0.25,0.5,0.75,1 --resolution 128:224:32
+      mobicalc sweep v2 --max-macs 300M       most accurate release within 300M
+      mobicalc sweep v2 --alpha 0.35:1.4:0.05 --resolution 96:320:16 --format csv
+    A range start:stop:step is read exactly, without float drift, and
+    includes its stop when the step lands on it, as seq does (0.25:1.4:0.05
+    is 24 values; 96:293:2 ends at 292, and the output says so). A sweep has
+    at most 1,000,000 configurations. Budgets (inclusive) keep
+    the configurations within them and mark the frontier: those no other
+    kept one dominates (at least as much alpha and resolution for no more
+    MACs and params). For v1 and v2 the released TF-slim checkpoints'
+    published ImageNet top-1 stands beside their configurations.
+    """
+    if plot is not None and not plot.lower().endswith((".svg", ".png")):
+        raise click.BadParameter(f"{plot!r}: give a .svg or .png file", param_hint="'--plot'")
+    space = design_space(
+        source_of(model, arch), alphas, resolutions, classes=classes, include_top=not no_top,
+        rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
+        depth_multiplier=depth_multiplier, minimalistic=minimalistic, budgets=budgets,
+        notes=[note for given in (alphas, resolutions) for note in getattr(given, "notes", [])],
+    )  # fmt: skip
+    report = sweep_report(space)
+    if plot is not None:
+        from mobicalc.render.plot import draw
+
+        draw(plot, plot_kind, space)
+    emit(report, output_format, wide)
+    if not space.ok:
+        raise SystemExit(Exit.FAILED)

@@ -1,0 +1,77 @@
+"""``mobicalc verify``: every count proved against TensorFlow (imported only when it runs)."""
+
+from typing import Any
+
+import click
+
+from mobicalc.cli.base import command, emit
+from mobicalc.cli.exits import Exit
+from mobicalc.cli.network import network_of
+from mobicalc.cli.options import model_options
+from mobicalc.views.verify import verify_report
+
+VERIFIABLE = ("keras", "tf-profiler")
+"""The conventions whose counts a real Keras model has (tf-profiler: FLOPs as TensorFlow's profiler)."""
+
+
+@command(short_help="Prove every count against TensorFlow: exit 0 if all agree.")
+@model_options
+def verify(output_format: str, wide: bool, **options: Any) -> None:
+    """Prove every count against the real TensorFlow models: exit 0 if all agree, 1 if not.
+
+    \b
+    Builds a tf.keras model from the same architecture table the engine reads
+    (built-in or --arch), and for a built-in model also tf.keras.applications'
+    (MobileNet, MobileNetV2, MobileNetV3Large/Small) with the same settings,
+    then compares layer by layer:
+      params  each layer's count_params() (with its batch-norm), and
+              model.count_params(), trainable and non-trainable;
+      MACs    TensorFlow's own per-op statistic for Conv2D,
+              DepthwiseConv2dNative and MatMul in the traced graph (2 x MACs);
+      shapes  every layer's output shape (padding at odd sizes shows here).
+    Also prints the tf.compat.v1.profiler float_operation() total and how it
+    relates to MACs. A check that cannot run (keras.applications below 32
+    pixels, or for a user table) is shown as skipped, with why.
+
+    \b
+    Needs TensorFlow: pip install 'mobicalc[tf]'. Exit codes:
+      0    every check that ran agrees
+      1    some count differs
+      2    usage error, or a model too large for TensorFlow to build
+           (over 2**28 params) or count (flops statistics over 2**62)
+      3    TensorFlow or Keras missing, or failing to import
+      130  interrupted (Ctrl-C)
+    """
+    if options["convention"] not in VERIFIABLE:
+        raise click.UsageError(
+            f"verify proves the counts of real Keras models: use --convention {' or '.join(VERIFIABLE)}, "
+            f"not {options['convention']}"
+        )
+    network = network_of(**options)
+    fractional = [
+        record.layer.name for record in network.records if not isinstance(record.layer.output.channels, int)
+    ]
+    if fractional:
+        if options["rounding"] == "exact":
+            raise click.UsageError(
+                "--rounding exact gives fractional channels, which no real model has; "
+                "use keras, int or divisible-by-8"
+            )
+        # The table asks for exact rounding itself: for the whole table or for some rows.
+        architecture = network.architecture
+        exact_rows = [row.index for row in architecture.rows if row.rounding == "exact"]
+        cause = (
+            "the table's own rounding 'exact'"
+            if architecture.rounding == "exact"
+            else f"layer {exact_rows[0]}'s rounding 'exact'"
+        )
+        raise click.UsageError(
+            f"{architecture.path}: {cause} gives fractional channels ({fractional[0]} first), "
+            "which no real model has; pass --rounding int, divisible-by-8 or int-divisible-by-8"
+        )
+    from mobicalc.tf.verify import verify_network
+
+    verification = verify_network(network)
+    emit(verify_report(verification), output_format, wide)
+    if not verification.ok:
+        raise SystemExit(Exit.FAILED)

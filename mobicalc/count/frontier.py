@@ -1,0 +1,136 @@
+"""The cost frontier of a sweep: the configurations no other one dominates.
+
+One configuration dominates another when it has at least as much alpha and an
+input size at least as large for no more MACs and no more params.
+"""
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+from mobicalc.count.costs import Cost
+from mobicalc.model.layers import Resolution
+
+
+def _sides(size: Resolution) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else size
+
+
+Least = int | Fraction | None
+
+
+class _LeastTree:
+    """A Fenwick tree over ranks 1..n: the least value taken at any rank up to a given one."""
+
+    def __init__(self, n: int) -> None:
+        self.cells: list[Least] = [None] * (n + 1)
+
+    def least(self, rank: int) -> Least:
+        best, cells = None, self.cells
+        while rank > 0:
+            value = cells[rank]
+            if value is not None and (best is None or value < best):
+                best = value
+            rank -= rank & -rank
+        return best
+
+    def take(self, rank: int, value: int | Fraction) -> None:
+        cells = self.cells
+        while rank < len(cells):
+            current = cells[rank]
+            if current is None or value < current:
+                cells[rank] = value
+            rank += rank & -rank
+
+
+class _SquareIndex:
+    """Square sizes, ordered by themselves: a two-dimensional tree over the ranks of alpha and size
+    (rank 1 the largest), so one query covers every configuration at least as large."""
+
+    def __init__(self, points: Sequence[tuple[Fraction, int, Cost]], alpha_rank: dict[Fraction, int]) -> None:
+        sizes = sorted({point[1] for point in points}, reverse=True)
+        size_rank = {size: index + 1 for index, size in enumerate(sizes)}
+        self.keys = [(alpha_rank[point[0]], size_rank[point[1]]) for point in points]
+        self.larger_first = self.keys
+        self.rows = [_LeastTree(len(sizes)) for _ in range(len(alpha_rank) + 1)]
+
+    def least(self, key: tuple[int, int]) -> Least:
+        a, r = key
+        best = None
+        while a > 0:
+            value = self.rows[a].least(r)
+            if value is not None and (best is None or value < best):
+                best = value
+            a -= a & -a
+        return best
+
+    def take(self, key: tuple[int, int], params: int | Fraction) -> None:
+        a, r = key
+        while a < len(self.rows):
+            self.rows[a].take(r, params)
+            a += a & -a
+
+
+class _ResolutiondIndex:
+    """Resolutions only partly ordered (a HEIGHTxWIDTH among them: at least another when both sides are):
+    a tree over alpha ranks per size, queried for every size at least the one asked about
+    (``MAX_SIZED`` sizes at most)."""
+
+    def __init__(
+        self, points: Sequence[tuple[Fraction, Resolution, Cost]], alpha_rank: dict[Fraction, int]
+    ) -> None:
+        sizes = list(dict.fromkeys(point[1] for point in points))
+        sides = [_sides(size) for size in sizes]
+        self.at_least = [
+            [j for j, (h, w) in enumerate(sides) if h >= height and w >= width] for height, width in sides
+        ]
+        size_index = {size: index for index, size in enumerate(sizes)}
+        self.keys = [(alpha_rank[point[0]], size_index[point[1]]) for point in points]
+        self.larger_first = [(a, -sum(sides[s])) for a, s in self.keys]  # a larger size has more sides
+        self.trees = [_LeastTree(len(alpha_rank)) for _ in sizes]
+
+    def least(self, key: tuple[int, int]) -> Least:
+        a, s = key
+        found = [value for j in self.at_least[s] if (value := self.trees[j].least(a)) is not None]
+        return min(found) if found else None
+
+    def take(self, key: tuple[int, int], params: int | Fraction) -> None:
+        a, s = key
+        self.trees[s].take(a, params)
+
+
+def frontier(points: Sequence[tuple[Fraction, Resolution, Cost]]) -> list[bool]:
+    """For each configuration (alpha, input size, totals): True if no other one dominates it.
+
+    One configuration dominates another when it has at least as much alpha and an input
+    size at least as large (square sizes by themselves; with a HEIGHTxWIDTH among them,
+    height and width each at least) for no more MACs and no more params, and differs from
+    it. The frontier is what a budget leaves worth having: nothing else gives as much
+    network for as little. Pass only the configurations within budget, sizes as ``sizes``
+    gives them (a square is a number, never a pair).
+
+    Exact for any costs: configurations are taken in order of MACs (ties: params, then the
+    larger configurations first), so every possible dominator of one is taken before it;
+    an index of Fenwick trees keeps the least params taken at or above each alpha and size,
+    in O(n log^2 n) for square sizes.
+    """
+    alphas = sorted({point[0] for point in points}, reverse=True)
+    alpha_rank = {alpha: index + 1 for index, alpha in enumerate(alphas)}  # 1 = the largest
+    index: _SquareIndex | _ResolutiondIndex
+    if all(isinstance(point[1], int) for point in points):
+        index = _SquareIndex(points, alpha_rank)  # type: ignore[arg-type]
+    else:
+        index = _ResolutiondIndex(points, alpha_rank)
+    # Keys and params once per configuration: a Fraction hashes slowly and params is a sum.
+    params = [point[2].params for point in points]
+    order = sorted(range(len(points)), key=lambda i: (points[i][2].macs, params[i], index.larger_first[i]))
+    result = [False] * len(points)
+    seen: set[tuple[int, int]] = set()
+    for i in order:
+        key = index.keys[i]
+        if key in seen:  # the same configuration twice: the first one stands for both
+            continue
+        seen.add(key)
+        best = index.least(key)
+        result[i] = best is None or best > params[i]
+        index.take(key, params[i])
+    return result

@@ -1,0 +1,218 @@
+"""A whole network under one set of settings: its layer records, and everything derived from them.
+
+Pure arithmetic over plain records: no I/O, no Click, no Rich, no TensorFlow.
+A network's totals, standard-convolution counterpart, breakdown and memory are
+sums over its records; verdicts (within budget) are decided here. The records
+are the one source of layers downstream: views, memory and verify read them
+and never ask how they were made.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cached_property
+from pathlib import Path
+from typing import NamedTuple
+
+from mobicalc.count import conventions
+from mobicalc.count.budgets import MEMORY_METRICS, BudgetVerdict, check_budgets
+from mobicalc.count.costs import Cost
+from mobicalc.count.memory import Memory, memory
+from mobicalc.count.plan import Plan, add_up, at_size, plan
+from mobicalc.count.settings import Settings, exact
+from mobicalc.errors import NetworkError
+from mobicalc.model.architecture import Architecture, ArchitectureError
+from mobicalc.model.kinds import KINDS, Spatial
+from mobicalc.model.layers import Layer, Resolution, Shape, Size, input_size, normal_resolution
+from mobicalc.model.placing import place, skeleton, spatial_sizes
+from mobicalc.model.rounding import KERAS, Count
+from mobicalc.model.tables import load
+
+
+class LayerRecord(NamedTuple):
+    """One layer, what it costs, and what it would cost as a standard convolution.
+
+    In a depthwise separable pair the depthwise record carries the whole pair's
+    standard counterpart (one full Dk x Dk convolution from its input channels
+    to the pointwise layer's output channels) and the pointwise record carries
+    nothing, so the standard column adds up to the paper's "Conv MobileNet".
+    """
+
+    layer: Layer
+    cost: Cost
+    standard: Cost
+
+
+@dataclass(frozen=True)
+class NetworkCost:
+    """A whole network under one set of settings: its per-layer records and their sums."""
+
+    architecture: Architecture
+    settings: Settings
+    records: tuple[LayerRecord, ...]
+    """Every layer that is there, in the order they run, each naming the layers it reads."""
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        return tuple(record.layer for record in self.records)
+
+    @cached_property
+    def totals(self) -> Cost:
+        return add_up(record.cost for record in self.records)
+
+    @cached_property
+    def standard(self) -> Cost:
+        """The same network with every separable pair made one standard convolution."""
+        return add_up(record.standard for record in self.records)
+
+    @property
+    def convention(self) -> conventions.Convention:
+        """How parameters and FLOPs are counted."""
+        return self.settings.convention
+
+    @property
+    def macs(self) -> Count:
+        return self.totals.macs
+
+    @property
+    def params(self) -> Count:
+        return self.totals.params
+
+    @property
+    def resolution(self) -> Resolution:
+        """The input size: one number for a square input, else (height, width)."""
+        return normal_resolution(self.settings.resolution or self.architecture.resolution)
+
+    @property
+    def height(self) -> int:
+        return input_size(self.resolution).height
+
+    @property
+    def width(self) -> int:
+        return input_size(self.resolution).width
+
+    @property
+    def input_channels(self) -> int:
+        return self.settings.input_channels or self.architecture.input_channels
+
+    @property
+    def depth_multiplier(self) -> int:
+        """Each depthwise layer's output channels per input channel."""
+        return self.settings.depth_multiplier or self.architecture.depth_multiplier
+
+    @property
+    def classes(self) -> Count | None:
+        """The classifier's outputs, or None for a network without one."""
+        last = self.records[-1].layer
+        return last.output.channels if KINDS[last.kind].spatial is Spatial.VECTOR else None
+
+    @cached_property
+    def memory(self) -> Memory:
+        """Activation sizes, peak working memory and model size at the settings' dtype (memory.py)."""
+        return memory(self.layers, self.params, self.settings.dtype)
+
+    def breakdown(self) -> dict[str, Cost]:
+        """Totals by layer kind, for the kinds that occur, in registry order."""
+        by_kind: dict[str, list[Cost]] = {}
+        for record in self.records:
+            by_kind.setdefault(record.layer.kind, []).append(record.cost)
+        return {kind: add_up(by_kind[kind]) for kind in KINDS if kind in by_kind}
+
+    def check(self, budgets: Mapping[str, Fraction]) -> BudgetVerdict:
+        """The verdict on ``budgets`` (any of ``METRICS``; inclusive)."""
+        needs_memory = any(metric in MEMORY_METRICS for metric in budgets)
+        return check_budgets(self.totals, budgets, self.memory if needs_memory else None)
+
+
+def layer_records(network_plan: Plan, sizes: tuple[Size, ...], image: Shape) -> tuple[LayerRecord, ...]:
+    """The records of a planned table at one resolution (``sizes``: each blueprint's output size)."""
+    layers = iter(place(network_plan.steps, image, network_plan.channels, network_plan.present, sizes))
+    records = []
+    profiler = network_plan.convention.counts_elementwise
+    for unit, standard, size, present in zip(
+        network_plan.units, network_plan.standard_units, sizes, network_plan.present, strict=True
+    ):
+        if present:
+            layer, cost = next(layers), at_size(unit, size)
+            if profiler:  # the elementwise ops the TensorFlow profiler counts beside 2 x MACs
+                cost = cost._replace(elementwise=conventions.elementwise_flops(layer))
+            records.append(LayerRecord(layer, cost, cost if standard is unit else at_size(standard, size)))
+    return tuple(records)
+
+
+class VariantError(ArchitectureError):
+    """A variant a table does not have."""
+
+
+MINIMALISTIC = "minimalistic"
+"""The variant ``minimalistic=True`` (``--minimalistic``) chooses: MobileNetV3's, as keras.applications'."""
+
+
+def architecture_of(
+    model: Architecture | str | Path, *, minimalistic: bool = False, variant: str | None = None
+) -> Architecture:
+    """A built-in table (``"v1"``, ``"v2"``, ``"v3-large"``, ...), a table file, or a loaded table,
+    with a variant: ``minimalistic``, or another the table names."""
+    if minimalistic:
+        if variant not in (None, MINIMALISTIC):
+            raise NetworkError(f"minimalistic and variant {variant!r}: give one variant")
+        variant = MINIMALISTIC
+    if isinstance(model, Architecture):
+        if variant is not None and variant != model.variant:
+            raise NetworkError(f"variant {variant!r}: load the table with it (tables.load)")
+        return model
+    architecture = load(model)
+    if minimalistic and MINIMALISTIC not in architecture.variants:
+        raise VariantError(f"{model} has no minimalistic variant")
+    return architecture if variant is None else load(model, variant)
+
+
+def network_cost(model: Architecture | str | Path, settings: Settings | None = None) -> NetworkCost:
+    """Cost a built-in table (``"v1"``, ``"v2"``, ``"v3-large"``, ...), a table file, or a loaded table."""
+    architecture = architecture_of(model)
+    settings = settings or Settings()
+    steps = skeleton(architecture, settings.include_top)
+    resolution = settings.resolution or architecture.resolution
+    sizes = spatial_sizes(steps, resolution, architecture)
+    height, width = input_size(resolution)
+    image = Shape(height, width, settings.input_channels or architecture.input_channels)
+    return NetworkCost(
+        architecture, settings, layer_records(plan(steps, architecture, settings), sizes, image)
+    )
+
+
+def cost(
+    model: Architecture | str | Path = "v1",
+    *,
+    alpha: float | str | Fraction = 1,
+    resolution: Resolution | None = None,
+    classes: int | None = None,
+    include_top: bool = True,
+    rounding: str = KERAS,
+    convention: str = conventions.DEFAULT,
+    dtype: str = "float32",
+    input_channels: int | None = None,
+    depth_multiplier: int | None = None,
+    minimalistic: bool = False,
+    variant: str | None = None,
+) -> NetworkCost:
+    """Cost a model as ``mobicalc table`` does, with the same options under the same names.
+
+    ``model``: a built-in table (``"v1"``, ``"v2"``, ``"v3-large"``, ``"v3-small"``), a table
+    file, or a loaded table. ``alpha`` is taken as written: 0.75 means exactly 3/4.
+    ``resolution``: one number (square) or ``(height, width)``. ``minimalistic``: MobileNetV3's
+    minimalistic variant; ``variant``: any other variant a table names. A bad value raises a
+    ``MobicalcError``.
+    """
+    settings = Settings(
+        alpha=exact(alpha),
+        resolution=resolution,
+        classes=classes,
+        include_top=include_top,
+        rounding=rounding,
+        dtype=dtype,
+        convention=conventions.get(convention),
+        input_channels=input_channels,
+        depth_multiplier=depth_multiplier,
+    )
+    return network_cost(architecture_of(model, minimalistic=minimalistic, variant=variant), settings)

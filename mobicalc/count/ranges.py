@@ -1,0 +1,145 @@
+"""Values to sweep, read exactly: lists and ``start:stop:step`` ranges of numbers, and input sizes.
+
+``values`` reads ``0.25,0.5`` and ``0.25:1.4:0.05`` exactly (Fractions, the stop
+included when the step lands on it); ``sizes`` reads input sizes, ``HEIGHTxWIDTH``
+among them.
+"""
+
+import math
+import re
+from fractions import Fraction
+
+from mobicalc.errors import MobicalcError
+from mobicalc.numbers import exact_decimal
+
+MAX_CONFIGURATIONS = 1_000_000
+"""The most alpha x resolution configurations one sweep may have."""
+MAX_ITEM_CHARACTERS = 100
+"""The longest number, or start:stop:step range, in a list."""
+
+NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+
+
+class RangeError(MobicalcError):
+    """A list or range of values that cannot be swept; the message says why, for a person."""
+
+
+def _number(text: str, what: str, integer: bool) -> Fraction:
+    if not NUMBER.fullmatch(text):
+        if text.startswith("-"):
+            raise RangeError(f"{what} {text!r} is negative: values and steps must be positive")
+        raise RangeError(f"{what} {text!r} is not a number")
+    value = Fraction(text)
+    if integer and value.denominator != 1:
+        raise RangeError(f"{what} {text!r} is not a whole number")
+    return value
+
+
+def _items(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",")]
+    if not text.strip():
+        raise RangeError("no values: give numbers, e.g. 0.5,1, or a range start:stop:step")
+    for item in items:
+        if not item:
+            raise RangeError(f"an empty item in {text!r}: separate values with single commas")
+        if len(item) > MAX_ITEM_CHARACTERS:
+            raise RangeError(
+                f"{item[:12]}... ({len(item):,} characters) is too long: at most {MAX_ITEM_CHARACTERS}"
+            )
+    return items
+
+
+def _item_bounds(item: str, integer: bool) -> tuple[Fraction, Fraction, Fraction, range]:
+    """start, stop, step of one item, and ``range(n)`` for its n values (a single value: 1)."""
+    parts = item.split(":")
+    if len(parts) == 1:
+        value = _number(item, "value", integer)
+        return value, value, Fraction(1), range(1)
+    if len(parts) != 3:
+        raise RangeError(f"{item!r} is not a range: write start:stop:step, e.g. 96:224:32")
+    start = _number(parts[0], "start", integer)
+    stop = _number(parts[1], "stop", integer)
+    step = _number(parts[2], "step", integer)
+    if step == 0:
+        raise RangeError(f"{item!r}: the step is zero")
+    if stop < start:
+        raise RangeError(f"{item!r} is empty: the stop {parts[1]} is below the start {parts[0]}")
+    steps = math.floor((stop - start) / step)  # as seq: the stop if the step reaches it, else the last below
+    if steps >= MAX_CONFIGURATIONS:
+        raise RangeError(f"{item!r} has {steps + 1:,} values: a sweep has at most {MAX_CONFIGURATIONS:,}")
+    return start, stop, step, range(steps + 1)
+
+
+def values(text: str, *, integer: bool = False, what: str = "value") -> list[Fraction]:
+    """The values of a comma-separated list of numbers and ranges, exactly, each once, in order.
+
+    A range ``start:stop:step`` includes its stop when the step reaches it exactly, as
+    ``seq`` does: ``0.25:1.4:0.05`` is 0.25, 0.30, ..., 1.40 (24 values); ``96:293:2`` ends
+    at 292 (``short_ranges`` says so). Values must be positive
+    (``integer``: whole numbers too); steps positive; a range's stop at least its start.
+    A value given twice is kept once, where it first appears.
+    """
+    seen: dict[Fraction, None] = {}
+    total = 0
+    for item in _items(text):
+        start, _, step, indices = _item_bounds(item, integer)
+        total += len(indices)
+        if total > MAX_CONFIGURATIONS:
+            raise RangeError(f"{text[:40]!r} has over {MAX_CONFIGURATIONS:,} values")
+        for index in indices:
+            seen.setdefault(start + index * step, None)
+    found = list(seen)
+    for value in found:
+        if value <= 0:
+            raise RangeError(f"{what} {exact_decimal(value)} is not positive")
+    return found
+
+
+MAX_SIZED = 100
+"""The most input sizes a sweep may have when one of them is HEIGHTxWIDTH (its frontier is slower)."""
+
+
+def sizes(text: str) -> list[int | tuple[int, int]]:
+    """Input sizes: whole numbers and ranges as ``values`` reads them, or ``HEIGHTxWIDTH`` items.
+
+    A square given as a pair (``160x160``) is the number ``160``; each size is kept once.
+    """
+    found: dict[int | tuple[int, int], None] = {}
+    numbers: list[str] = []
+    for item in _items(text):
+        if "x" not in item.lower():
+            numbers.append(item)
+            continue
+        sides = item.lower().split("x")
+        if len(sides) != 2:
+            raise RangeError(f"{item!r} is not an input size: write HEIGHTxWIDTH, e.g. 192x256")
+        height, width = (int(_number(side.strip(), "side", integer=True)) for side in sides)
+        if not height or not width:
+            raise RangeError(f"{item!r}: a side of 0 pixels")
+        found.setdefault(height if height == width else (height, width), None)
+    if numbers:
+        for value in values(",".join(numbers), integer=True, what="resolution"):
+            found.setdefault(int(value), None)
+    result = list(found)
+    if any(isinstance(size, tuple) for size in result) and len(result) > MAX_SIZED:
+        raise RangeError(
+            f"{len(result):,} sizes with a HEIGHTxWIDTH among them: a sweep of non-square sizes has at "
+            f"most {MAX_SIZED}"
+        )
+    return result
+
+
+def short_ranges(text: str, integer: bool = False) -> list[str]:
+    """A line for each range of ``text`` whose step does not reach its stop: where it ends instead."""
+    lines = []
+    for item in _items(text):
+        if "x" in item.lower():  # an input size HEIGHTxWIDTH: no range
+            continue
+        start, stop, step, indices = _item_bounds(item, integer)
+        last = start + (len(indices) - 1) * step
+        if last != stop:
+            lines.append(
+                f"{item} ends at {exact_decimal(last)}: the step {exact_decimal(step)} does not reach "
+                f"{exact_decimal(stop)} (ranges include the stop only when the step lands on it)"
+            )
+    return lines

@@ -1,0 +1,223 @@
+"""Sweeps: every alpha x resolution of a table, the work they share done once.
+
+``sweep`` gives each configuration's totals (within budgets, if any).
+``design_space`` is everything ``mobicalc sweep`` shows: the configurations
+within budget, each marked on the frontier or not and with the published top-1
+of its released checkpoint, and what was swept.
+"""
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import NamedTuple
+
+from mobicalc.count import conventions
+from mobicalc.count.accuracy import Published, released
+from mobicalc.count.budgets import MEMORY_METRICS, check_budgets
+from mobicalc.count.costs import Cost
+from mobicalc.count.frontier import frontier
+from mobicalc.count.network import NetworkCost, architecture_of, cost, network_cost
+from mobicalc.count.plan import plan
+from mobicalc.count.ranges import MAX_CONFIGURATIONS
+from mobicalc.count.settings import Settings, exact
+from mobicalc.errors import NetworkError
+from mobicalc.model.architecture import Architecture
+from mobicalc.model.layers import Resolution, input_size, normal_resolution
+from mobicalc.model.placing import skeleton, spatial_sizes
+from mobicalc.model.rounding import KERAS
+
+MAX_MEMORY_CONFIGURATIONS = 10_000
+"""The most configurations of a sweep with a memory budget: each costs its every layer (~1 ms)."""
+
+
+class SweepPoint(NamedTuple):
+    """One configuration of a sweep and its totals (the same numbers ``network_cost`` gives)."""
+
+    alpha: Fraction
+    resolution: Resolution
+    """As ``NetworkCost.resolution``: one number for a square input, else (height, width)."""
+    totals: Cost
+
+
+def sweep(
+    model: Architecture | str | Path,
+    alphas: Iterable[float | str | Fraction],
+    resolutions: Iterable[Resolution],
+    *,
+    classes: int | None = None,
+    include_top: bool = True,
+    rounding: str = KERAS,
+    convention: str = conventions.DEFAULT,
+    dtype: str = "float32",
+    input_channels: int | None = None,
+    depth_multiplier: int | None = None,
+    minimalistic: bool = False,
+    variant: str | None = None,
+    budgets: Mapping[str, Fraction | int] | None = None,
+) -> list[SweepPoint]:
+    """Totals for every alpha x resolution, alpha-major, sharing the work they have in common;
+    with ``budgets`` (``{"macs": 300_000_000}``, any of ``budgets.METRICS``), only those within.
+
+    The options are ``cost``'s; a resolution is one number (square) or (height, width). The
+    table is walked once; each width is costed per output pixel once and each resolution is
+    sized once, so a configuration is one sum of products (two under a convention that counts
+    elementwise FLOPs: ``Plan.elementwise_per_pixel``). A memory budget costs each
+    configuration's every layer (at most ``MAX_MEMORY_CONFIGURATIONS`` of them).
+    """
+    architecture = architecture_of(model, minimalistic=minimalistic, variant=variant)
+    widths = [exact(alpha) for alpha in alphas]
+    sizes = [normal_resolution(resolution) for resolution in resolutions]
+    count = len(widths) * len(sizes)
+    if count > MAX_CONFIGURATIONS:
+        raise NetworkError(
+            f"{len(widths):,} alphas x {len(sizes):,} resolutions is {count:,} configurations: "
+            f"a sweep has at most {MAX_CONFIGURATIONS:,}"
+        )
+    limits = {metric: Fraction(limit) for metric, limit in (budgets or {}).items()}
+    if set(limits) & set(MEMORY_METRICS) and count > MAX_MEMORY_CONFIGURATIONS:
+        raise NetworkError(
+            f"a memory budget costs each configuration's every layer: a sweep with one has at most "
+            f"{MAX_MEMORY_CONFIGURATIONS:,} configurations, not {count:,}"
+        )
+    base = Settings(
+        classes=classes, include_top=include_top, rounding=rounding, dtype=dtype,
+        convention=conventions.get(convention), input_channels=input_channels,
+        depth_multiplier=depth_multiplier,
+    )  # fmt: skip
+    steps = skeleton(architecture, include_top)
+    pixels = [
+        tuple(size.height * size.width for size in spatial_sizes(steps, resolution, architecture))
+        for resolution in sizes
+    ]
+    input_pixels = [math.prod(input_size(resolution)) for resolution in sizes]
+    points = []
+    for alpha in widths:
+        width = plan(steps, architecture, replace(base, alpha=alpha))
+        points += [
+            SweepPoint(alpha, resolution, width.total(per_layer, image))
+            for resolution, per_layer, image in zip(sizes, pixels, input_pixels, strict=True)
+        ]
+    if not limits:
+        return points
+    needs_memory = bool(set(limits) & set(MEMORY_METRICS))
+
+    def within(point: SweepPoint) -> bool:
+        memory = None
+        if needs_memory:
+            settings = replace(base, alpha=point.alpha, resolution=point.resolution)
+            memory = network_cost(architecture, settings).memory
+        return check_budgets(point.totals, limits, memory).ok
+
+    return [point for point in points if within(point)]
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One configuration of a sweep that is within budget, with its verdicts."""
+
+    alpha: Fraction
+    resolution: Resolution
+    """A number (square) or (height, width)."""
+    totals: Cost
+    frontier: bool
+    """No other configuration within budget dominates it (see ``frontier.frontier``)."""
+    top1: Fraction | None
+    """The published top-1 (percent) of the released checkpoint with this alpha and resolution, if any."""
+
+
+@dataclass(frozen=True)
+class DesignSpace:
+    """What a sweep asked and found: the model, the grid, the budgets, the verdicts."""
+
+    network: NetworkCost
+    """The first configuration: the model and the settings every configuration shares."""
+    alphas: list[Fraction]
+    resolutions: list[Resolution]
+    """Numbers (square) or (height, width) pairs."""
+    budgets: dict[str, Fraction]
+    configurations: list[Configuration]
+    """Those within budget (all, without budgets), in sweep order."""
+    swept: int
+    """How many configurations were costed."""
+    published: Published | None
+    no_accuracy: str
+    """Why no published accuracy applies, when none does."""
+    notes: list[str] = field(default_factory=list)
+    """What a reader should know about the values swept (a range that stops short of its stop)."""
+
+    @property
+    def ok(self) -> bool:
+        """At least one configuration is within budget."""
+        return bool(self.configurations)
+
+    @property
+    def convention(self) -> conventions.Convention:
+        return self.network.convention
+
+    def most_accurate(self) -> Configuration | None:
+        """The released configuration with the highest published top-1 (fewer MACs on a tie), or None."""
+        rated = [configuration for configuration in self.configurations if configuration.top1 is not None]
+        return min(rated, key=lambda c: (-(c.top1 or 0), c.totals.macs), default=None)
+
+
+def design_space(
+    model: Architecture | str | Path,
+    alphas: Sequence[float | str | Fraction] | None = None,
+    resolutions: Sequence[Resolution] | None = None,
+    *,
+    classes: int | None = None,
+    include_top: bool = True,
+    rounding: str = KERAS,
+    convention: str = conventions.DEFAULT,
+    dtype: str = "float32",
+    input_channels: int | None = None,
+    depth_multiplier: int | None = None,
+    minimalistic: bool = False,
+    variant: str | None = None,
+    budgets: Mapping[str, Fraction | int] | None = None,
+    notes: Sequence[str] = (),
+) -> DesignSpace:
+    """``sweep`` with its verdicts: the configurations within ``budgets``, each marked on the frontier
+    or not, with its released checkpoint's published top-1; ``alphas`` and ``resolutions`` default to
+    the released checkpoints' (v1, v2), else 1 and the table's size. ``notes``: said beside the grid."""
+    architecture = architecture_of(model, minimalistic=minimalistic, variant=variant)
+    published, no_accuracy = released(architecture.path, classes, include_top, rounding)
+    if alphas is None:
+        alphas = sorted({alpha for alpha, _ in published.top1}) if published else [Fraction(1)]
+    if resolutions is None:
+        resolutions = sorted({size for _, size in published.top1}) if published else [architecture.resolution]
+    limits = {metric: Fraction(limit) for metric, limit in (budgets or {}).items()}
+    points = sweep(
+        architecture, alphas, resolutions, classes=classes, include_top=include_top, rounding=rounding,
+        convention=convention, dtype=dtype, input_channels=input_channels,
+        depth_multiplier=depth_multiplier, budgets=limits,
+    )  # fmt: skip
+    network = cost(
+        architecture, alpha=alphas[0], resolution=resolutions[0], classes=classes, include_top=include_top,
+        rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
+        depth_multiplier=depth_multiplier,
+    )  # fmt: skip
+    top1 = published.top1 if published is not None else {}
+    configurations = [
+        Configuration(point.alpha, point.resolution, point.totals, mark, _top1(top1, point))
+        for point, mark in zip(points, frontier(points), strict=True)
+    ]
+    return DesignSpace(
+        network=network,
+        alphas=[exact(alpha) for alpha in alphas],
+        resolutions=[normal_resolution(resolution) for resolution in resolutions],
+        budgets=limits,
+        configurations=configurations,
+        swept=len(alphas) * len(resolutions),
+        published=published,
+        no_accuracy=no_accuracy,
+        notes=list(notes),
+    )
+
+
+def _top1(top1: Mapping[tuple[Fraction, int], Fraction], point: SweepPoint) -> Fraction | None:
+    """The published top-1 of a point's released checkpoint, if it is one (square sizes only)."""
+    size = point.resolution
+    return top1.get((point.alpha, size)) if isinstance(size, int) else None

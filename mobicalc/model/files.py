@@ -1,0 +1,119 @@
+"""Reading a table file that may come from anywhere: bounded, never blocking, never recursing deep.
+
+Limits on a table file: none gets near a real network, and each keeps reading,
+parsing and costing a hostile file to well under a second.
+"""
+
+import errno
+import os
+import re
+import stat
+from itertools import accumulate
+from pathlib import Path
+
+from mobicalc.model.architecture import ArchitectureError
+
+MAX_BYTES = 1024 * 1024
+"""The largest table file read (1 MiB): a longer one is refused after reading this much."""
+MAX_NESTING = 32
+"""How deep arrays and inline tables may nest, and how many parts a dotted key may have."""
+MAX_DIGITS = 1000
+"""The most digits an integer in a table may have."""
+TOO_MANY_DIGITS = 10**MAX_DIGITS
+"""The least integer of more than MAX_DIGITS digits."""
+
+FILE_TYPES = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+# What the nesting scan skips: strings (replaced by a one-letter key, so that a quoted part
+# of a dotted key still counts) and comments. Possessive loops: never any backtracking.
+_STRINGS_AND_COMMENTS = re.compile(
+    r'"""(?:[^"\\]|\\.|"{1,2}(?!"))*+(?:"{3,5}|\Z)'
+    r"|'''(?:[^']|'{1,2}(?!'))*+(?:'{3,5}|\Z)"
+    r'|"(?:[^"\\\n]|\\.)*+(?:"|$)'
+    r"|'[^'\n]*+(?:'|$)"
+    r"|(#)[^\n]*+",
+    re.DOTALL | re.MULTILINE,
+)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]++")
+_BRACKET_STEPS = {"[": 1, "{": 1, "]": -1, "}": -1}
+_DEEP_KEY = re.compile(rf"(?<![\w-])[\w-]++(?:[ \t]*+\.[ \t]*+[\w-]++){{{MAX_NESTING}}}")
+_LONG_NUMBER = re.compile(rf"(?<![\w.+-])[+-]?[0-9](?:_?+[0-9]){{{MAX_DIGITS}}}")
+
+
+def read_text(path: Path) -> str:
+    """A table file's text: a regular file of at most MAX_BYTES, in UTF-8 (a byte-order mark dropped)."""
+    data = _read(path)
+    try:
+        return data.decode("utf-8-sig")  # a byte-order mark is not part of the table
+    except UnicodeDecodeError as error:
+        raise ArchitectureError(
+            f"{path}: cannot read: not UTF-8 ({error.reason} at byte {error.start})"
+        ) from None
+
+
+def _read(path: Path) -> bytes:
+    """A regular file's bytes, at most MAX_BYTES: never a FIFO, a device or a directory.
+
+    Opened without blocking (a FIFO with no writer would wait forever) and checked on
+    the open file itself, so that nothing can be swapped in between the check and the read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise ArchitectureError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ArchitectureError(f"{path}: is a directory, not a TOML table") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ArchitectureError(f"{path}: cannot read: too many levels of symbolic links") from None
+        raise ArchitectureError(f"{path}: cannot read: {error.strerror or error}") from None
+    except ValueError as error:  # a NUL in the path
+        raise ArchitectureError(f"{path}: cannot read: {error}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ArchitectureError(f"{path}: is a directory, not a TOML table")
+        if not stat.S_ISREG(mode):
+            kind = FILE_TYPES.get(stat.S_IFMT(mode), "a special file")
+            raise ArchitectureError(f"{path}: not a regular file ({kind})")
+        chunks = []
+        left = MAX_BYTES + 1
+        while left and (chunk := os.read(fd, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as error:
+        raise ArchitectureError(f"{path}: cannot read: {error.strerror or error}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    check_size(data, str(path))
+    return data
+
+
+def check_size(text: str | bytes, path: str) -> None:
+    if len(text) > MAX_BYTES:
+        raise ArchitectureError(f"{path}: is larger than the 1 MiB a table may be ({MAX_BYTES:,} bytes)")
+
+
+def check_nesting(text: str, path: str) -> None:
+    """Refuse what would make tomllib recurse too deep or take quadratic time, before it reads a byte.
+
+    A linear scan outside strings and comments: the depth of arrays and inline tables,
+    the parts of dotted keys, and the digits of integers. It may misjudge only text that
+    tomllib rejects before reaching the part misjudged.
+    """
+    code = _STRINGS_AND_COMMENTS.sub(lambda match: "" if match.group(1) else "s", text)
+    brackets = _NOT_BRACKETS.sub("", code)
+    if brackets and max(accumulate(map(_BRACKET_STEPS.__getitem__, brackets))) > MAX_NESTING:
+        raise ArchitectureError(
+            f"{path}: nests too deep: arrays and inline tables may nest at most {MAX_NESTING} levels"
+        )
+    if _DEEP_KEY.search(code):
+        raise ArchitectureError(f"{path}: a dotted key has more than {MAX_NESTING} parts")
+    if _LONG_NUMBER.search(code):
+        raise ArchitectureError(f"{path}: a number has more than {MAX_DIGITS:,} digits")

@@ -1,0 +1,151 @@
+"""TensorFlow and Keras, imported quietly and only when asked for; the limits of what they can count.
+
+Nothing here imports TensorFlow at module level: ``import mobicalc.tf.runtime``
+stays cheap, and commands other than verify never load it.
+"""
+
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from mobicalc.count.network import NetworkCost
+from mobicalc.errors import MissingDependency, Refused
+from mobicalc.model.rounding import Count
+from mobicalc.numbers import grouped, significant
+
+INSTALL = "pip install 'mobicalc[tf]' (or pip install -e '.[tf]' from a checkout)"
+
+# What verify lets TensorFlow build; the engine's own counts have no limit.
+MAX_WEIGHTS = 2**28
+"""Params (1 GiB at float32). Keras allocates and initialises every weight of both
+models it builds; measured, a build peaks at about 3x the weights' bytes plus 0.6 GB."""
+MAX_STATISTIC = 2**62
+"""TensorFlow counts flops in int64; verify keeps its totals below half of 2**63."""
+ELEMENTWISE_PER_ELEMENT = 8
+"""A bound on the profiler's elementwise flops per activation element (measured: about 2)."""
+
+
+class TensorFlowMissing(MissingDependency):
+    """TensorFlow or Keras is missing or fails to import; the message says how to install it."""
+
+
+class TensorFlowCannotBuild(Refused):
+    """A model beyond what verify lets TensorFlow build or count; the message names the limit."""
+
+
+def _short(error: BaseException) -> str:
+    """An exception in one short line: its type and the first line of its message."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _number(value: Count) -> str:
+    """A count in a message: grouped digits, or scientific notation when it would run long."""
+    return grouped(value) if value < 10**16 else f"{significant(value, 4):.3E}"
+
+
+def check_buildable(network: NetworkCost) -> None:
+    """Refuse, before importing TensorFlow, a model TensorFlow cannot build or count.
+
+    Activations are never allocated (verify only traces the graph), so their size
+    matters only through TensorFlow's int64 statistics; weights are allocated.
+    """
+    params = sum(record.cost.params for record in network.records)
+    if params > MAX_WEIGHTS:
+        raise TensorFlowCannotBuild(
+            f"TensorFlow cannot build this model for verify: its weights would hold {_number(params)} "
+            f"params, over verify's limit of {_number(MAX_WEIGHTS)} (1 GiB at float32; "
+            "building takes about 3 times that in memory)"
+        )
+    macs = sum(record.cost.macs for record in network.records)
+    first = network.records[0].layer.input
+    elements = first.height * first.width * first.channels + sum(
+        output.height * output.width * output.channels
+        for output in (record.layer.output for record in network.records)
+    )
+    statistic = 2 * macs + ELEMENTWISE_PER_ELEMENT * elements
+    if statistic > MAX_STATISTIC:
+        raise TensorFlowCannotBuild(
+            f"TensorFlow cannot count this model: its flops statistics (2 x MACs plus elementwise ops) "
+            f"would reach {_number(statistic)}, over verify's limit of 2**62 (TensorFlow counts them "
+            "in int64)"
+        )
+
+
+@contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence what TensorFlow writes to file descriptor 2 (CUDA probes, absl logs, warnings).
+
+    Python exceptions still show: they are printed after the descriptor is restored.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+IMPORT_ENVIRONMENT = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",  # no C++ logs
+    "CUDA_VISIBLE_DEVICES": "-1",  # the CPU: counting needs no GPU, and probing one is slow and noisy
+    "KERAS_BACKEND": "tensorflow",  # verify traces TensorFlow graphs, whatever the user's default
+}
+"""What TensorFlow and Keras are imported with; the environment is as it was afterwards."""
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in os.environ while the block runs (a variable the user set wins), then as before."""
+    saved = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if name != "KERAS_BACKEND":
+            os.environ.setdefault(name, value)
+        else:
+            os.environ[name] = value
+    try:
+        yield
+    finally:
+        for name, before in saved.items():
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
+
+
+def import_tensorflow() -> Any:
+    """Import TensorFlow and Keras quietly, on the CPU; TensorFlowMissing if either fails.
+
+    Any exception counts, not only ImportError: a broken install raises all sorts
+    (a RuntimeError from the runtime, an AttributeError from mismatched versions).
+    """
+    if sys.modules.get("tensorflow") is not None and sys.modules.get("keras") is not None:
+        return sys.modules["tensorflow"]
+    package = "TensorFlow"
+    try:
+        with quiet_stderr(), _environment(IMPORT_ENVIRONMENT):
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("CPU")  # initialises the runtime, whose logs we silence
+            package = "Keras"
+            import keras
+
+            if keras.backend.backend() != "tensorflow":
+                raise RuntimeError(f"Keras was imported with the {keras.backend.backend()} backend")
+    except Exception as error:
+        missing = isinstance(error, ModuleNotFoundError) and error.name in ("tensorflow", "keras")
+        raise TensorFlowMissing(
+            f"verify needs {package}, which {'is not installed' if missing else 'fails to import'} "
+            f"({_short(error)}): {INSTALL}"
+        ) from None
+    return tf

@@ -1,0 +1,94 @@
+"""The view model: what every command shows, as columns and rows, for any output format.
+
+A ``View`` is a list of column definitions and one row record per item (a
+layer, a budget, a part of a comparison), each row a dict keyed by the column
+keys. Every output format renders the same views (``mobicalc.render``): the
+JSON field names and the CSV headers are the column keys; text and Rich show
+the columns' headers, as many columns as the terminal fits, most important
+first. A command's ``Report`` places its views in a JSON document and lists
+the ones a person reads, in order. Rendering imports this module alone.
+"""
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Style(Enum):
+    """How a column's values are written."""
+
+    TEXT = "text"
+    COUNT = "count"
+    """An exact count: thousands separators for people, every digit for machines."""
+    BYTES = "bytes"
+    """A size in bytes: as a count, with a short form (``4.817 MB``) where a count has one."""
+    NUMBER = "number"
+    """A small exact integer (kernel, stride, layer number): no separators."""
+    SHAPE = "shape"
+    """(height, width, channels): ``112x112x32``; three numeric fields in JSON and CSV."""
+    SHARE = "share"
+    """A fraction of a whole: a percentage, with a bar on a terminal."""
+    RATIO = "ratio"
+    VERDICT = "verdict"
+    """True or False: a word for people, a boolean for machines."""
+    DECIMAL = "decimal"
+    """An exact non-integer number (alpha, a published accuracy): every digit, no separators."""
+    SHORT = "short"
+    """A count in short form for people (149.5M); every digit for machines."""
+    SIZE = "size"
+    """An input size: a number (square) or [height, width], written ``192x256`` for people."""
+    HEAT = "heat"
+    """(count, mark) in a grid: the count in short form then the mark; on a colour terminal its
+    background is scaled by the count among the view's."""
+
+
+ALWAYS = 1
+WIDE = 9
+"""Priority of the columns only ``--wide`` shows."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    """The JSON field and the CSV header."""
+    header: str
+    """What a person reads above the column."""
+    style: Style = Style.TEXT
+    priority: int = ALWAYS
+    """1 is always shown; the columns with the largest numbers go first when space is short."""
+    words: tuple[str, str] = ("", "")
+    """For a verdict: how True and False read."""
+    note: str = ""
+    """What a reader needs to know when this column is shown (a share: of what; a bar: against what)."""
+
+
+class Layout(Enum):
+    ROWS = "rows"
+    """JSON: a list of row objects."""
+    RECORD = "record"
+    """One row: a JSON object; on a terminal, one line per column."""
+    BY_FIRST = "by-first"
+    """JSON: an object keyed by each row's first column."""
+    GRID = "grid"
+    """A grid read across: too wide for a terminal, it is cut into blocks of columns, each
+    block repeating the always-shown columns (never dropping one)."""
+
+
+@dataclass
+class View:
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    layout: Layout = Layout.ROWS
+
+
+@dataclass
+class Report:
+    """A command's result: a JSON document (views in place), and the views a person reads."""
+
+    document: dict[str | None, Any]
+    """The JSON document; a view under the key None puts its entries at that level."""
+    views: list[View]
+    csv: View | None = None
+    """The view --format csv prints, when it is not the first one a person reads."""

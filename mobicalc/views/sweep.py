@@ -1,0 +1,260 @@
+"""``mobicalc sweep``: the design space as a heat map for people, one record per configuration for
+machines, and the released checkpoints within budget."""
+
+from typing import Any
+
+from mobicalc.count import conventions
+from mobicalc.count.sweep import Configuration, DesignSpace
+from mobicalc.model.layers import resolution_text
+from mobicalc.model.rounding import exact_count
+from mobicalc.numbers import exact_decimal, grouped, human
+from mobicalc.views.common import counted, describe, labelled
+from mobicalc.views.model import WIDE, Column, Layout, Report, Style, View
+
+SWEEP_COLUMNS = (
+    Column("alpha", "alpha", Style.DECIMAL),
+    Column("resolution", "resolution", Style.SIZE),
+    Column("height", "height", Style.NUMBER, WIDE),
+    Column("width", "width", Style.NUMBER, WIDE),
+    Column("macs", "MACs", Style.COUNT),
+    Column("flops", "FLOPs", Style.COUNT, 3),
+    Column("params", "params", Style.COUNT),
+    Column("top1", "top-1 %", Style.DECIMAL, 2),
+    Column("frontier", "frontier", Style.VERDICT, 2, words=("yes", "no")),
+    Column("model", "model", priority=WIDE),
+    Column("classes", "classes", Style.NUMBER, WIDE),
+    Column("include_top", "top", Style.VERDICT, WIDE, words=("yes", "no")),
+    Column("rounding", "rounding", priority=WIDE),
+)
+
+FRONTIER_NOTE = (
+    "frontier: within budget, and no other configuration within budget has at least as much alpha "
+    "and resolution for no more MACs and no more params."
+)
+
+
+MODEL_FIELDS = ("name", "table", "source", "classes", "include_top", "rounding")
+"""What a sweep's JSON says of its model: the settings every configuration shares."""
+
+
+def _model(summary: DesignSpace) -> dict[str, Any]:
+    description = describe(summary.network)
+    return {key: description[key] for key in MODEL_FIELDS}
+
+
+def _best(summary: DesignSpace) -> dict[str, Any] | None:
+    best = summary.most_accurate()
+    if best is None:
+        return None
+    return {
+        "alpha": best.alpha,
+        "resolution": best.resolution,
+        "macs": best.totals.macs,
+        "params": best.totals.params,
+        "top1": best.top1,
+    }
+
+
+def _sweep_title(summary: DesignSpace) -> str:
+    model = _model(summary)
+    top = (
+        "no top"
+        if not model["include_top"]
+        else ("no classifier" if model["classes"] is None else f"{model['classes']} classes")
+    )
+    convention = summary.convention.name
+    return f"{model['name']} ({model['source']}): {top}, rounding {model['rounding']}" + (
+        f", convention {convention}" if convention != conventions.DEFAULT else ""
+    )
+
+
+def _budget_text(budgets: dict[str, Any]) -> str:
+    names = {
+        "macs": "MACs",
+        "flops": "FLOPs",
+        "params": "params",
+        "peak_activation_bytes": "peak memory (bytes)",
+        "peak_streamed_bytes": "streamed peak memory (bytes)",
+        "params_bytes": "model size (bytes)",
+    }
+    return ", ".join(f"{names[metric]} <= {grouped(limit)}" for metric, limit in budgets.items())
+
+
+def _size_text(size: Any) -> str:
+    """A square size as its number, another as HEIGHTxWIDTH."""
+    return str(size) if isinstance(size, int) else resolution_text(size)
+
+
+def _size_fields(size: Any) -> dict[str, Any]:
+    """A configuration's size for its row: as given (a number, or [height, width]) and per side."""
+    height, width = (size, size) if isinstance(size, int) else size
+    given = size if isinstance(size, int) else [height, width]
+    return {"resolution": given, "height": height, "width": width}
+
+
+def sweep_grid_view(summary: DesignSpace) -> View:
+    """MACs as a grid, alphas down and resolutions across, for people; only what is within budget."""
+    # Cells by position: a Fraction hashes slowly, and a grid may have a million cells.
+    alpha_at = {alpha: index for index, alpha in enumerate(summary.alphas)}
+    resolution_at = {resolution: index for index, resolution in enumerate(summary.resolutions)}
+    released = summary.published.top1 if summary.published is not None else {}
+    cells: dict[tuple[int, int], Configuration] = {
+        (alpha_at[c.alpha], resolution_at[c.resolution]): c for c in summary.configurations
+    }
+
+    def key(resolution: Any) -> str:
+        return f"r{resolution_text(resolution)}"
+
+    rows_used = sorted({a for a, _ in cells})
+    columns_used = sorted({r for _, r in cells})
+    columns = (
+        Column("alpha", "alpha", Style.DECIMAL),
+        Column("params", "params", Style.SHORT, 2),
+        *(
+            Column(key(summary.resolutions[r]), _size_text(summary.resolutions[r]), Style.HEAT, 2)
+            for r in columns_used
+        ),
+    )
+    rows = []
+    for a in rows_used:
+        alpha = summary.alphas[a]
+        row: dict[str, Any] = {"alpha": alpha}
+        for r in columns_used:
+            configuration = cells.get((a, r))
+            if configuration is None:
+                continue
+            resolution = summary.resolutions[r]
+            row["params"] = configuration.totals.params
+            mark = ("*" if (alpha, resolution) in released else "") + ("" if configuration.frontier else "~")
+            row[key(resolution)] = (configuration.totals.macs, mark)
+        rows.append(row)
+    title = f"MACs, alpha x resolution: {_sweep_title(summary)}"
+    view = View(title, columns, rows, notes=list(summary.notes), layout=Layout.GRID)
+    kept, swept = len(summary.configurations), summary.swept
+    if summary.budgets:
+        view.notes.append(
+            f"{kept:,} of {swept:,} configurations within budget ({_budget_text(summary.budgets)}); "
+            "the others are left out."
+        )
+    else:
+        view.notes.append(
+            f"{swept:,} configurations. FLOPs = {summary.convention.flops_label}; "
+            "params do not depend on resolution."
+        )
+    if any(not c.frontier for c in summary.configurations):
+        view.notes.append(
+            "~: not on the frontier (a configuration with at least as much alpha and resolution "
+            "costs no more MACs and params)."
+        )
+    if released and any(c.top1 is not None for c in summary.configurations):
+        view.notes.append("*: a released checkpoint (its top-1 is listed below).")
+    if not summary.configurations:
+        view.notes.append("No configuration is within budget.")
+    return view
+
+
+RELEASED_COLUMNS = (
+    Column("alpha", "alpha", Style.DECIMAL),
+    Column("resolution", "resolution", Style.NUMBER),
+    Column("macs", "MACs", Style.COUNT),
+    Column("params", "params", Style.COUNT, 2),
+    Column("top1", "top-1 %", Style.DECIMAL),
+    Column("frontier", "frontier", Style.VERDICT, 3, words=("yes", "no")),
+)
+
+
+def _released_view(summary: DesignSpace) -> View | None:
+    """The released checkpoints among the configurations within budget, most accurate first."""
+    published = summary.published
+    if published is None:
+        return None
+    rated = sorted(
+        (c for c in summary.configurations if c.top1 is not None),
+        key=lambda c: (-(c.top1 or 0), c.totals.macs),
+    )
+    rows = [
+        {
+            "alpha": c.alpha,
+            "resolution": c.resolution,
+            "macs": c.totals.macs,
+            "params": c.totals.params,
+            "top1": c.top1,
+            "frontier": c.frontier,
+        }
+        for c in rated
+    ]
+    within = " within budget" if summary.budgets else ""
+    view = View(f"Released {published.model} checkpoints{within}, by published top-1", RELEASED_COLUMNS, rows)
+    if rated:
+        best = rated[0]
+        view.notes.append(
+            f"Most accurate released configuration{within}: {published.model} alpha "
+            f"{exact_decimal(best.alpha)}, {best.resolution}x{best.resolution}, top-1 "
+            f"{exact_decimal(best.top1 or 0)}% at {human(best.totals.macs)} MACs, "
+            f"{human(best.totals.params)} params."
+        )
+    else:
+        view.notes.append(f"No released checkpoint among these configurations{within}.")
+    view.notes.append(f"top-1: {published.metric}; source: {published.citation}.")
+    view.notes.append(
+        "MACs and params here are mobicalc's (keras.applications' layers, 1000 classes unless --classes); "
+        "the checkpoints' READMEs count 1001 classes."
+        if summary.convention.name == conventions.DEFAULT
+        else f"MACs and params here are mobicalc's, counted under convention {summary.convention.name}: "
+        f"{summary.convention.summary}."
+    )
+    return view
+
+
+def _configuration_row(configuration: Configuration, model: dict[str, Any]) -> dict[str, Any]:
+    totals = configuration.totals
+    return {
+        "alpha": configuration.alpha,
+        **_size_fields(configuration.resolution),
+        "macs": totals.macs,
+        "flops": totals.flops,
+        "params": totals.params,
+        "top1": configuration.top1,
+        "frontier": configuration.frontier,
+        "model": model["name"],
+        "classes": model["classes"],
+        "include_top": model["include_top"],
+        "rounding": model["rounding"],
+    }
+
+
+def sweep_report(summary: DesignSpace) -> Report:
+    """A sweep: every configuration within budget for machines; a heat map and the releases for people."""
+    model = _model(summary)
+    configurations = View(
+        f"Configurations: {_sweep_title(summary)}",
+        labelled(SWEEP_COLUMNS, summary.convention),
+        [_configuration_row(configuration, model) for configuration in summary.configurations],
+        notes=[FRONTIER_NOTE],
+    )
+    published = summary.published
+    grid = sweep_grid_view(summary)
+    if published is None:
+        grid.notes.append(summary.no_accuracy + ".")
+    views = [grid]
+    if (released := _released_view(summary)) is not None:
+        views.append(released)
+    document: dict[str | None, Any] = {
+        "model": model,
+        "conventions": counted(summary.convention),
+        "convention": conventions.describe(summary.convention),
+        "alphas": summary.alphas,
+        "resolutions": [_size_fields(size)["resolution"] for size in summary.resolutions],
+        "notes": summary.notes,
+        "budgets": {metric: exact_count(limit) for metric, limit in summary.budgets.items()},
+        "ok": bool(summary.configurations),
+        "swept": summary.swept,
+        "within_budget": len(summary.configurations),
+        "best_published": _best(summary),
+        "accuracy_source": None
+        if published is None
+        else {"model": published.model, "source": published.source, "url": published.url,
+              "metric": published.metric},
+        "configurations": configurations,
+    }  # fmt: skip
+    return Report(document, views, csv=configurations)

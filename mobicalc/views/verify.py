@@ -1,0 +1,128 @@
+"""``mobicalc verify``: every layer's counts beside TensorFlow's, per model checked."""
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from mobicalc.numbers import grouped
+from mobicalc.views.common import convention_document, describe, title
+from mobicalc.views.model import Column, Report, Style, View
+
+if TYPE_CHECKING:  # the TensorFlow bridge's result types, named without importing it
+    from mobicalc.tf.verify import ModelCheck, Verification
+
+VERIFY_COLUMNS = (
+    Column("name", "layer"),
+    Column("kind", "kind", priority=4),
+    Column("shape", "shape", Style.SHAPE, 3),
+    Column("tf_shape", "TF shape", Style.SHAPE, 3),
+    Column("macs", "MACs", Style.COUNT),
+    Column("tf_macs", "TF MACs", Style.COUNT),
+    Column("params", "params", Style.COUNT, 2),
+    Column("tf_params", "TF params", Style.COUNT, 2),
+    Column("elements", "activation values", Style.COUNT, 5),
+    Column("tf_elements", "TF values", Style.COUNT, 5),
+    Column("ok", "", Style.VERDICT, words=("✓", "✗")),
+)
+
+
+def _profiler_note(check: "ModelCheck") -> str:
+    """One line relating the TF profiler's total to MACs, because users compare against it."""
+    if check.profiler_flops is None or check.tf_totals is None:
+        return ""
+    flops = 2 * check.tf_totals["macs"]
+    return (
+        f"TF profiler float_operation(): {grouped(check.profiler_flops)} = 2 x MACs ({grouped(flops)}) "
+        f"+ {grouped(check.profiler_flops - flops)} elementwise ops "
+        "(batch-norm, pooling, softmax, bias adds)"
+    )
+
+
+SKIPPED_COLUMNS = (Column("check", "check"), Column("result", "result"))
+
+
+def verify_summary(verification: "Verification") -> str:
+    """The verdict in one line, naming every check that did not run and why."""
+    skipped = verification.skipped
+    ran = len(verification.checks) - len(skipped)
+    parts = [f"{ran} of {len(verification.checks)} checks ran"]
+    parts += [f"{check.model} skipped: {check.skipped}" for check in skipped]
+    return f"{'ok' if verification.ok else 'DIFFERS'} ({'; '.join(parts)})"
+
+
+def _check_view(check: "ModelCheck", heading: str) -> View:
+    view = View(
+        f"{check.model}: {heading}",
+        VERIFY_COLUMNS,
+        [
+            {
+                "name": layer.name,
+                "kind": layer.kind,
+                "shape": layer.engine_shape,
+                "tf_shape": layer.tf_shape,
+                "macs": layer.engine_macs,
+                "tf_macs": layer.tf_macs,
+                "params": layer.engine_params,
+                "tf_params": layer.tf_params,
+                "elements": layer.engine_elements,
+                "tf_elements": layer.tf_elements,
+                "ok": layer.ok,
+            }
+            for layer in check.layers
+        ],
+    )
+    if check.skipped:
+        return View(
+            view.title, SKIPPED_COLUMNS, [{"check": check.model, "result": f"skipped: {check.skipped}"}]
+        )
+    assert check.engine_totals is not None and check.tf_totals is not None
+    for key in ("macs", "params", "trainable_params", "non_trainable_params", "flops"):
+        if key not in check.engine_totals:
+            continue
+        engine, tensorflow = check.engine_totals[key], check.tf_totals[key]
+        mark = "✓" if engine == tensorflow else "✗"
+        view.notes.append(f"{mark} {key}: engine {grouped(engine)}, TensorFlow {grouped(tensorflow)}")
+    sized = [layer for layer in check.layers if layer.tf_elements is not None]
+    same_size = all(layer.engine_elements == layer.tf_elements for layer in sized)
+    view.notes.append(
+        f"{'✓' if same_size else '✗'} activation values (the memory figures' unit): "
+        f"{sum(layer.engine_elements == layer.tf_elements for layer in sized)} of {len(sized)} layers "
+        "as TensorFlow's output tensors"
+    )
+    differing = [layer.name for layer in check.layers if not layer.ok]
+    view.notes.append(
+        f"✗ differs: {', '.join(differing)}"
+        if differing
+        else ("✓ all agree" if check.ok else "✗ totals differ")
+    )
+    if note := _profiler_note(check):
+        view.notes.append(note)
+    return view
+
+
+def verify_report(verification: "Verification") -> Report:
+    heading = title(verification.network)
+    views = [_check_view(check, heading) for check in verification.checks]
+    checks: list[Mapping[str, Any]] = [
+        {
+            "model": check.model,
+            "ok": check.ok,
+            "skipped": check.skipped,
+            "engine_totals": check.engine_totals,
+            "tensorflow_totals": check.tf_totals,
+            "profiler_flops": check.profiler_flops,
+            "profiler_note": _profiler_note(check),
+            "layers": [] if check.skipped else view,
+        }
+        for check, view in zip(verification.checks, views, strict=True)
+    ]
+    summary = verify_summary(verification)
+    views[-1].notes += [""] * bool(views[-1].notes) + [summary]
+    document: dict[str | None, Any] = {
+        "model": describe(verification.network),
+        "convention": convention_document(verification.network),
+        "ok": verification.ok,
+        "summary": summary,
+        "skipped": [{"model": check.model, "reason": check.skipped} for check in verification.skipped],
+        "checks": checks,
+    }
+    return Report(document, views)
