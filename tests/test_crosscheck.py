@@ -329,7 +329,9 @@ def test_a_layer_without_a_keras_namesake_of_its_kind_is_a_difference(monkeypatc
         row.__class__(
             **{
                 **_fields(row),
-                "names": tuple(tuple(renamed.get(name, name) for name in names) for names in row.names),
+                "names": tuple(
+                    tuple((part, renamed.get(name, name)) for part, name in names) for names in row.names
+                ),
             }
         )
         for row in table.rows

@@ -55,7 +55,12 @@ GRAPH = {name: imports(path) - {name} for name, path in MODULES.items()}
 def layer(module: str) -> int:
     """The layer of a module: that of the longest prefix named in LAYERS."""
     best = max(
-        (prefix for names in LAYERS for prefix in names if module == prefix or module.startswith(prefix + ".")),
+        (
+            prefix
+            for names in LAYERS
+            for prefix in names
+            if module == prefix or module.startswith(prefix + ".")
+        ),
         key=len,
     )
     return next(index for index, names in enumerate(LAYERS) if best in names)

@@ -273,3 +273,57 @@ def test_table_names_the_peak_layer_at_80_columns():
 def test_dtype_is_an_option_of_every_model_command():
     for command in ("table", "check", "verify"):
         assert "--dtype [float32|float16|int8]" in run(command, "--help").output
+
+
+# --- MobileNetV3 -----------------------------------------------------------------------
+
+
+def test_v3_forward_pass_counts_only_layers_with_weights():
+    """torchinfo counts modules with parameters: convolutions (squeeze-and-excite's too), their
+    batch-norms and the classifier; not squeeze-and-excite's multiply nor the input's rescaling."""
+    with_weights = {"conv", "depthwise", "pointwise", "excite", "dense"}
+    for model in ("v3-small", "v3-large"):
+        network = cost(model)
+        outputs = sum(
+            layer.output.height * layer.output.width * layer.output.channels
+            * ((layer.kind in with_weights) + layer.batch_norm)
+            for layer in network.layers
+        )  # fmt: skip
+        assert network.memory.forward_pass_bytes == 2 * outputs * 4
+    # The figure torchinfo's definition gives for MobileNetV3-Small, 224, float32.
+    assert cost("v3-small").memory.forward_pass_bytes == 22_643_584
+
+
+def test_v3_small_peak_is_its_first_convolution():
+    # keras.applications.MobileNetV3Small: Rescaling keeps 224x224x3; conv, 3x3 stride 2, to 112x112x16.
+    # While conv runs: its input (the rescaled image; the raw image is no longer needed) and output.
+    memory = cost("v3-small").memory
+    assert memory.peak_layer == "conv"
+    assert memory.peak_activation_bytes == (224 * 224 * 3 + 112 * 112 * 16) * 4 == 1_404_928
+    # No bottleneck holds more, streamed or not: the peak stays at conv.
+    assert (memory.peak_streamed_layer, memory.peak_streamed_bytes) == ("conv", 1_404_928)
+
+
+def test_v3_large_peaks():
+    memory = cost("v3-large").memory
+    # expanded_conv_1 (stride 2) expands 112x112x16 to 112x112x64 before its depthwise layer.
+    assert memory.peak_layer == "expanded_conv_1_expand"
+    assert memory.peak_activation_bytes == (112 * 112 * 16 + 112 * 112 * 64) * 4 == 4_014_080
+    # Streamed, the first block (16 -> 16 at 112x112, with its residual add) holds its input and output.
+    assert memory.peak_streamed_layer == "expanded_conv_depthwise..expanded_conv_add"
+    assert memory.peak_streamed_bytes == 2 * 112 * 112 * 16 * 4 == 1_605_632
+
+
+def test_v3_squeeze_and_excite_reads_the_map_it_scales():
+    """The multiply reads two tensors (the depthwise output and the excitation): the depthwise output
+    stays live through the squeeze-and-excite layers, which the working sets show."""
+    network = cost("v3-small")
+    names = [layer.name for layer in network.layers]
+    start = names.index("expanded_conv_squeeze_excite_avg_pool")
+    depthwise = network.layers[start - 1]
+    assert depthwise.name == "expanded_conv_depthwise"
+    held = depthwise.output.height * depthwise.output.width * depthwise.output.channels  # 56x56x16
+    pooled = 16  # 1x1x16
+    # While the first excite conv runs (16 -> 8 channels on 1x1): the pool's output, its own, and
+    # the depthwise output that the multiply will read.
+    assert network.memory.working_bytes[start + 1] == (pooled + 8 + held) * 4
