@@ -9,17 +9,15 @@ in test_crosscheck.py.
 
 import math
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 import mobicalc
 from mobicalc.architecture import ArchitectureError, load, parse
 from mobicalc.engine import network_cost
 from mobicalc.kinds import KINDS
 from mobicalc.network import Settings
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # The paper's rows: (kernel, expansion size, out, SE, non-linearity, stride).
 LARGE = [
