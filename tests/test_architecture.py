@@ -2,7 +2,6 @@
 
 import os
 import signal
-import time
 
 import pytest
 
@@ -286,10 +285,8 @@ POOL = "\nlayers = [{ operator = 'pool' }]\n"
     ],
 )  # fmt: skip
 def test_nesting_and_digits_are_bounded_before_tomllib(text, message):
-    started = time.perf_counter()
     with pytest.raises(ArchitectureError, match=f"^my.toml: {message}"):
         parse(text, "my.toml")
-    assert time.perf_counter() - started < 1
 
 
 @pytest.mark.parametrize(
@@ -341,10 +338,8 @@ def test_recursion_in_tomllib_is_a_clean_error_even_past_the_scan(monkeypatch):
     ],
 )  # fmt: skip
 def test_layers_are_counted_before_anything_is_built(rows, message):
-    started = time.perf_counter()
     with pytest.raises(ArchitectureError, match=f"^my.toml: {message}"):
         parse(f"layers = [{rows}]", "my.toml")
-    assert time.perf_counter() - started < 1
 
 
 @pytest.mark.parametrize(

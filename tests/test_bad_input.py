@@ -4,12 +4,11 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
+from helpers import mobicalc_process
 
 from mobicalc.cli import main
 
@@ -213,13 +212,6 @@ def test_exact_rounding_with_a_long_alpha_prints_every_digit():
     assert Fraction(first["params"]) == 3 * 3 * 3 * channels + 4 * channels
 
 
-def run_mobicalc(*args):
-    """A real process: what a FIFO or a device does depends on the process, not on CliRunner."""
-    return subprocess.run(
-        [sys.executable, "-m", "mobicalc", *args], capture_output=True, text=True, timeout=10, check=False
-    )
-
-
 def assert_one_error_line(stderr: str, message: str) -> None:
     assert "Traceback" not in stderr
     errors = [line for line in stderr.splitlines() if line.startswith("Error:")]
@@ -231,14 +223,15 @@ def assert_one_error_line(stderr: str, message: str) -> None:
 def test_a_fifo_with_no_writer_does_not_hang(tmp_path):
     fifo = tmp_path / "net.toml"
     os.mkfifo(fifo)
-    result = run_mobicalc("table", "--arch", str(fifo))
+    # A real process: what a FIFO or a device does depends on the process, not on CliRunner.
+    result = mobicalc_process("table", "--arch", str(fifo), capture_output=True, text=True)
     assert result.returncode == 2
     assert_one_error_line(result.stderr, f"{fifo}: not a regular file (a FIFO)")
 
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 def test_an_endless_device_is_refused(device):
-    result = run_mobicalc("table", "--arch", device, "--format", "json")
+    result = mobicalc_process("table", "--arch", device, "--format", "json", capture_output=True, text=True)
     assert result.returncode == 2
     assert_one_error_line(result.stderr, f"{device}: not a regular file (a character device)")
     assert result.stdout == ""

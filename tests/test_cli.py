@@ -11,24 +11,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import run, run_json, shape
 
 from mobicalc.cli import main
-
-
-def run(*args: str, code: int = 0):
-    result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == code, result.output
-    return result
-
-
-def run_json(*args: str) -> dict:
-    return json.loads(run(*args, "--format", "json").output)
-
-
-def shape(layer: dict, which: str) -> list:
-    """A layer's input or output shape, from its three JSON (and CSV) fields."""
-    return [layer[f"{which}_{part}"] for part in ("height", "width", "channels")]
-
 
 # MobileNetV1 paper, Table 3: one 14x14x512 -> 14x14x512 layer, Dk = 3; then alpha 0.75 and rho 0.714.
 TABLE_3 = ["ratio", "--M", "512", "--N", "512", "--dk", "3", "--dp", "14"]

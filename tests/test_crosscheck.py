@@ -21,12 +21,13 @@ from mobicalc.cli.exits import Exit
 from mobicalc.count.network import network_cost
 from mobicalc.count.settings import Settings
 from mobicalc.model.kinds import KINDS
-
-pytest.importorskip("tensorflow")
-
 from mobicalc.tf.build import build_model, reference_model
 from mobicalc.tf.runtime import TensorFlowCannotBuild, check_buildable
 from mobicalc.tf.verify import _match_by_name, tensorflow_totals, verify_network
+
+# Every test here loads TensorFlow: `pytest -m "not tensorflow"` leaves them out, and tests/conftest.py skips
+# them where TensorFlow is not installed (at run time: collecting this module does not import TensorFlow).
+pytestmark = pytest.mark.tensorflow
 
 CONFIGS = [
     # model, alpha, resolution, classes, include_top

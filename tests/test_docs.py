@@ -3,9 +3,8 @@
 import runpy
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 
 
 def test_cli_reference_is_up_to_date():

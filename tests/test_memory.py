@@ -11,19 +11,13 @@ from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
+from helpers import run
 
 from mobicalc import cost
 from mobicalc.cli import ByteSize, main
 from mobicalc.count.budgets import check_budgets
 from mobicalc.count.memory import largest_tensors, memory, step_name, streamed_steps
 from mobicalc.count.settings import DTYPES
-
-
-def run(*args: str, code: int = 0):
-    result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == code, result.output
-    return result
-
 
 # --- MobileNetV1 ---------------------------------------------------------------------
 

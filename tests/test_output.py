@@ -4,21 +4,16 @@ These run mobicalc as a real process, because what they test belongs to the
 process: its file descriptors, its terminal, its locale and its exit code.
 """
 
-import fcntl
 import json
 import os
-import pty
-import re
-import struct
 import subprocess
 import sys
-import termios
 
 import pytest
+from helpers import ANSI, environment, mobicalc_process, on_terminal
 
 from mobicalc.cli.exits import Exit
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 COMMANDS = [
     ["table", "v1", "--alpha", "0.5"],
     ["table", "v2"],
@@ -27,47 +22,11 @@ COMMANDS = [
 ]
 
 
-def environment(**changes: str | None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES", "NO_COLOR")}
-    env.pop("FORCE_COLOR", None)
-    env.update({key: value for key, value in changes.items() if value is not None})
-    return env
-
-
-def mobicalc(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mobicalc", *args], timeout=60, **kwargs)
-
-
-def on_terminal(args: list[str], columns: int = 80, **env: str) -> tuple[int, str, str]:
-    """Run mobicalc with a pseudo-terminal of ``columns`` as its stdout; (exit code, screen text, stderr)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, columns, 0, 0))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mobicalc", *args],
-        stdin=slave,
-        stdout=slave,
-        stderr=subprocess.PIPE,
-        env=environment(**env),
-    )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the other end closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    process.wait(timeout=60)
-    os.close(master)
-    stderr = process.stderr.read().decode() if process.stderr else ""
-    return process.returncode, b"".join(chunks).decode("utf-8", "replace").replace("\r", ""), stderr
-
-
 def numbers_of(args: list[str]) -> set[str]:
     """Every count the JSON of a command holds, grouped as people read them."""
-    data = json.loads(mobicalc(*args, "--format", "json", capture_output=True, check=True, text=True).stdout)
+    data = json.loads(
+        mobicalc_process(*args, "--format", "json", capture_output=True, check=True, text=True).stdout
+    )
     found: set[str] = set()
 
     def walk(value):
@@ -88,15 +47,16 @@ def numbers_of(args: list[str]) -> set[str]:
 class TestStreams:
     @pytest.mark.parametrize("output_format", ["table", "json", "csv", "markdown"])
     def test_closed_stdout_is_an_output_error(self, output_format):
-        result = mobicalc("table", "v1", "--format", output_format, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True, pass_fds=(), close_fds=True, preexec_fn=lambda: os.close(1))  # fmt: skip
+        result = mobicalc_process("table", "v1", "--format", output_format, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True, pass_fds=(), close_fds=True,
+                                  preexec_fn=lambda: os.close(1))  # fmt: skip
         assert result.returncode == Exit.OUTPUT_ERROR == 74
         assert result.stderr == "mobicalc: cannot write the output: standard output is closed\n"
 
     @pytest.mark.parametrize("output_format", ["table", "json"])
     def test_full_device_is_an_output_error(self, output_format):
         with open("/dev/full", "w") as full:
-            result = mobicalc(
+            result = mobicalc_process(
                 "table", "v1", "--format", output_format, stdout=full, stderr=subprocess.PIPE, text=True
             )
         assert result.returncode == Exit.OUTPUT_ERROR
@@ -105,7 +65,7 @@ class TestStreams:
     @pytest.mark.parametrize("args", [["--help"], ["--version"], ["table", "--help"], ["check", "--help"]])
     def test_help_and_version_fail_like_any_output(self, args):
         with open("/dev/full", "w") as full:
-            result = mobicalc(*args, stdout=full, stderr=subprocess.PIPE, text=True)
+            result = mobicalc_process(*args, stdout=full, stderr=subprocess.PIPE, text=True)
         assert result.returncode == Exit.OUTPUT_ERROR
         assert result.stderr == "mobicalc: cannot write the output: No space left on device\n"
 
@@ -114,7 +74,7 @@ class TestStreams:
         read, write = os.pipe()
         os.close(read)  # the reader is gone before anything is written: every write fails
         try:
-            result = mobicalc(*args, stdout=write, stderr=subprocess.PIPE, text=True)
+            result = mobicalc_process(*args, stdout=write, stderr=subprocess.PIPE, text=True)
         finally:
             os.close(write)
         assert result.returncode == Exit.BROKEN_PIPE == 141
@@ -135,7 +95,7 @@ class TestTerminals:
     )  # fmt: skip
     @pytest.mark.parametrize("args", COMMANDS)
     def test_ascii_only_outputs_fall_back_to_ascii(self, env, args):
-        result = mobicalc(*args, capture_output=True, env=environment(**env, COLUMNS="200"))
+        result = mobicalc_process(*args, capture_output=True, env=environment(**env, COLUMNS="200"))
         assert result.returncode == 0, result.stderr
         assert result.stderr == b""
         text = result.stdout.decode("ascii")  # not one byte beyond ASCII
@@ -143,7 +103,7 @@ class TestTerminals:
             assert "1/N + 1/Dk^2" in text and "Dk*Dk*M*N" in text
 
     def test_ascii_bars_on_a_forced_terminal(self):
-        result = mobicalc(
+        result = mobicalc_process(
             "table",
             "v1",
             "--alpha",
@@ -199,7 +159,7 @@ def test_control_characters_in_a_name_are_escaped_in_every_format(tmp_path):
     table = tmp_path / "evil.toml"
     table.write_text('name = "bad\\nname\\u001b[31m"\nlayers = [{ operator = "conv", c = 8 }]\n')
     for output_format in ("table", "csv", "markdown", "json"):
-        result = mobicalc(
+        result = mobicalc_process(
             "table", "--arch", str(table), "--format", output_format, capture_output=True, text=True
         )
         assert result.returncode == 0, result.stderr

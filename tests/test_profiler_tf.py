@@ -6,12 +6,13 @@ from fractions import Fraction
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("tensorflow")
-
 from mobicalc.cli import main
 from mobicalc.count.network import network_cost
 from mobicalc.count.settings import Settings
 from mobicalc.tf.verify import verify_network
+
+# Every test here runs TensorFlow (tests/conftest.py skips them where it is not installed).
+pytestmark = pytest.mark.tensorflow
 
 CONFIGS = [
     ("v1", "1", 224, None),  # docs/counting.md worked example: 1,147,687,920

@@ -14,8 +14,8 @@ from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
+from helpers import ANSI, environment, mobicalc_process, on_terminal, run, run_json
 from test_engine import v1_by_hand
-from test_output import ANSI, environment, on_terminal
 
 import mobicalc
 from mobicalc.cli import main
@@ -33,20 +33,8 @@ NET = (
 )
 
 
-def run(*args: str):
-    return CliRunner().invoke(main, ["sweep", *args])
-
-
-def sweep_json(*args: str) -> dict:
-    result = run(*args, "--format", "json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
-
-
 def table_totals(*args: str) -> dict:
-    result = CliRunner().invoke(main, ["table", *args, "--format", "json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)["totals"]
+    return run_json("table", *args)["totals"]
 
 
 class TestRanges:
@@ -109,14 +97,13 @@ class TestRanges:
         ],
     )
     def test_bad_sweeps_are_usage_errors(self, args, message):
-        result = run("v1", *args)
-        assert result.exit_code == Exit.USAGE == 2, result.output
+        result = run("sweep", "v1", *args, code=Exit.USAGE)
         assert message in result.output
         assert "Traceback" not in result.output
 
     def test_the_limit_is_documented(self):
         assert MAX_CONFIGURATIONS == 1_000_000
-        assert "1,000,000" in run("--help").output
+        assert "1,000,000" in run("sweep", "--help").output
 
 
 class TestCells:
@@ -132,7 +119,9 @@ class TestCells:
         ],
     )
     def test_every_cell_is_what_table_gives(self, model, options):
-        data = sweep_json(model, "--alpha", "0.35,0.5:1.3:0.4", "--resolution", "33,97,224:226:1", *options)
+        data = run_json(
+            "sweep", model, "--alpha", "0.35,0.5:1.3:0.4", "--resolution", "33,97,224:226:1", *options
+        )
         assert len(data["configurations"]) == 4 * 5  # 0.35, 0.5, 0.9, 1.3 x 33, 97, 224, 225, 226
         for row in data["configurations"]:
             totals = table_totals(
@@ -145,7 +134,7 @@ class TestCells:
     def test_a_user_table(self, tmp_path):
         path = tmp_path / "net.toml"
         path.write_text(NET)
-        data = sweep_json("--arch", str(path), "--alpha", "0.5,0.75", "--resolution", "31,64")
+        data = run_json("sweep", "--arch", str(path), "--alpha", "0.5,0.75", "--resolution", "31,64")
         assert data["model"]["table"] == str(path)
         for row in data["configurations"]:
             totals = table_totals(
@@ -155,8 +144,8 @@ class TestCells:
             assert row["top1"] is None
 
     def test_json_and_csv_have_the_same_keys_per_configuration(self):
-        data = sweep_json("v1", "--alpha", "0.25,1", "--resolution", "128,224")
-        result = run("v1", "--alpha", "0.25,1", "--resolution", "128,224", "--format", "csv")
+        data = run_json("sweep", "v1", "--alpha", "0.25,1", "--resolution", "128,224")
+        result = run("sweep", "v1", "--alpha", "0.25,1", "--resolution", "128,224", "--format", "csv")
         rows = list(csv.DictReader(io.StringIO(result.output)))
         assert list(rows[0]) == list(data["configurations"][0])
         for key in (
@@ -187,7 +176,7 @@ class TestCells:
         )
 
     def test_the_grid_is_alpha_major_in_the_order_given(self):
-        data = sweep_json("v1", "--alpha", "1,0.5", "--resolution", "224,128")
+        data = run_json("sweep", "v1", "--alpha", "1,0.5", "--resolution", "224,128")
         assert [(c["alpha"], c["resolution"]) for c in data["configurations"]] == [
             (1, 224), (1, 128), (0.5, 224), (0.5, 128)
         ]  # fmt: skip
@@ -195,7 +184,7 @@ class TestCells:
 
     def test_the_python_api_gives_the_same_numbers(self):
         points = mobicalc.sweep("v1", ["0.5", "1"], [128, 224])
-        data = sweep_json("v1", "--alpha", "0.5,1", "--resolution", "128,224")
+        data = run_json("sweep", "v1", "--alpha", "0.5,1", "--resolution", "128,224")
         assert [p.totals.macs for p in points] == [c["macs"] for c in data["configurations"]]
         assert mobicalc.frontier(points) == [c["frontier"] for c in data["configurations"]]
 
@@ -208,7 +197,7 @@ class TestConventions:
     )
     def test_every_cell_is_what_table_gives_under_each_convention(self, model, options, convention):
         args = [*options, "--convention", convention]
-        data = sweep_json(model, "--alpha", "0.35,0.75,1.3", "--resolution", "33,97,224", *args)
+        data = run_json("sweep", model, "--alpha", "0.35,0.75,1.3", "--resolution", "33,97,224", *args)
         assert len(data["configurations"]) == 9
         for row in data["configurations"]:
             totals = table_totals(
@@ -220,9 +209,9 @@ class TestConventions:
 
     def test_tf_profiler_flops_count_the_elementwise_ops(self):
         # docs/counting.md: V1 1.0-224's profiler total is 1,147,687,920 = 2 x 568,740,352 + 10,207,216.
-        (row,) = sweep_json("v1", "--alpha", "1", "--resolution", "224", "--convention", "tf-profiler")[
-            "configurations"
-        ]
+        (row,) = run_json(
+            "sweep", "v1", "--alpha", "1", "--resolution", "224", "--convention", "tf-profiler"
+        )["configurations"]
         assert (row["macs"], row["flops"]) == (568_740_352, 1_147_687_920)
         points = mobicalc.sweep("v3-small", ["1"], [96], convention="tf-profiler")
         assert points[0].totals.flops == mobicalc.sweep("v3-small", ["1"], [96])[0].totals.flops + 1_187_768
@@ -230,7 +219,7 @@ class TestConventions:
     def test_a_first_layer_whose_flops_scale_with_the_input(self, tmp_path):
         path = tmp_path / "pooled.toml"  # a pool first: its Mean is one FLOP per input value
         path.write_text('layers = [{ operator = "pool" }, { operator = "classifier" }]\n')
-        data = sweep_json("--arch", str(path), "--resolution", "5,7", "--convention", "tf-profiler")
+        data = run_json("sweep", "--arch", str(path), "--resolution", "5,7", "--convention", "tf-profiler")
         for row in data["configurations"]:
             totals = table_totals("--arch", str(path), "--resolution", str(row["resolution"]),
                                   "--convention", "tf-profiler")  # fmt: skip
@@ -238,7 +227,7 @@ class TestConventions:
 
     @pytest.mark.parametrize("convention", list(CONVENTIONS))
     def test_json_names_the_convention_and_its_switches(self, convention):
-        data = sweep_json("v1", "--alpha", "0.5", "--resolution", "128", "--convention", convention)
+        data = run_json("sweep", "v1", "--alpha", "0.5", "--resolution", "128", "--convention", convention)
         assert data["convention"] == json.loads(json.dumps(describe(CONVENTIONS[convention])))
         table = CliRunner().invoke(
             main, ["table", "v1", "--alpha", "0.5", "--resolution", "128", "--convention", convention,
@@ -248,9 +237,9 @@ class TestConventions:
         assert data["conventions"] == json.loads(table.output)["conventions"]
 
     def test_the_flops_label_says_what_flops_are(self):
-        keras = run("v1", "--alpha", "1", "--resolution", "224")
+        keras = run("sweep", "v1", "--alpha", "1", "--resolution", "224")
         assert "FLOPs = 2 x MACs;" in keras.output and "convention" not in keras.output
-        profiler = run("v1", "--alpha", "1", "--resolution", "224", "--convention", "tf-profiler")
+        profiler = run("sweep", "v1", "--alpha", "1", "--resolution", "224", "--convention", "tf-profiler")
         assert "FLOPs = 2 x MACs + elementwise;" in " ".join(profiler.output.split())
         assert "convention tf-profiler" in profiler.output
 
@@ -268,7 +257,7 @@ class TestBudgetsAndFrontier:
         assert (
             HAND["0.5", 160] == HAND["0.5009", 160] == (76_525_312 - 512, 1_342_536)
         )  # 1001 -> 1000 classes
-        data = sweep_json("v1", "--alpha", ",".join(ALPHAS), "--resolution", ",".join(map(str, SIZES)))
+        data = run_json("sweep", "v1", "--alpha", ",".join(ALPHAS), "--resolution", ",".join(map(str, SIZES)))
         got = {(str(c["alpha"]), c["resolution"]): (c["macs"], c["params"]) for c in data["configurations"]}
         assert got == HAND
         dominated = {(str(c["alpha"]), c["resolution"]) for c in data["configurations"] if not c["frontier"]}
@@ -276,8 +265,8 @@ class TestBudgetsAndFrontier:
 
     def test_a_budget_keeps_what_is_within_it_and_the_frontier_among_them(self):
         budget = HAND["0.5", 160][0]  # inclusive: 0.5 and 0.5009 at 160 are exactly at it
-        data = sweep_json("v1", "--alpha", ",".join(ALPHAS), "--resolution", ",".join(map(str, SIZES)),
-                          "--max-macs", str(budget))  # fmt: skip
+        data = run_json("sweep", "v1", "--alpha", ",".join(ALPHAS), "--resolution", ",".join(map(str, SIZES)),
+                        "--max-macs", str(budget))  # fmt: skip
         kept = {(str(c["alpha"]), c["resolution"]): c["frontier"] for c in data["configurations"]}
         expected = {key for key, (macs, _) in HAND.items() if macs <= budget}
         assert set(kept) == expected == {
@@ -289,8 +278,8 @@ class TestBudgetsAndFrontier:
 
     def test_params_and_flops_budgets(self):
         params = HAND["0.25", 128][1]
-        data = sweep_json("v1", "--alpha", ",".join(ALPHAS), "--resolution", "128,160,224", "--max-params", str(params),
-                          "--max-flops", str(2 * HAND["0.25", 160][0]))  # fmt: skip
+        data = run_json("sweep", "v1", "--alpha", ",".join(ALPHAS), "--resolution", "128,160,224",
+                        "--max-params", str(params), "--max-flops", str(2 * HAND["0.25", 160][0]))  # fmt: skip
         assert {(str(c["alpha"]), c["resolution"]) for c in data["configurations"]} == {
             ("0.25", 128),
             ("0.25", 160),
@@ -298,8 +287,8 @@ class TestBudgetsAndFrontier:
 
     @pytest.mark.parametrize("output_format", ["json", "table", "csv", "markdown"])
     def test_nothing_within_budget_exits_1(self, output_format):
-        result = run("v1", "--alpha", "0.25,1", "--max-macs", "1M", "--format", output_format)
-        assert result.exit_code == Exit.FAILED == 1, result.output
+        result = run("sweep", "v1", "--alpha", "0.25,1", "--max-macs", "1M", "--format", output_format,
+                     code=Exit.FAILED)  # fmt: skip
         if output_format == "json":
             data = json.loads(result.output)
             assert data["ok"] is False and data["configurations"] == [] and data["best_published"] is None
@@ -357,7 +346,7 @@ class TestPublishedAccuracy:
         assert v2["1.4", 224] == "75.0" and v2["1.0", 224] == "71.8" and v2["0.35", 96] == "45.5"
 
     def test_the_default_grid_is_the_released_checkpoints(self):
-        data = sweep_json("v2")
+        data = run_json("sweep", "v2")
         rated = {
             (Fraction(str(c["alpha"])), c["resolution"]): c["top1"]
             for c in data["configurations"]
@@ -366,11 +355,11 @@ class TestPublishedAccuracy:
         published = tomllib.loads(ACCURACY_FILE.read_text("utf-8"))["v2"]["checkpoints"]
         assert rated == {(Fraction(row["alpha"]), row["resolution"]): float(row["top1"]) for row in published}
         assert data["accuracy_source"]["url"] == tomllib.loads(ACCURACY_FILE.read_text("utf-8"))["v2"]["url"]
-        assert len(sweep_json("v1")["configurations"]) == 16
+        assert len(run_json("sweep", "v1")["configurations"]) == 16
 
     def test_most_accurate_release_within_300m_macs(self):
         # MobileNetV2 1.0-224 is 300,774,272 MACs exactly (the README's "300" is a floor), so it is out.
-        data = sweep_json("v2", "--max-macs", "300M")
+        data = run_json("sweep", "v2", "--max-macs", "300M")
         assert data["best_published"] == {
             "alpha": 1,
             "resolution": 192,
@@ -378,7 +367,7 @@ class TestPublishedAccuracy:
             "params": 3_538_984,
             "top1": 70.7,
         }
-        text = run("v2", "--max-macs", "300M").output
+        text = run("sweep", "v2", "--max-macs", "300M").output
         assert (
             "Most accurate released configuration within budget: MobileNetV2 alpha 1, 192x192, top-1 70.7%"
             in " ".join(text.split())
@@ -394,15 +383,10 @@ class TestPublishedAccuracy:
         ],
     )
     def test_no_accuracy_where_the_released_models_are_not_these(self, args, why):
-        data = sweep_json(*args, "--alpha", "0.5,1", "--resolution", "224")
+        data = run_json("sweep", *args, "--alpha", "0.5,1", "--resolution", "224")
         assert all(c["top1"] is None for c in data["configurations"])
         assert data["accuracy_source"] is None and data["best_published"] is None
-        assert why in " ".join(run(*args, "--alpha", "0.5,1", "--resolution", "224").output.split())
-
-
-def _mobicalc(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mobicalc", *args], capture_output=True, text=True, timeout=120,
-                          env=env)  # fmt: skip
+        assert why in " ".join(run("sweep", *args, "--alpha", "0.5,1", "--resolution", "224").output.split())
 
 
 class TestPlot:
@@ -423,21 +407,24 @@ class TestPlot:
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(fake.parent), os.environ.get("PYTHONPATH", "")]),
         }
-        result = _mobicalc("sweep", "v1", "--plot", str(tmp_path / "out.svg"), env=env)
+        result = mobicalc_process(
+            "sweep", "v1", "--plot", str(tmp_path / "out.svg"), capture_output=True, text=True, env=env
+        )
         assert result.returncode == Exit.MISSING_DEPENDENCY == 3
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
         assert "pip install 'mobicalc[plot]'" in result.stderr
         assert result.stdout == "" and not (tmp_path / "out.svg").exists()
 
     def test_only_svg_and_png(self, tmp_path):
-        result = run("v1", "--plot", str(tmp_path / "out.pdf"))
-        assert result.exit_code == 2 and ".svg or .png" in result.output
+        result = run("sweep", "v1", "--plot", str(tmp_path / "out.pdf"), code=Exit.USAGE)
+        assert ".svg or .png" in result.output
 
     @pytest.mark.parametrize("kind", ["macs", "accuracy"])
     def test_svg(self, tmp_path, kind):
         pytest.importorskip("matplotlib")
         path = tmp_path / "sweep.svg"
-        result = _mobicalc("sweep", "v2", "--max-macs", "300M", "--plot", str(path), "--plot-kind", kind)
+        result = mobicalc_process("sweep", "v2", "--max-macs", "300M", "--plot", str(path), "--plot-kind", kind,
+                                  capture_output=True, text=True)  # fmt: skip
         assert result.returncode == 0, result.stderr
         root = ElementTree.parse(path).getroot()
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
@@ -453,17 +440,17 @@ class TestPlot:
     def test_png(self, tmp_path):
         pytest.importorskip("matplotlib")
         path = tmp_path / "sweep.png"
-        result = _mobicalc(
-            "sweep", "v1", "--alpha", "0.25:1:0.25", "--resolution", "96:320:32", "--plot", str(path)
-        )
+        result = mobicalc_process("sweep", "v1", "--alpha", "0.25:1:0.25", "--resolution", "96:320:32", "--plot",
+                                  str(path), capture_output=True, text=True)  # fmt: skip
         assert result.returncode == 0, result.stderr
         data = path.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
     def test_accuracy_plot_needs_released_checkpoints(self, tmp_path):
         pytest.importorskip("matplotlib")
-        result = run("v1", "--alpha", "0.3", "--plot", str(tmp_path / "a.svg"), "--plot-kind", "accuracy")
-        assert result.exit_code == 2 and "no released checkpoint" in result.output
+        result = run("sweep", "v1", "--alpha", "0.3", "--plot", str(tmp_path / "a.svg"), "--plot-kind", "accuracy",
+                     code=Exit.USAGE)  # fmt: skip
+        assert "no released checkpoint" in result.output
 
 
 SWEEPS = [
@@ -474,7 +461,7 @@ SWEEPS = [
 
 
 def _short_forms(args: list[str]) -> set[str]:
-    data = sweep_json(*args[1:])
+    data = run_json("sweep", *args[1:])
     return {human(c["macs"]) for c in data["configurations"]}
 
 
@@ -498,8 +485,7 @@ class TestTerminals:
 
     @pytest.mark.parametrize("env", [{"LC_ALL": "C"}, {"PYTHONIOENCODING": "ascii", "FORCE_COLOR": "1"}])
     def test_ascii_fallback(self, env):
-        result = subprocess.run([sys.executable, "-m", "mobicalc", *SWEEPS[1]], capture_output=True,
-                                env=environment(**env, COLUMNS="80"), timeout=60)  # fmt: skip
+        result = mobicalc_process(*SWEEPS[1], capture_output=True, env=environment(**env, COLUMNS="80"))
         assert result.returncode == 0 and result.stderr == b""
         text = ANSI.sub("", result.stdout.decode("ascii"))
         assert max(len(line) for line in text.splitlines()) <= 80
@@ -511,7 +497,7 @@ class TestTerminals:
         blocks = result.output.count("(continued)") + 1
         assert blocks >= 2 and result.output.count("alpha  params") == 1
         assert result.output.count("\nalpha  ") == blocks + 1  # each block repeats alpha; then the releases
-        data = sweep_json(*SWEEPS[2][1:])
+        data = run_json("sweep", *SWEEPS[2][1:])
         for size in {c["resolution"] for c in data["configurations"]}:
             assert f" {size}" in result.output
 
@@ -529,7 +515,7 @@ class TestShapeOptions:
         ],
     )
     def test_every_cell_equals_the_table(self, options):
-        data = sweep_json(*options, "--alpha", "0.5,1", "--resolution", "97,160")
+        data = run_json("sweep", *options, "--alpha", "0.5,1", "--resolution", "97,160")
         assert len(data["configurations"]) == 4
         for cell in data["configurations"]:
             table = table_totals(
@@ -545,7 +531,7 @@ class TestShapeOptions:
         ("model", "options"), [("v1", []), ("v2", ["--input-channels", "1"]), ("v3-small", [])]
     )
     def test_non_square_cells_equal_the_table(self, model, options):
-        data = sweep_json(model, *options, "--alpha", "0.5,1", "--resolution", "192x256,97x161,160")
+        data = run_json("sweep", model, *options, "--alpha", "0.5,1", "--resolution", "192x256,97x161,160")
         assert data["resolutions"] == [[192, 256], [97, 161], 160]
         for cell in data["configurations"]:
             size = cell["resolution"]
@@ -562,7 +548,7 @@ class TestShapeOptions:
 
     def test_a_size_that_covers_another_on_both_sides_dominates_it_only_at_no_more_cost(self):
         # alpha 0.5009 rounds MobileNetV1 to alpha 0.5's channels (int(32 x 0.5009) = 16): the same costs.
-        data = sweep_json("v1", "--alpha", "0.5,0.5009", "--resolution", "192x256,224")
+        data = run_json("sweep", "v1", "--alpha", "0.5,0.5009", "--resolution", "192x256,224")
         marks = {(c["alpha"], tuple(c["resolution"]) if isinstance(c["resolution"], list) else c["resolution"]):
                  c["frontier"] for c in data["configurations"]}  # fmt: skip
         # 192x256 and 224 cover each other on neither side: each keeps its own wider alpha on the frontier.
@@ -595,7 +581,7 @@ class TestMemoryBudgets:
         # (112*112*96 + 56*56*96) * 2 bytes = 3,010,560: just over 3MB.
         assert (112 * 112 * 96 + 56 * 56 * 96) * 2 == 3_010_560
         budget = ["--max-peak-memory", "3MB", "--dtype", "float16"]
-        data = sweep_json("v2", "--alpha", "0.5,1", "--resolution", "128,224", *budget)
+        data = run_json("sweep", "v2", "--alpha", "0.5,1", "--resolution", "128,224", *budget)
         kept = {(c["alpha"], c["resolution"]) for c in data["configurations"]}
         assert kept == {(0.5, 128), (0.5, 224), (1, 128)}
         for alpha, resolution in [(0.5, 128), (0.5, 224), (1, 128), (1, 224)]:
@@ -606,20 +592,11 @@ class TestMemoryBudgets:
 
     def test_model_size_budget_and_dtype(self):
         # MobileNetV2 1.0: 3,538,984 params; at int8 one byte each.
-        assert (
-            run(
-                "v2", "--alpha", "1", "--resolution", "96", "--dtype", "int8", "--max-model-size", "3538984B"
-            ).exit_code
-            == 0
-        )
-        assert (
-            run(
-                "v2", "--alpha", "1", "--resolution", "96", "--dtype", "int8", "--max-model-size", "3538983B"
-            ).exit_code
-            == 1
-        )
+        int8 = ["sweep", "v2", "--alpha", "1", "--resolution", "96", "--dtype", "int8"]
+        run(*int8, "--max-model-size", "3538984B")
+        run(*int8, "--max-model-size", "3538983B", code=Exit.FAILED)
 
     def test_a_memory_budget_bounds_the_sweep(self):
-        result = run("v2", "--alpha", "0.1:1:0.001", "--resolution", "96:320:16", "--max-model-size", "1MB")
-        assert result.exit_code == 2
+        result = run("sweep", "v2", "--alpha", "0.1:1:0.001", "--resolution", "96:320:16", "--max-model-size", "1MB",
+                     code=Exit.USAGE)  # fmt: skip
         assert "at most 10,000 configurations" in result.output

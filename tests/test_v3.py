@@ -9,9 +9,9 @@ in test_crosscheck.py.
 
 import math
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 import mobicalc
 from mobicalc.count.network import network_cost
@@ -19,8 +19,6 @@ from mobicalc.count.settings import Settings
 from mobicalc.model.architecture import ArchitectureError
 from mobicalc.model.kinds import KINDS
 from mobicalc.model.tables import load, parse
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # The paper's rows: (kernel, expansion size, out, SE, non-linearity, stride).
 LARGE = [

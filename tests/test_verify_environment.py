@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -132,9 +131,7 @@ def test_too_large_for_tensorflow_is_refused_before_importing_it(tmp_path, optio
         "except SystemExit as exit:\n"
         "    print(exit.code, sorted({'tensorflow', 'keras'} & set(sys.modules)))"
     )
-    started = time.monotonic()
-    result = run(code, root, timeout=30)
-    assert time.monotonic() - started < 15
+    result = run(code, root)
     assert result.stdout == "2 []\n", result.stdout + result.stderr
     assert_one_line(result.stderr, "Error: ", message)
 
