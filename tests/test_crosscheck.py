@@ -5,7 +5,6 @@ per-op flops statistics and tensor shapes. Each configuration builds two
 models (from the table, and keras.applications), so the list is kept short.
 """
 
-import dataclasses
 import json
 import signal
 import subprocess
@@ -220,9 +219,7 @@ def test_user_names_that_look_like_helper_layers(tmp_path):
 def test_a_wrong_formula_is_caught(monkeypatch):
     """The checker can fail: depthwise MACs one too many per output pixel show up per layer."""
     right = KINDS["depthwise"].formula
-    wrong = dataclasses.replace(
-        KINDS["depthwise"], formula=lambda *args: (right(*args)[0] + 1, right(*args)[1])
-    )
+    wrong = KINDS["depthwise"]._replace(formula=lambda *args: (right(*args)[0] + 1, right(*args)[1]))
     monkeypatch.setitem(KINDS, "depthwise", wrong)
     network = network_cost("v1", Settings(alpha=Fraction("0.25"), resolution=64))
     verification = verify_network(network)
@@ -351,7 +348,7 @@ def test_a_layer_without_a_keras_namesake_of_its_kind_is_a_difference(monkeypatc
 
 
 def _fields(record) -> dict:
-    return {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
+    return record._asdict()
 
 
 def test_model_from_exact_rounding_is_refused():
@@ -381,7 +378,7 @@ class TestVerifyCommand:
         assert max(len(line) for line in result.output.splitlines()) <= 80  # a pipe gets 80 columns
 
     def test_difference_exits_1_and_names_the_layers(self, monkeypatch):
-        monkeypatch.setitem(KINDS, "dense", dataclasses.replace(KINDS["dense"], formula=lambda *args: (1, 1)))
+        monkeypatch.setitem(KINDS, "dense", KINDS["dense"]._replace(formula=lambda *args: (1, 1)))
         result = CliRunner().invoke(main, ["verify", "v1", "--alpha", "0.25", "--resolution", "64"])
         assert result.exit_code == 1
         assert "✗ differs: conv_preds" in result.output

@@ -59,7 +59,7 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
             )
         # The table asks for exact rounding itself: for the whole table or for some rows.
         architecture = network.architecture
-        exact_rows = [row.index for row in architecture.rows if row.rounding == "exact"]
+        exact_rows = [row.number for row in architecture.rows if row.rounding == "exact"]
         cause = (
             "the table's own rounding 'exact'"
             if architecture.rounding == "exact"

@@ -13,7 +13,6 @@ batch-norm, which any kind may have, are counted here.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mobicalc.errors import NetworkError
@@ -61,8 +60,7 @@ SWITCHES: Mapping[str, str] = {
 """What each switch does: the one copy, for --help, JSON and docs/counting.md."""
 
 
-@dataclass(frozen=True)
-class Convention:
+class Convention(NamedTuple):
     name: str
     summary: str
     classes_offset: int = 0
@@ -74,7 +72,7 @@ class Convention:
     @property
     def switches(self) -> dict[str, Any]:
         """Every switch and its value, in the order of ``SWITCHES``."""
-        return {field.name: getattr(self, field.name) for field in fields(self) if field.name in SWITCHES}
+        return {name: getattr(self, name) for name in self._fields if name in SWITCHES}
 
     @property
     def flops_label(self) -> str:

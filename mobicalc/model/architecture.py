@@ -1,10 +1,13 @@
 """An architecture table as read: its defaults and its rows, each a line of a paper's table.
 
+Records are NamedTuples, not dataclasses: they are made once, read often, and a
+dataclass costs the CLI's start-up about a millisecond to define.
+
 ``tables.py`` reads and validates them (built-in or a user's TOML file);
 ``operators.py`` says what each row's operator takes and becomes.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mobicalc.errors import MobicalcError
 from mobicalc.model.layers import Padding, Resolution
@@ -24,11 +27,11 @@ NONLINEARITIES = {"RE6": "relu6", "RE": "relu", "HS": "hard_swish"}
 """A row's ``nl`` (the papers' non-linearity column) and the activation it means; RE6 is the default."""
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """One line of an architecture table."""
 
-    index: int
+    number: int
+    """Its place in the table, from 1 (error messages say "layer 3")."""
     operator: str
     c: int = 0
     t: int = 1
@@ -67,8 +70,7 @@ class Row:
         return dict(self.names[repeat])
 
 
-@dataclass(frozen=True)
-class Architecture:
+class Architecture(NamedTuple):
     """A whole table: its defaults and its rows."""
 
     name: str

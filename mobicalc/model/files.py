@@ -8,6 +8,7 @@ import errno
 import os
 import re
 import stat
+from functools import cache
 from itertools import accumulate
 from pathlib import Path
 
@@ -29,20 +30,28 @@ FILE_TYPES = {
     stat.S_IFSOCK: "a socket",
 }
 
-# What the nesting scan skips: strings (replaced by a one-letter key, so that a quoted part
-# of a dotted key still counts) and comments. Possessive loops: never any backtracking.
-_STRINGS_AND_COMMENTS = re.compile(
-    r'"""(?:[^"\\]|\\.|"{1,2}(?!"))*+(?:"{3,5}|\Z)'
-    r"|'''(?:[^']|'{1,2}(?!'))*+(?:'{3,5}|\Z)"
-    r'|"(?:[^"\\\n]|\\.)*+(?:"|$)'
-    r"|'[^'\n]*+(?:'|$)"
-    r"|(#)[^\n]*+",
-    re.DOTALL | re.MULTILINE,
-)
-_NOT_BRACKETS = re.compile(r"[^\[\]{}]++")
 _BRACKET_STEPS = {"[": 1, "{": 1, "]": -1, "}": -1}
-_DEEP_KEY = re.compile(rf"(?<![\w-])[\w-]++(?:[ \t]*+\.[ \t]*+[\w-]++){{{MAX_NESTING}}}")
-_LONG_NUMBER = re.compile(rf"(?<![\w.+-])[+-]?[0-9](?:_?+[0-9]){{{MAX_DIGITS}}}")
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """What the nesting scan looks for, compiled once, when a file is first scanned.
+
+    It skips strings (replaced by a one-letter key, so that a quoted part of a dotted key
+    still counts) and comments. Possessive loops: never any backtracking.
+    """
+    strings_and_comments = re.compile(
+        r'"""(?:[^"\\]|\\.|"{1,2}(?!"))*+(?:"{3,5}|\Z)'
+        r"|'''(?:[^']|'{1,2}(?!'))*+(?:'{3,5}|\Z)"
+        r'|"(?:[^"\\\n]|\\.)*+(?:"|$)'
+        r"|'[^'\n]*+(?:'|$)"
+        r"|(#)[^\n]*+",
+        re.DOTALL | re.MULTILINE,
+    )
+    not_brackets = re.compile(r"[^\[\]{}]++")
+    deep_key = re.compile(rf"(?<![\w-])[\w-]++(?:[ \t]*+\.[ \t]*+[\w-]++){{{MAX_NESTING}}}")
+    long_number = re.compile(rf"(?<![\w.+-])[+-]?[0-9](?:_?+[0-9]){{{MAX_DIGITS}}}")
+    return strings_and_comments, not_brackets, deep_key, long_number
 
 
 def read_text(path: Path) -> str:
@@ -107,13 +116,14 @@ def check_nesting(text: str, path: str) -> None:
     the parts of dotted keys, and the digits of integers. It may misjudge only text that
     tomllib rejects before reaching the part misjudged.
     """
-    code = _STRINGS_AND_COMMENTS.sub(lambda match: "" if match.group(1) else "s", text)
-    brackets = _NOT_BRACKETS.sub("", code)
+    strings_and_comments, not_brackets, deep_key, long_number = _patterns()
+    code = strings_and_comments.sub(lambda match: "" if match.group(1) else "s", text)
+    brackets = not_brackets.sub("", code)
     if brackets and max(accumulate(map(_BRACKET_STEPS.__getitem__, brackets))) > MAX_NESTING:
         raise ArchitectureError(
             f"{path}: nests too deep: arrays and inline tables may nest at most {MAX_NESTING} levels"
         )
-    if _DEEP_KEY.search(code):
+    if deep_key.search(code):
         raise ArchitectureError(f"{path}: a dotted key has more than {MAX_NESTING} parts")
-    if _LONG_NUMBER.search(code):
+    if long_number.search(code):
         raise ArchitectureError(f"{path}: a number has more than {MAX_DIGITS:,} digits")

@@ -16,7 +16,6 @@ are added per output channel by ``costs.unit_cost``.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -76,8 +75,7 @@ class Elementwise(NamedTuple):
 NO_ELEMENTWISE = Elementwise()
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     name: str
     formula: Formula
     counterpart: Counterpart

@@ -9,7 +9,7 @@ A new operator is one entry here (and its tests).
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from mobicalc.model.architecture import Architecture, Row
@@ -215,8 +215,14 @@ def _nothing_absent(row: Row) -> frozenset[str]:
     return frozenset()
 
 
-@dataclass(frozen=True)
-class Operator:
+def _no_check(data: Mapping[str, Any]) -> str | None:
+    return None
+
+
+NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+class Operator(NamedTuple):
     name: str
     walk: WalkFunction
     """How a row of it becomes layers."""
@@ -229,11 +235,11 @@ class Operator:
     """A block's parts, each a layer named by the template's ``{layer}``; () for one layer."""
     layers_per_repeat: int = 1
     """The most layers one repeat makes, before squeeze-and-excite (what MAX_LAYERS counts)."""
-    fixed: Mapping[str, Any] = field(default_factory=dict)
+    fixed: Mapping[str, Any] = NOTHING
     """Fields every row of it has, whatever the table says (a pointwise kernel is 1)."""
-    defaults: Mapping[str, Any] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = NOTHING
     """Fields it has when the row does not give them, other than ``Row``'s own defaults."""
-    check: Callable[[Mapping[str, Any]], str | None] = lambda data: None
+    check: Callable[[Mapping[str, Any]], str | None] = _no_check
     """What is wrong with a row's fields together (as read), or None."""
     absent: Callable[[Row], frozenset[str]] = _nothing_absent
     """The parts a row makes no layer of (their names need not be unique)."""

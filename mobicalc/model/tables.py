@@ -8,7 +8,6 @@ What each operator takes is declared in ``operators.OPERATORS``.
 """
 
 import tomllib
-from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,14 +46,18 @@ def load(name_or_path: str | Path, variant: str | None = None) -> Architecture:
 
 @cache
 def _builtin(name: str, variant: str | None = None) -> Architecture:
-    text = (TABLES / f"{name}.toml").read_text("utf-8")
-    return parse(text, name, variant)
+    # The package's own data: validated as any table, but not scanned as a hostile file might be.
+    return _parse((TABLES / f"{name}.toml").read_text("utf-8"), name, variant)
 
 
 def parse(text: str, path: str, variant: str | None = None) -> Architecture:
     """Parse and validate a table, with ``variant`` applied; ``path`` only names it in error messages."""
     check_size(text, path)
     check_nesting(text, path)
+    return _parse(text, path, variant)
+
+
+def _parse(text: str, path: str, variant: str | None) -> Architecture:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -222,15 +225,15 @@ def _row(data: object, index: int, path: str, naming: Naming, inputs: int) -> Ro
             fields[field] = data[field]
     fields.update(operator.fixed)
     template = name_template(data["name"], operator, where, "name") if "name" in data else None
-    row = Row(index=index, operator=operator.name, **fields)
-    return replace(row, names=naming.names(operator, template, row.n, operator.absent(row), where))
+    row = Row(number=index, operator=operator.name, **fields)
+    return row._replace(names=naming.names(operator, template, row.n, operator.absent(row), where))
 
 
 def _check_order(architecture: Architecture) -> None:
     for row in architecture.rows[:-1]:
         if OPERATORS[row.operator].last:
             raise ArchitectureError(
-                f"{architecture.path}: layer {row.index} ({row.operator}): the {row.operator} must be the "
+                f"{architecture.path}: layer {row.number} ({row.operator}): the {row.operator} must be the "
                 "last layer"
             )
 

@@ -1,11 +1,9 @@
 """Where output goes and what it can show (``Target``), and a value as a person reads it (``cell``)."""
 
-import json
 import os
 import re
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from mobicalc.numbers import exact_decimal, grouped, human, percent, significant
 from mobicalc.views.model import Column, Style
@@ -14,8 +12,7 @@ ASCII = str.maketrans({"·": "*", "²": "^2", "✓": "ok", "✗": "X", "…": ".
 """What the symbols of the views become where the output cannot show them."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where a table goes: how wide it may be, and what it may draw."""
 
     width: int = 80
@@ -105,6 +102,8 @@ def cell(value: Any, column: Column) -> str:
     if style is Style.SIZE:
         return str(value) if isinstance(value, int) else "x".join(map(str, value))
     if isinstance(value, list):
+        import json  # lists are rare (a layer's explicit padding): json costs start-up
+
         return json.dumps(value)
     return escape(str(value))
 

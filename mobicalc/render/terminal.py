@@ -5,7 +5,7 @@ Rich is imported only inside ``render_rich``: a pipe or a file never loads it.
 
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -13,9 +13,6 @@ from mobicalc.numbers import share
 from mobicalc.render.target import ASCII, Target, escape, right
 from mobicalc.render.text import Grid, choose, grid_blocks, grid_of, notes_of
 from mobicalc.views.model import Layout, Style, View
-
-UNLIMITED = 10**9
-"""A width no table reaches: to measure a table's natural width."""
 
 
 def _bar(value: Fraction, largest: Fraction, unicode: bool, width: int = 10) -> str:
@@ -27,13 +24,31 @@ def _bar(value: Fraction, largest: Fraction, unicode: bool, width: int = 10) -> 
 
 
 def render_rich(views: Iterable[View], target: Target) -> str:
-    """Views drawn with Rich for a terminal (Rich is imported only here), as text with escape codes."""
+    """Views drawn with Rich for a terminal (Rich is imported only here), as text with escape codes.
+
+    Every cell is known before Rich sees it, so the columns' widths are worked out here (as Rich
+    would measure them: each column as wide as its widest cell, two spaces between columns) and
+    given to Rich, which then measures nothing.
+    """
     from rich import box
     from rich.box import Box
-    from rich.console import Console
-    from rich.measure import Measurement
+    from rich.cells import cell_len
+    from rich.console import Console, ConsoleOptions
+    from rich.segment import Segment
+    from rich.style import Style as RichStyle
     from rich.table import Table
     from rich.text import Text
+
+    class Cell:
+        """A cell's text, justified and padded already, as one segment: Rich has nothing to wrap."""
+
+        def __init__(self, text: str, style: RichStyle | None) -> None:
+            self.text, self.style = text, style
+
+        def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+            yield Segment(self.text, self.style)
+
+    styles = {name: RichStyle.parse(name) for name in HEAT}
 
     ascii_head = Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)  # SIMPLE_HEAD in ASCII
     file = io.StringIO()
@@ -47,12 +62,12 @@ def render_rich(views: Iterable[View], target: Target) -> str:
         emoji=False,
         highlight=False,
     )
-    unbounded = console.options.update_width(UNLIMITED)
 
     def drawn(text: str) -> str:
         return text if target.unicode else text.translate(ASCII)
 
-    def table_of(grid: Grid, heat: tuple[float, float] = (0.0, 0.0)) -> Table:
+    def shown_cells(grid: Grid) -> list[list[str]]:
+        """Each row's cells as drawn: a share with its bar against the largest in its column."""
         largest = {
             index: max(
                 (Fraction(row[column.key]) for row in grid.rows if row.get(column.key) is not None),
@@ -61,50 +76,81 @@ def render_rich(views: Iterable[View], target: Target) -> str:
             for index, column in enumerate(grid.columns)
             if column.style is Style.SHARE
         }
+        cells = []
+        for row, texts in zip(grid.rows, grid.cells, strict=True):
+            line = []
+            for index, (text, column) in enumerate(zip(texts, grid.columns, strict=True)):
+                if index in largest and row.get(column.key) is not None:
+                    text = f"{text:>7} {_bar(row[column.key], largest[index], target.unicode)}"
+                line.append(drawn(text))
+            cells.append(line)
+        return cells
+
+    def widths_of(grid: Grid, cells: list[list[str]]) -> list[int]:
+        headers = [drawn(column.header) for column in grid.columns]
+        return [max(map(cell_len, column)) for column in zip(headers, *cells, strict=True)]
+
+    def width_of(widths: list[int]) -> int:
+        return sum(widths) + 2 * (len(widths) - 1)  # a space of padding and a space of rule between
+
+    def table_of(grid: Grid, cells: list[list[str]], heat: tuple[float, float]) -> Table:
+        """A Rich table of cells already justified and padded: Rich measures and pads nothing (what
+        takes its time), and draws the same table as with ``padding=(0, 1, 0, 0)``."""
         table = Table(
             box=box.SIMPLE_HEAD if target.unicode else ascii_head,
             show_header=any(column.header for column in grid.columns),
             show_edge=False,
             pad_edge=False,
-            padding=(0, 1, 0, 0),  # with the column separator: two spaces between columns, as plain text
+            padding=0,
         )
-        for column in grid.columns:
-            table.add_column(column.header, justify="right" if right(column) else "left", no_wrap=True)
-        for row, texts in zip(grid.rows, grid.cells, strict=True):
-            cells: list[str | Text] = []
+        widths = widths_of(grid, cells)
+        last = len(widths) - 1
+
+        def padded(text: str, index: int) -> str:
+            if right(grid.columns[index]):
+                text = text.rstrip()  # as Rich justifies right
+                text = " " * (widths[index] - cell_len(text)) + text
+            else:
+                text += " " * (widths[index] - cell_len(text))
+            return text if index == last else text + " "  # a space of padding, then the rule's
+
+        for index, column in enumerate(grid.columns):
+            table.add_column(
+                padded(drawn(column.header), index), no_wrap=True, width=widths[index] + (index != last)
+            )
+        for row, texts in zip(grid.rows, cells, strict=True):
+            line = []
             for index, (text, column) in enumerate(zip(texts, grid.columns, strict=True)):
                 value = row.get(column.key)
-                if column.style is Style.SHARE and value is not None:
-                    text = f"{text:>7} {_bar(value, largest[index], target.unicode)}"
+                style = None
                 if column.style is Style.HEAT and value is not None and target.color:
-                    cells.append(Text(drawn(text), style=_heat_style(value[0], heat)))
-                    continue
-                cells.append(drawn(text))
-            table.add_row(*cells)
+                    style = styles[_heat_style(value[0], heat)]
+                line.append(Cell(padded(text, index), style))
+            table.add_row(*line)
         return table
-
-    def width_of(table: Table) -> int:
-        return Measurement.get(console, unbounded, table).maximum
-
-    def draw(view: View, grid: Grid, table: Table) -> None:
-        # Never squeeze a number into "5,41…": a table wider than the terminal keeps its width.
-        console.width = max(target.width, width_of(table))
-        console.print(Text(drawn(escape(view.title)), style="bold"))
-        console.print(table)
-        console.width = target.width
-        for note in notes_of(view, grid.columns):
-            console.print(Text(drawn(note)))
-        console.print()
 
     for whole in views:
         heat = _heat_range(whole)
         for view, full in grid_blocks(whole, grid_of(whole, target), target):
+            cells = shown_cells(full)
+            widths = widths_of(full, cells)
 
-            def fits(shown: list[int], full: Grid = full) -> bool:
-                return width_of(table_of(full.only(shown))) <= target.width
+            def fits(shown: list[int], widths: list[int] = widths) -> bool:
+                return width_of([widths[i] for i in shown]) <= target.width
 
-            grid = full if view.layout is Layout.GRID else full.only(choose(full.columns, fits, target))
-            draw(view, grid, table_of(grid, heat))
+            chosen = list(range(len(full.columns)))
+            if view.layout is not Layout.GRID:
+                chosen = choose(full.columns, fits, target)
+            grid = full.only(chosen)
+            cells_shown = [[line[i] for i in chosen] for line in cells]
+            # Never squeeze a number into "5,41…": a table wider than the terminal keeps its width.
+            console.width = max(target.width, width_of([widths[i] for i in chosen]))
+            console.print(Text(drawn(escape(view.title)), style="bold"))
+            console.print(table_of(grid, cells_shown, heat))
+            console.width = target.width
+            for note in notes_of(view, grid.columns):
+                console.print(Text(drawn(note)))
+            console.print()
     return file.getvalue()
 
 

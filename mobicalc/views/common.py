@@ -1,6 +1,5 @@
 """What the views of every command share: counts, the model's description, totals, memory."""
 
-from dataclasses import replace
 from typing import Any
 
 from mobicalc.count import conventions
@@ -38,7 +37,7 @@ def labelled(columns: tuple[Column, ...], convention: conventions.Convention) ->
     if not convention.counts_elementwise:
         return columns
     header = f"FLOPs ({convention.flops_label})"
-    return tuple(replace(column, header=header) if column.key == "flops" else column for column in columns)
+    return tuple(column._replace(header=header) if column.key == "flops" else column for column in columns)
 
 
 def counts(cost: Cost) -> dict[str, Any]:

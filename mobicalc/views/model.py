@@ -9,9 +9,8 @@ first. A command's ``Report`` places its views in a JSON document and lists
 the ones a person reads, in order. Rendering imports this module alone.
 """
 
-from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Style(Enum):
@@ -47,8 +46,7 @@ WIDE = 9
 """Priority of the columns only ``--wide`` shows."""
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     key: str
     """The JSON field and the CSV header."""
     header: str
@@ -74,17 +72,30 @@ class Layout(Enum):
     block repeating the always-shown columns (never dropping one)."""
 
 
-@dataclass
 class View:
-    title: str
-    columns: tuple[Column, ...]
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    layout: Layout = Layout.ROWS
+    """A title, its columns, one row (a dict keyed by the column keys) per item, and notes.
+
+    A plain class, not a dataclass: the start-up of every command pays for defining it.
+    """
+
+    __slots__ = ("columns", "layout", "notes", "rows", "title")
+
+    def __init__(
+        self,
+        title: str,
+        columns: tuple[Column, ...],
+        rows: list[dict[str, Any]] | None = None,
+        notes: list[str] | None = None,
+        layout: Layout = Layout.ROWS,
+    ) -> None:
+        self.title = title
+        self.columns = columns
+        self.rows = [] if rows is None else rows
+        self.notes = [] if notes is None else notes
+        self.layout = layout
 
 
-@dataclass
-class Report:
+class Report(NamedTuple):
     """A command's result: a JSON document (views in place), and the views a person reads."""
 
     document: dict[str | None, Any]
