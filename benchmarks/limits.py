@@ -12,7 +12,7 @@ every figure is a whole process, start-up included:
    "parse" is the process's time less that of a trivially refused table, an estimate of
    what the in-process limit measured (noise can make it slightly negative).
 2. ``mobicalc reproduce`` at 80 columns without TensorFlow (tests/test_reproduce.py,
-   ``test_fits_80_columns_and_is_fast_without_tensorflow``: under 1.5 s, a process
+   ``test_fits_80_columns_without_tensorflow``: under 1.5 s, a process
    started with only COLUMNS=80 and an empty PATH).
 3. ``mobicalc verify`` refusing models too large for TensorFlow before importing it
    (tests/test_verify_environment.py,

@@ -17,3 +17,26 @@ def test_benchmark_script_prints_its_figures():
     assert "mobicalc.sweep" in result.stdout
     assert "configurations per second" in result.stdout
     assert "x baseline" in result.stdout
+
+
+def test_startup_benchmark_prints_the_three_ratios():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "startup.py"), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for setting in ("piped, bytecode cached", "piped, no bytecode", "terminal (pty 80x50)"):
+        assert setting in result.stdout
+    assert result.stdout.count("target <=") == 3
+
+
+def test_limits_benchmark_times_what_tests_no_longer_time():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "limits.py"), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Hostile architecture tables" in result.stdout
+    assert "mobicalc reproduce" in result.stdout and "mobicalc verify v1" in result.stdout
