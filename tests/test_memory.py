@@ -16,7 +16,7 @@ from helpers import run
 from mobicalc import cost
 from mobicalc.cli import ByteSize, main
 from mobicalc.count.budgets import check_budgets
-from mobicalc.count.memory import largest_tensors, memory, step_name, streamed_steps
+from mobicalc.count.memory import largest_tensors, memory, stage_name, streamed_stages
 from mobicalc.count.settings import DTYPES
 
 # --- MobileNetV1 ---------------------------------------------------------------------
@@ -98,7 +98,7 @@ def test_an_unknown_dtype_is_refused():
 
 def test_streamed_v2_blocks_hold_only_their_input_and_output():
     network = cost("v2")
-    names = [step_name(step, network.layers) for step in streamed_steps(network.layers)]
+    names = [stage_name(step, network.layers) for step in streamed_stages(network.layers)]
     assert names[:5] == [
         "Conv1",
         "expanded_conv_depthwise..expanded_conv_project",

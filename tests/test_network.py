@@ -129,15 +129,15 @@ def test_spatial_sizes_are_per_axis():
     from mobicalc.model.placing import skeleton, spatial_sizes
 
     table = load("v1")
-    steps = skeleton(table, include_top=False)
+    blueprints = skeleton(table, include_top=False)
     # 225 x 97: conv1 "same" ceil on each axis (113 x 49); a strided depthwise floors each axis.
-    sizes = spatial_sizes(steps, (225, 97), table)
+    sizes = spatial_sizes(blueprints, (225, 97), table)
     assert sizes[0] == Size(113, 49)
     assert sorted(set(sizes), reverse=True) == [(113, 49), (56, 24), (28, 12), (14, 6), (7, 3)]
     # A number is a square input; a square pair is the same.
-    assert spatial_sizes(steps, 160, table) == spatial_sizes(steps, (160, 160), table)
+    assert spatial_sizes(blueprints, 160, table) == spatial_sizes(blueprints, (160, 160), table)
     # Each axis is sized as that square would be.
-    tall, wide = spatial_sizes(steps, 225, table), spatial_sizes(steps, 97, table)
+    tall, wide = spatial_sizes(blueprints, 225, table), spatial_sizes(blueprints, 97, table)
     assert [(h.height, w.width) for h, w in zip(tall, wide, strict=True)] == [tuple(size) for size in sizes]
 
 

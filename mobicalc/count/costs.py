@@ -49,7 +49,13 @@ def unit_cost(
     """What a layer costs per output pixel (its parameters do not depend on the pixels)."""
     macs, weights = KINDS[kind].formula(kernel, inputs, outputs)
     norm = 2 * outputs if batch_norm else 0
-    return Cost(macs, weights, outputs if bias else 0, norm, norm)
+    return Cost(
+        macs=macs,
+        weights=weights,
+        bias=outputs if bias else 0,
+        batch_norm_trainable=norm,
+        batch_norm_non_trainable=norm,
+    )
 
 
 def layer_cost(layer: Layer) -> Cost:

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 from mobicalc.count.costs import Cost, layer_cost
 from mobicalc.errors import NetworkError
+from mobicalc.model.kinds import STANDARD
 from mobicalc.model.layers import Layer, Shape
 from mobicalc.model.rounding import KERAS, Count, scale_channels
 from mobicalc.numbers import significant
@@ -78,7 +79,7 @@ def compare_layer(
     source = Shape(size, size, in_channels)
     depthwise = Layer("depthwise", "depthwise", source, source, kernel=dk)
     pointwise = Layer("pointwise", "pointwise", source, source._replace(channels=out_channels))
-    standard = Layer("standard", "conv", source, pointwise.output, kernel=dk)
+    standard = Layer("standard", STANDARD, source, pointwise.output, kernel=dk)
     return LayerComparison(
         M=in_channels,
         N=out_channels,

@@ -74,7 +74,7 @@ def _inputs(layers: Sequence[Layer]) -> list[tuple[int, ...]]:
     return inputs
 
 
-def sequential_steps(layers: Sequence[Layer]) -> tuple[Stage, ...]:
+def sequential_stages(layers: Sequence[Layer]) -> tuple[Stage, ...]:
     """Every layer its own stage."""
     inputs = _inputs(layers)
     return tuple(Stage((index,), inputs[index], index) for index in range(len(layers)))
@@ -84,14 +84,14 @@ def _streaming(layer: Layer) -> Streaming:
     return KINDS[layer.kind].streaming
 
 
-def streamed_steps(layers: Sequence[Layer]) -> tuple[Stage, ...]:
+def streamed_stages(layers: Sequence[Layer]) -> tuple[Stage, ...]:
     """Bottlenecks (expansion, depthwise, projection, add) as one stage each; the rest as layers."""
     inputs = _inputs(layers)
     readers: dict[int, set[int]] = {}
     for reader, tensors in enumerate(inputs):
         for tensor in tensors:
             readers.setdefault(tensor, set()).add(reader)
-    steps: list[Stage] = []
+    stages: list[Stage] = []
     index, count = 0, len(layers)
 
     def pair_at(i: int) -> bool:
@@ -109,7 +109,7 @@ def streamed_steps(layers: Sequence[Layer]) -> tuple[Stage, ...]:
         elif pair_at(index):
             block = [index, index + 1]
         else:
-            steps.append(Stage((index,), inputs[index], index))
+            stages.append(Stage((index,), inputs[index], index))
             index += 1
             continue
         source = inputs[block[0]][0]
@@ -123,37 +123,37 @@ def streamed_steps(layers: Sequence[Layer]) -> tuple[Stage, ...]:
         inner = block[:-1]
         # A tensor inside the block read from outside it must be materialised: no streaming then.
         if any(readers.get(tensor, set()) - set(block) for tensor in inner):
-            steps += [Stage((i,), inputs[i], i) for i in block]
+            stages += [Stage((i,), inputs[i], i) for i in block]
         else:
-            steps.append(Stage(tuple(block), (source,), block[-1]))
+            stages.append(Stage(tuple(block), (source,), block[-1]))
         index = block[-1] + 1
-    return tuple(steps)
+    return tuple(stages)
 
 
-def working_sets(steps: Sequence[Stage], sizes: Sequence[Count], image: Count) -> list[Count]:
-    """Elements held while each step runs: its inputs, its output, and the tensors still needed later."""
+def working_sets(stages: Sequence[Stage], sizes: Sequence[Count], image: Count) -> list[Count]:
+    """Elements held while each stage runs: its inputs, its output, and the tensors still needed later."""
     last_use: dict[int, int] = {}
-    for position, step in enumerate(steps):
-        for tensor in step.inputs:
+    for position, stage in enumerate(stages):
+        for tensor in stage.inputs:
             last_use[tensor] = position
     live: dict[int, Count] = {IMAGE: image}
     held: Count = image
     result = []
-    for position, step in enumerate(steps):
-        out = sizes[step.output]
+    for position, stage in enumerate(stages):
+        out = sizes[stage.output]
         result.append(held + out)
-        live[step.output] = out
+        live[stage.output] = out
         held += out
-        for tensor in (*step.inputs, step.output):
+        for tensor in (*stage.inputs, stage.output):
             if tensor in live and last_use.get(tensor, position) <= position:
                 held -= live.pop(tensor)
     return result
 
 
-def step_name(step: Stage, layers: Sequence[Layer]) -> str:
-    """A step as a person names it: its layer, or its first and last layers (``a..b``)."""
-    first, last = layers[step.layers[0]].name, layers[step.layers[-1]].name
-    return first if len(step.layers) == 1 else f"{first}..{last}"
+def stage_name(stage: Stage, layers: Sequence[Layer]) -> str:
+    """A stage as a person names it: its layer, or its first and last layers (``a..b``)."""
+    first, last = layers[stage.layers[0]].name, layers[stage.layers[-1]].name
+    return first if len(stage.layers) == 1 else f"{first}..{last}"
 
 
 class Memory(NamedTuple):
@@ -173,7 +173,7 @@ class Memory(NamedTuple):
     """The peak layer's position in the layers (from 0)."""
     peak_streamed_bytes: Count
     peak_streamed_layer: str
-    """The streamed step at the peak: a layer, or a block as ``first..last``."""
+    """The streamed stage at the peak: a layer, or a block as ``first..last``."""
     forward_pass_bytes: Count
 
     @property
@@ -201,9 +201,9 @@ def memory(layers: Sequence[Layer], params: Count, dtype: str = "float32") -> Me
     size = bytes_per_value(dtype)
     outputs = tuple(elements(layer.output) for layer in layers)
     image = elements(layers[0].input)
-    sequential = working_sets(sequential_steps(layers), outputs, image)
-    streamed_steps_ = streamed_steps(layers)
-    streamed = working_sets(streamed_steps_, outputs, image)
+    sequential = working_sets(sequential_stages(layers), outputs, image)
+    streamed_stages_ = streamed_stages(layers)
+    streamed = working_sets(streamed_stages_, outputs, image)
     peak, streamed_peak = _peak(sequential), _peak(streamed)
     return Memory(
         dtype=dtype,
@@ -216,7 +216,7 @@ def memory(layers: Sequence[Layer], params: Count, dtype: str = "float32") -> Me
         peak_layer=layers[peak].name,
         peak_index=peak,
         peak_streamed_bytes=streamed[streamed_peak] * size,
-        peak_streamed_layer=step_name(streamed_steps_[streamed_peak], layers),
+        peak_streamed_layer=stage_name(streamed_stages_[streamed_peak], layers),
         forward_pass_bytes=2 * size * sum(map(torchinfo_elements, layers)),
     )
 
@@ -233,17 +233,17 @@ class Materialised(NamedTuple):
 def largest_tensors(layers: Sequence[Layer], streamed: bool = True, skip: int = 0) -> list[Materialised]:
     """Per output size, largest first size first: the largest tensor that is ever held whole.
 
-    ``streamed``: a bottleneck's inner tensors are never held (``streamed_steps``);
+    ``streamed``: a bottleneck's inner tensors are never held (``streamed_stages``);
     ``skip``: leave out the first ``skip`` layers' outputs (the paper's "trick" for
     the first layer: the stem convolution streamed into the first block).
     """
-    steps = streamed_steps(layers) if streamed else sequential_steps(layers)
+    stages = streamed_stages(layers) if streamed else sequential_stages(layers)
     best: dict[int, Materialised] = {}
-    for step in steps:
-        if step.output < skip:
+    for stage in stages:
+        if stage.output < skip:
             continue
-        shape = layers[step.output].output
+        shape = layers[stage.output].output
         count = elements(shape)
         if shape.height not in best or count > best[shape.height].elements:
-            best[shape.height] = Materialised(shape.height, layers[step.output].name, shape.channels, count)
+            best[shape.height] = Materialised(shape.height, layers[stage.output].name, shape.channels, count)
     return [best[size] for size in sorted(best, reverse=True)]

@@ -126,7 +126,7 @@ class NetworkCost:
 
 def layer_records(network_plan: Plan, sizes: tuple[Size, ...], image: Shape) -> tuple[LayerRecord, ...]:
     """The records of a planned table at one resolution (``sizes``: each blueprint's output size)."""
-    layers = iter(place(network_plan.steps, image, network_plan.channels, network_plan.present, sizes))
+    layers = iter(place(network_plan.blueprints, image, network_plan.channels, network_plan.present, sizes))
     records = []
     profiler = network_plan.convention.counts_elementwise
     for unit, standard, size, present in zip(
@@ -171,13 +171,13 @@ def network_cost(model: Architecture | str | Path, settings: Settings | None = N
     """Cost a built-in table (``"v1"``, ``"v2"``, ``"v3-large"``, ...), a table file, or a loaded table."""
     architecture = architecture_of(model)
     settings = settings or Settings()
-    steps = skeleton(architecture, settings.include_top)
+    blueprints = skeleton(architecture, settings.include_top)
     resolution = settings.resolution or architecture.resolution
-    sizes = spatial_sizes(steps, resolution, architecture)
+    sizes = spatial_sizes(blueprints, resolution, architecture)
     height, width = input_size(resolution)
     image = Shape(height, width, settings.input_channels or architecture.input_channels)
     return NetworkCost(
-        architecture, settings, layer_records(plan(steps, architecture, settings), sizes, image)
+        architecture, settings, layer_records(plan(blueprints, architecture, settings), sizes, image)
     )
 
 

@@ -14,7 +14,7 @@ from mobicalc.count import conventions
 from mobicalc.count.costs import Cost, unit_cost
 from mobicalc.count.settings import Settings
 from mobicalc.model.architecture import Architecture
-from mobicalc.model.kinds import KINDS, Counterpart
+from mobicalc.model.kinds import KINDS, STANDARD, Counterpart
 from mobicalc.model.layers import Size
 from mobicalc.model.operators import Blueprint
 from mobicalc.model.placing import channel_counts, depth_multiplier
@@ -36,7 +36,7 @@ class Plan:
     when asked for: budgets and sweeps never need it.
     """
 
-    steps: tuple[Blueprint, ...]
+    blueprints: tuple[Blueprint, ...]
     inputs: tuple[Count, ...]
     """Each layer's input channels."""
     channels: tuple[Count, ...]
@@ -62,8 +62,8 @@ class Plan:
         """The profiler's elementwise FLOPs (``conventions.elementwise_terms``) as a sum over pixels,
         or None when the convention does not count them.
 
-        (per step, the FLOPs per output pixel of that step; per pixel of the network's input; per
-        network, whatever does not scale). A layer's per input pixel terms are put on the step
+        (per blueprint, the FLOPs per output pixel of that blueprint; per pixel of the network's input; per
+        network, whatever does not scale). A layer's per input pixel terms are put on the blueprint
         before it: an absent add has the size and channels it receives, so that stays exact.
         """
         if not self.convention.counts_elementwise:
@@ -71,13 +71,13 @@ class Plan:
         per_pixel: list[Count] = []
         per_input: Count = 0
         constant: Count = 0
-        for step, received, out, present in zip(
-            self.steps, self.inputs, self.channels, self.present, strict=True
+        for blueprint, received, out, present in zip(
+            self.blueprints, self.inputs, self.channels, self.present, strict=True
         ):
             if not present:
                 per_pixel.append(0)
                 continue
-            layer = step.template
+            layer = blueprint.template
             before, after, fixed = conventions.elementwise_terms(
                 layer.kind, layer.activation, layer.bias, layer.batch_norm, received, out
             )
@@ -114,17 +114,19 @@ class Plan:
         batch-norm; the partner then stands for nothing. Other layers are themselves.
         """
         standard = []
-        for step, received, unit in zip(self.steps, self.inputs, self.units, strict=True):
-            layer, index = step.template, step.partner_step
+        for blueprint, received, unit in zip(self.blueprints, self.inputs, self.units, strict=True):
+            layer, index = blueprint.template, blueprint.partner_at
             if layer.pair:
                 standard.append(Cost())
             elif KINDS[layer.kind].counterpart is Counterpart.PAIR:
                 partner, out = (
-                    (layer, received) if index is None else (self.steps[index].template, self.channels[index])
+                    (layer, received)
+                    if index is None
+                    else (self.blueprints[index].template, self.channels[index])
                 )
                 standard.append(
                     self.convention.adjust(
-                        unit_cost("conv", layer.kernel, received, out, partner.bias, partner.batch_norm),
+                        unit_cost(STANDARD, layer.kernel, received, out, partner.bias, partner.batch_norm),
                         out,
                         partner.batch_norm,
                     )
@@ -134,27 +136,29 @@ class Plan:
         return tuple(standard)
 
 
-def plan(steps: tuple[Blueprint, ...], architecture: Architecture, settings: Settings) -> Plan:
+def plan(blueprints: tuple[Blueprint, ...], architecture: Architecture, settings: Settings) -> Plan:
     """The per-pixel costs of a walked table at the width (and classes, rounding) of ``settings``."""
     convention = settings.convention
     classes = convention.classifier_outputs(settings.classes or architecture.classes)
     image = settings.input_channels or architecture.input_channels
     multiplier = depth_multiplier(architecture, settings.depth_multiplier)
     channels, present = channel_counts(
-        steps, architecture, settings.alpha, classes, settings.rounding, convention.min_depth,
+        blueprints, architecture, settings.alpha, classes, settings.rounding, convention.min_depth,
         input_channels=image, depth_multiplier=multiplier,
     )  # fmt: skip
     inputs = (image, *channels[:-1])
     units = tuple(
         unit_cost(layer.kind, layer.kernel, received, out, layer.bias, layer.batch_norm)
-        for layer, received, out in zip((step.template for step in steps), inputs, channels, strict=True)
+        for layer, received, out in zip(
+            (blueprint.template for blueprint in blueprints), inputs, channels, strict=True
+        )
     )
     if not convention.keeps_parameters:
         units = tuple(
-            convention.adjust(unit, out, step.template.batch_norm)
-            for unit, out, step in zip(units, channels, steps, strict=True)
+            convention.adjust(unit, out, blueprint.template.batch_norm)
+            for unit, out, blueprint in zip(units, channels, blueprints, strict=True)
         )
-    return Plan(steps, inputs, channels, present, units, convention)
+    return Plan(blueprints, inputs, channels, present, units, convention)
 
 
 def at_size(unit: Cost, size: Size) -> Cost:

@@ -86,15 +86,15 @@ def sweep(
         convention=conventions.get(convention), input_channels=input_channels,
         depth_multiplier=depth_multiplier,
     )  # fmt: skip
-    steps = skeleton(architecture, include_top)
+    blueprints = skeleton(architecture, include_top)
     pixels = [
-        tuple(size.height * size.width for size in spatial_sizes(steps, resolution, architecture))
+        tuple(size.height * size.width for size in spatial_sizes(blueprints, resolution, architecture))
         for resolution in sizes
     ]
     input_pixels = [math.prod(input_size(resolution)) for resolution in sizes]
     points = []
     for alpha in widths:
-        width = plan(steps, architecture, replace(base, alpha=alpha))
+        width = plan(blueprints, architecture, replace(base, alpha=alpha))
         points += [
             SweepPoint(alpha, resolution, width.total(per_layer, image))
             for resolution, per_layer, image in zip(sizes, pixels, input_pixels, strict=True)

@@ -187,6 +187,9 @@ KINDS: Mapping[str, Kind] = {
 }  # fmt: skip
 """Every layer kind, in the order breakdowns list them."""
 
+STANDARD = "conv"
+"""The kind of the one full convolution that a depthwise separable pair stands for."""
+
 
 ActivationBuilder = Callable[[Any, str], Any]
 """(keras.layers, the layer's name) -> the Keras layer that applies the activation."""

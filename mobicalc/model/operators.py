@@ -24,7 +24,7 @@ class Channels(NamedTuple):
     ``input`` (as many as the layer receives), ``times`` (``number`` times as
     many as it receives), ``relative`` (``number / per`` times as many as it
     receives, rounded by ``rule``: Keras' ``_depth(in_channels * ratio)``),
-    ``step`` (as many as the output of blueprint ``number``), ``multiplier`` (the
+    ``blueprint`` (as many as the output of blueprint ``number``), ``multiplier`` (the
     depth multiplier times as many as it receives: a depthwise layer) or
     ``classes`` (the class count of the settings).
     """
@@ -42,16 +42,16 @@ class Blueprint(NamedTuple):
     ``template`` has the layer's name, kind, kernel, stride and so on, with
     unplaced shapes; ``channels`` says how its output channels follow. A layer
     that reads a second tensor (an add, a multiply) names it by
-    ``shortcut_step``: the blueprint whose output it reads (-1: the network's
+    ``shortcut_at``: the blueprint whose output it reads (-1: the network's
     input). An add is only there when the block keeps its channels, which can
-    depend on the width (Keras decides the same way). ``partner_step`` is, for
+    depend on the width (Keras decides the same way). ``partner_at`` is, for
     a depthwise layer, the blueprint of the pointwise layer that completes it.
     """
 
     template: Layer
     channels: Channels
-    shortcut_step: int | None = None
-    partner_step: int | None = None
+    shortcut_at: int | None = None
+    partner_at: int | None = None
 
 
 UNPLACED = Shape(0, 0, 0)
@@ -69,7 +69,7 @@ class Walk:
 
     def __init__(self, architecture: Architecture) -> None:
         self.architecture = architecture
-        self.steps: list[Blueprint] = []
+        self.blueprints: list[Blueprint] = []
 
     def scaled(self, row: Row) -> Channels:
         """A row's own channels: ``c`` at the width multiplier, fixed, or relative to its input."""
@@ -81,16 +81,16 @@ class Walk:
         return Channels("scaled", row.c, rule, grow_only=row.width == "grow-only")
 
     def add(
-        self, name: str, kind: str, channels: Channels, shortcut_step: int | None = None, **options: Any
+        self, name: str, kind: str, channels: Channels, shortcut_at: int | None = None, **options: Any
     ) -> int:
         """Append the next layer; its index, for the layers that refer back to it."""
         template = Layer(name, kind, UNPLACED, UNPLACED, **options)
-        self.steps.append(Blueprint(template, channels, shortcut_step))
-        return len(self.steps) - 1
+        self.blueprints.append(Blueprint(template, channels, shortcut_at))
+        return len(self.blueprints) - 1
 
     def pair(self, depthwise: int, pointwise: int) -> None:
         """Mark ``pointwise`` as the layer that completes ``depthwise``."""
-        self.steps[depthwise] = self.steps[depthwise]._replace(partner_step=pointwise)
+        self.blueprints[depthwise] = self.blueprints[depthwise]._replace(partner_at=pointwise)
 
 
 Names = dict[str, str]
@@ -125,7 +125,7 @@ def _block_depthwise(walk: Walk, name: str, row: Row, stride: int, padding: Padd
 
 def _pointwise(walk: Walk, name: str, row: Row, depthwise: int, activation: str | None) -> None:
     """The 1x1 convolution that completes a depthwise one: the pair costs as one standard conv."""
-    pair = walk.steps[depthwise].template.name
+    pair = walk.blueprints[depthwise].template.name
     pointwise = walk.add(
         name, "pointwise", walk.scaled(row), batch_norm=True, activation=activation, pair=pair
     )
@@ -158,14 +158,14 @@ def _squeeze_excite(walk: Walk, row: Row, names: Names) -> None:
     scaled = walk.add(pool, "pool", RECEIVED, padding="valid") - 1  # the map it scales: the depthwise's
     rule = row.rounding or walk.architecture.rounding
     walk.add(reduce, "excite", Channels("relative", 1, rule, per=SQUEEZE_RATIO), bias=True, activation="relu")
-    walk.add(expand, "excite", Channels("step", scaled), bias=True, activation="hard_sigmoid")
-    walk.add(multiply, "multiply", RECEIVED, shortcut_step=scaled)
+    walk.add(expand, "excite", Channels("blueprint", scaled), bias=True, activation="hard_sigmoid")
+    walk.add(multiply, "multiply", RECEIVED, shortcut_at=scaled)
 
 
 def _bottleneck(walk: Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:
     """Inverted residual with linear bottleneck (MobileNetV2, paper Table 1), and MobileNetV3's
     bneck: expansion size, squeeze-and-excite and non-linearity per row (paper Tables 1 and 2)."""
-    shortcut = len(walk.steps) - 1
+    shortcut = len(walk.blueprints) - 1
     if row.expands:
         expanded = (
             Channels("relative", row.exp, row.rounding or walk.architecture.rounding, per=row.inputs)
@@ -179,7 +179,7 @@ def _bottleneck(walk: Walk, row: Row, names: Names, stride: int, padding: Paddin
     _pointwise(walk, names["project"], row, depthwise, None)
     # As Keras: a residual where the block keeps its shape (stride 1, "same", same channels).
     if stride == 1 and padding == "same":
-        walk.add(names["add"], "add", RECEIVED, shortcut_step=shortcut)
+        walk.add(names["add"], "add", RECEIVED, shortcut_at=shortcut)
 
 
 def _pool(walk: Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:

@@ -48,11 +48,11 @@ def skeleton(architecture: Architecture, include_top: bool = True) -> tuple[Blue
         OPERATORS[row.operator].walk(walk, row, row.layer_names(0), row.s, row.padding)
         for repeat in range(1, row.n):
             OPERATORS[row.operator].walk(walk, row, row.layer_names(repeat), 1, "same")
-    return tuple(walk.steps)
+    return tuple(walk.blueprints)
 
 
 def channel_counts(
-    steps: tuple[Blueprint, ...],
+    blueprints: tuple[Blueprint, ...],
     architecture: Architecture,
     alpha: Fraction,
     classes: int | None,
@@ -76,8 +76,8 @@ def channel_counts(
     scaled: dict[Channels, Count] = {}  # a row's repeats share their channels: round once
     image: Count = input_channels or architecture.input_channels
     current = image
-    for step in steps:
-        source, number, rule, grow_only, per = step.channels
+    for blueprint in blueprints:
+        source, number, rule, grow_only, per = blueprint.channels
         if source == "input":
             out = current
         elif source == "multiplier":
@@ -86,20 +86,20 @@ def channel_counts(
             out = scale_channels(current, Fraction(number, per), policy or rule)  # type: ignore[arg-type]
             if out < 1:
                 raise NetworkError(
-                    f"layer {step.template.name}: alpha {significant(alpha):g} leaves "
+                    f"layer {blueprint.template.name}: alpha {significant(alpha):g} leaves "
                     f"{significant(out):g} channels; a layer needs at least 1, use a larger --alpha"
                 )
-        elif source == "step":
+        elif source == "blueprint":
             out = channels[number]
         elif source == "scaled":
-            out = scaled.get(step.channels, 0)
+            out = scaled.get(blueprint.channels, 0)
             if not out:
                 rule = policy or rule
                 out = scale_channels(number, grown if grow_only else alpha, rule)
-                out = scaled[step.channels] = max(out, min_depth) if min_depth else out
+                out = scaled[blueprint.channels] = max(out, min_depth) if min_depth else out
                 if out < 1:  # under exact rounding too: less than one channel is no layer
                     raise NetworkError(
-                        f"layer {step.template.name}: alpha {significant(alpha):g} leaves "
+                        f"layer {blueprint.template.name}: alpha {significant(alpha):g} leaves "
                         f"{significant(out):g} channels ({number} x alpha, rounded by {rule!r}); "
                         "a layer needs at least 1, use a larger --alpha"
                     )
@@ -109,10 +109,10 @@ def channel_counts(
             out = number
         else:
             out = classes
-        if step.shortcut_step is None:
+        if blueprint.shortcut_at is None:
             present.append(True)
         else:
-            shortcut = step.shortcut_step
+            shortcut = blueprint.shortcut_at
             present.append(current == (channels[shortcut] if shortcut >= 0 else image))
         channels.append(out)
         current = out
@@ -136,7 +136,7 @@ def depth_multiplier(architecture: Architecture, given: int | None) -> int:
 
 
 def spatial_sizes(
-    steps: tuple[Blueprint, ...], resolution: Resolution, architecture: Architecture
+    blueprints: tuple[Blueprint, ...], resolution: Resolution, architecture: Architecture
 ) -> tuple[Size, ...]:
     """Each layer's output (height, width) for an input of ``resolution`` (a number: square).
 
@@ -148,13 +148,13 @@ def spatial_sizes(
     # Looked up once: this loop runs for every layer of every resolution of a sweep.
     global_, broadcast, vector = Spatial.GLOBAL, Spatial.BROADCAST, Spatial.VECTOR
     spatial_of = {name: kind.spatial for name, kind in KINDS.items()}
-    for step in steps:
-        layer = step.template
+    for blueprint in blueprints:
+        layer = blueprint.template
         spatial = spatial_of[layer.kind]
         if spatial is global_:
             out = Size(1, 1)
         elif spatial is broadcast:  # back to the size of the map it scales
-            shortcut = step.shortcut_step
+            shortcut = blueprint.shortcut_at
             out = source if shortcut is None or shortcut < 0 else sizes[shortcut]
         elif spatial is vector and size != (1, 1):
             raise NetworkError(
@@ -181,7 +181,7 @@ def spatial_sizes(
 
 
 def place(
-    steps: tuple[Blueprint, ...],
+    blueprints: tuple[Blueprint, ...],
     input_shape: Shape,
     channels: tuple[Count, ...],
     present: tuple[bool, ...],
@@ -190,15 +190,15 @@ def place(
     """The layers that are there, with channels and sizes (a global pool's kernel is its input)."""
     layers = []
     before = input_shape
-    names: list[str] = []  # at each step, the name of the latest layer that is there
-    for step, out_channels, there, out in zip(steps, channels, present, sizes, strict=True):
-        layer = step.template
+    names: list[str] = []  # at each blueprint, the name of the latest layer that is there
+    for blueprint, out_channels, there, out in zip(blueprints, channels, present, sizes, strict=True):
+        layer = blueprint.template
         if not there:  # an add that is not there passes its input on unchanged
             names.append(names[-1] if names else IMAGE)
             continue
         after = Shape(out.height, out.width, out_channels)
         kernel = before.height if KINDS[layer.kind].spatial is Spatial.GLOBAL else layer.kernel
-        index = step.shortcut_step
+        index = blueprint.shortcut_at
         previous = names[-1] if names else IMAGE
         reads = (previous,) if index is None else (names[index] if index >= 0 else IMAGE, previous)
         layers.append(layer._replace(input=before, output=after, kernel=kernel, reads=reads))

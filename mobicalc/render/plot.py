@@ -22,18 +22,17 @@ class PlotError(MobicalcError):
     """A plot that cannot be drawn from this sweep."""
 
 
-def _pyplot() -> Any:
+def _figure() -> Any:
+    """A matplotlib figure of its own: not pyplot's, whose backend and registry of figures are
+    process-wide (a notebook that draws a sweep keeps its own backend)."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as pyplot
+        from matplotlib.figure import Figure
     except Exception as error:  # ImportError, or a broken install failing in its own way
         raise PlotMissing(
             f"--plot needs matplotlib, which cannot be imported ({type(error).__name__}: {error}); "
             "install it with: pip install 'mobicalc[plot]'"
         ) from None
-    return pyplot
+    return Figure(figsize=(8, 5), dpi=100)
 
 
 def draw(path: str, kind: str, summary: "DesignSpace") -> None:
@@ -49,8 +48,8 @@ def draw(path: str, kind: str, summary: "DesignSpace") -> None:
             "--plot-kind accuracy: no released checkpoint among these configurations"
             + (f" ({summary.no_accuracy})" if summary.no_accuracy else "")
         )
-    pyplot = _pyplot()
-    figure, axes = pyplot.subplots(figsize=(8, 5), dpi=100)
+    figure = _figure()
+    axes = figure.subplots()
     name = summary.network.architecture.name
     if kind == "macs":
         for alpha in summary.alphas:
@@ -94,5 +93,3 @@ def draw(path: str, kind: str, summary: "DesignSpace") -> None:
         figure.savefig(path, format=suffix)
     except OSError as error:
         raise PlotError(f"--plot: cannot write {path}: {error.strerror or error}") from None
-    finally:
-        pyplot.close(figure)
