@@ -9,6 +9,7 @@ A new operator is one entry here (and its tests).
 """
 
 from collections.abc import Callable, Mapping
+from enum import Enum
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -16,20 +17,32 @@ from mobicalc.model.architecture import Architecture, Row
 from mobicalc.model.layers import Layer, Padding, Shape
 
 
+class Source(Enum):
+    """Where a layer's output channels come from (``placing.channel_counts`` works them out)."""
+
+    SCALED = "scaled"
+    """``number`` times the width multiplier, rounded by ``rule`` (``grow_only``: alpha only above 1)."""
+    FIXED = "fixed"
+    """``number``, at any width."""
+    RECEIVED = "received"
+    """As many as the layer receives (pool, add)."""
+    TIMES = "times"
+    """``number`` times as many as it receives (a bottleneck's expansion t)."""
+    RELATIVE = "relative"
+    """``number / per`` times as many as it receives, rounded by ``rule`` (Keras'
+    ``_depth(in_channels * ratio)``)."""
+    SAME_AS = "same-as"
+    """As many as the output of blueprint ``number`` (squeeze-and-excite back to the map's)."""
+    MULTIPLIER = "multiplier"
+    """The depth multiplier times as many as it receives (a depthwise layer)."""
+    CLASSES = "classes"
+    """The class count of the settings (the classifier)."""
+
+
 class Channels(NamedTuple):
-    """How a layer's output channels follow from the settings; decided once per table.
+    """How a layer's output channels follow from the settings; decided once per table."""
 
-    ``source`` is ``scaled`` (``number`` times the width multiplier, rounded by
-    ``rule``; ``grow_only``: alpha applies only above 1), ``fixed`` (``number``),
-    ``input`` (as many as the layer receives), ``times`` (``number`` times as
-    many as it receives), ``relative`` (``number / per`` times as many as it
-    receives, rounded by ``rule``: Keras' ``_depth(in_channels * ratio)``),
-    ``blueprint`` (as many as the output of blueprint ``number``), ``multiplier`` (the
-    depth multiplier times as many as it receives: a depthwise layer) or
-    ``classes`` (the class count of the settings).
-    """
-
-    source: str
+    source: Source
     number: int = 0
     rule: str = ""
     grow_only: bool = False
@@ -57,10 +70,10 @@ class Blueprint(NamedTuple):
 UNPLACED = Shape(0, 0, 0)
 """The shapes of a template: sizes and channels are given by ``placing.place``."""
 
-RECEIVED = Channels("input")
+RECEIVED = Channels(Source.RECEIVED)
 """As many channels out as the layer receives (pool, add)."""
 
-MULTIPLIED = Channels("multiplier")
+MULTIPLIED = Channels(Source.MULTIPLIER)
 """The depth multiplier times as many channels out as the layer receives (depthwise)."""
 
 
@@ -74,11 +87,11 @@ class Walk:
     def scaled(self, row: Row) -> Channels:
         """A row's own channels: ``c`` at the width multiplier, fixed, or relative to its input."""
         if row.width == "fixed":
-            return Channels("fixed", row.c)
+            return Channels(Source.FIXED, row.c)
         rule = row.rounding or self.architecture.rounding
         if row.width == "relative":
-            return Channels("relative", row.c, rule, per=row.inputs)
-        return Channels("scaled", row.c, rule, grow_only=row.width == "grow-only")
+            return Channels(Source.RELATIVE, row.c, rule, per=row.inputs)
+        return Channels(Source.SCALED, row.c, rule, grow_only=row.width == "grow-only")
 
     def add(
         self, name: str, kind: str, channels: Channels, shortcut_at: int | None = None, **options: Any
@@ -157,8 +170,10 @@ def _squeeze_excite(walk: Walk, row: Row, names: Names) -> None:
     pool, reduce, expand, multiply = (names[part] for part in SQUEEZE_EXCITE)
     scaled = walk.add(pool, "pool", RECEIVED, padding="valid") - 1  # the map it scales: the depthwise's
     rule = row.rounding or walk.architecture.rounding
-    walk.add(reduce, "excite", Channels("relative", 1, rule, per=SQUEEZE_RATIO), bias=True, activation="relu")
-    walk.add(expand, "excite", Channels("blueprint", scaled), bias=True, activation="hard_sigmoid")
+    walk.add(
+        reduce, "excite", Channels(Source.RELATIVE, 1, rule, per=SQUEEZE_RATIO), bias=True, activation="relu"
+    )
+    walk.add(expand, "excite", Channels(Source.SAME_AS, scaled), bias=True, activation="hard_sigmoid")
     walk.add(multiply, "multiply", RECEIVED, shortcut_at=scaled)
 
 
@@ -168,9 +183,9 @@ def _bottleneck(walk: Walk, row: Row, names: Names, stride: int, padding: Paddin
     shortcut = len(walk.blueprints) - 1
     if row.expands:
         expanded = (
-            Channels("relative", row.exp, row.rounding or walk.architecture.rounding, per=row.inputs)
+            Channels(Source.RELATIVE, row.exp, row.rounding or walk.architecture.rounding, per=row.inputs)
             if row.exp
-            else Channels("times", row.t)
+            else Channels(Source.TIMES, row.t)
         )
         walk.add(names["expand"], "pointwise", expanded, batch_norm=True, activation=row.activation)
     depthwise = _block_depthwise(walk, names["depthwise"], row, stride, padding)
@@ -193,7 +208,7 @@ def _rescale(walk: Walk, row: Row, names: Names, stride: int, padding: Padding) 
 
 
 def _classifier(walk: Walk, row: Row, names: Names, stride: int, padding: Padding) -> None:
-    walk.add(names["classifier"], "dense", Channels("classes"), bias=row.bias, activation="softmax")
+    walk.add(names["classifier"], "dense", Channels(Source.CLASSES), bias=row.bias, activation="softmax")
 
 
 def _bottleneck_fields(data: Mapping[str, Any]) -> str | None:

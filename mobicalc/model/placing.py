@@ -27,7 +27,7 @@ from mobicalc.model.layers import (
     output_size,
     resolution_text,
 )
-from mobicalc.model.operators import OPERATORS, Blueprint, Channels, Walk
+from mobicalc.model.operators import OPERATORS, Blueprint, Channels, Source, Walk
 from mobicalc.model.rounding import KERAS, Count, scale_channels
 from mobicalc.numbers import significant
 
@@ -78,20 +78,20 @@ def channel_counts(
     current = image
     for blueprint in blueprints:
         source, number, rule, grow_only, per = blueprint.channels
-        if source == "input":
+        if source is Source.RECEIVED:
             out = current
-        elif source == "multiplier":
+        elif source is Source.MULTIPLIER:
             out = depth_multiplier * current
-        elif source == "relative":  # Keras: _depth(in_channels * ratio), the ratio a float
+        elif source is Source.RELATIVE:  # Keras: _depth(in_channels * ratio), the ratio a float
             out = scale_channels(current, Fraction(number, per), policy or rule)  # type: ignore[arg-type]
             if out < 1:
                 raise NetworkError(
                     f"layer {blueprint.template.name}: alpha {significant(alpha):g} leaves "
                     f"{significant(out):g} channels; a layer needs at least 1, use a larger --alpha"
                 )
-        elif source == "blueprint":
+        elif source is Source.SAME_AS:
             out = channels[number]
-        elif source == "scaled":
+        elif source is Source.SCALED:
             out = scaled.get(blueprint.channels, 0)
             if not out:
                 rule = policy or rule
@@ -103,9 +103,9 @@ def channel_counts(
                         f"{significant(out):g} channels ({number} x alpha, rounded by {rule!r}); "
                         "a layer needs at least 1, use a larger --alpha"
                     )
-        elif source == "times":
+        elif source is Source.TIMES:
             out = number * current
-        elif source == "fixed":
+        elif source is Source.FIXED:
             out = number
         else:
             out = classes
