@@ -1,11 +1,20 @@
-"""``python -m mobicalc``: the same CLI as the ``mobicalc`` command."""
+"""``python -m mobicalc`` and the ``mobicalc`` command: the CLI, with Ctrl-C handled from the start.
 
-try:
-    from mobicalc.cli import run
-except KeyboardInterrupt:  # Ctrl-C while the CLI itself is still loading
-    import sys
+The CLI's modules take a moment to import; a Ctrl-C then is one line and exit
+130, as at any other time, never a traceback.
+"""
 
-    print("interrupted", file=sys.stderr)
-    raise SystemExit(130) from None  # Exit.INTERRUPTED
+import sys
 
-run()
+
+def main() -> None:
+    try:
+        from mobicalc.cli import run
+    except KeyboardInterrupt:  # Ctrl-C while the CLI itself is still loading
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None  # Exit.INTERRUPTED
+    run()
+
+
+if __name__ == "__main__":
+    main()

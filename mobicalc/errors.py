@@ -15,6 +15,10 @@ class Refused(MobicalcError):
     """A request refused as a whole, not for one option (a model too large for TensorFlow to count)."""
 
 
+class OutputError(MobicalcError):
+    """A file mobicalc was asked to write could not be written (a full device)."""
+
+
 class MissingDependency(MobicalcError):
     """An optional dependency is missing or fails to import; the message says what to install."""
 

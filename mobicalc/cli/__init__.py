@@ -4,6 +4,11 @@ Each command lives in its own module, imported only when it runs (``COMMANDS``),
 so ``mobicalc table`` never loads the code of ``sweep``, ``reproduce`` or ``verify``.
 """
 
+import contextlib
+import io
+import sys
+from typing import TextIO
+
 import click
 
 from mobicalc.cli.base import InterruptibleGroup, LazyCommands, drop_stdout, show_version
@@ -53,8 +58,37 @@ def run() -> None:
 
     (A usage error is told on stderr; if even that fails, the exit code is all that is left.)
     """
+    sys.stderr = QuietStream(sys.stderr)
     try:
         main(prog_name="mobicalc")
     except OSError:
         drop_stdout()
         raise SystemExit(Exit.OUTPUT_ERROR) from None
+
+
+class QuietStream(io.TextIOBase):
+    """stderr that cannot fail: a message that cannot be written (stderr closed, a full device) is
+    dropped, so the exit code stays the one for what happened (a usage error is 2), and nothing meant
+    for stderr ever goes to stdout."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self.stream.write(text)  # type: ignore[union-attr]  # None: AttributeError, dropped
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self.stream.flush()  # type: ignore[union-attr]
+
+    def isatty(self) -> bool:
+        try:
+            return bool(self.stream is not None and self.stream.isatty())
+        except (OSError, ValueError):
+            return False
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", None) or "utf-8"

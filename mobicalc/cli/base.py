@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from mobicalc.cli.exits import Exit
-from mobicalc.errors import MissingDependency, MobicalcError, Refused
+from mobicalc.errors import MissingDependency, MobicalcError, OutputError, Refused
 from mobicalc.render import render
 from mobicalc.render.target import detect
 from mobicalc.views.model import Report
@@ -33,8 +33,13 @@ def write(text: str) -> None:
     try:
         if stream is None:  # started with stdout closed (>&-)
             raise OSError("standard output is closed")
-        stream.write(text)
-        stream.flush()
+        descriptor = _descriptor(stream)
+        if descriptor is None:  # not a file (a test's capture)
+            stream.write(text)
+            stream.flush()
+        else:
+            stream.flush()
+            _write_all(descriptor, text.encode(stream.encoding, stream.errors or "strict"))
     except BrokenPipeError:
         drop_stdout()
         raise SystemExit(Exit.BROKEN_PIPE) from None
@@ -43,6 +48,21 @@ def write(text: str) -> None:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         click.echo(f"mobicalc: cannot write the output: {reason}", err=True)
         raise SystemExit(Exit.OUTPUT_ERROR) from None
+
+
+def _descriptor(stream: Any) -> int | None:
+    try:
+        return int(stream.fileno())
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is both
+        return None
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Every byte, or an error: a pipe whose reader goes away mid-write takes part of a large write
+    without an error, which Python's buffered streams then lose; the next write raises it."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
 
 
 def drop_stdout() -> None:
@@ -90,6 +110,12 @@ class MissingDependencyError(click.ClickException):
     exit_code = Exit.MISSING_DEPENDENCY
 
 
+class OutputFailed(click.ClickException):
+    """A file could not be written (a full device): exit 74, in one line."""
+
+    exit_code = Exit.OUTPUT_ERROR
+
+
 class RefusedError(click.ClickException):
     """A request refused as a whole (a model TensorFlow cannot build or count): exit 2, in one line."""
 
@@ -114,6 +140,8 @@ def usage_error(error: MobicalcError, ctx: click.Context) -> click.ClickExceptio
         return click.UsageError(f"{arch}: {error}", ctx)
     if isinstance(error, Refused):
         return RefusedError(str(error))
+    if isinstance(error, OutputError):
+        return OutputFailed(str(error))
     return click.UsageError(str(error), ctx)
 
 

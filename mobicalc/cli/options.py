@@ -359,9 +359,9 @@ def model_options(command: Callable) -> Callable:
         click.argument("model", required=False, type=click.Choice(BUILTIN)),
         click.option(
             "--arch",
-            type=TablePath(dir_okay=False),
-            help="Your own architecture table (TOML, the format of docs/tables.md, at most 1 MiB) "
-            "instead of a built-in model.",
+            type=TablePath(dir_okay=False, allow_dash=True),
+            help="Your own architecture table (TOML, the format of docs/tables.md, at most 1 MiB; "
+            "- reads it from standard input) instead of a built-in model.",
         ),
         click.option(
             "--alpha",

@@ -1,6 +1,7 @@
 """``mobicalc sweep``: the design space of alphas x resolutions, with budgets and published top-1."""
 
 from fractions import Fraction
+from pathlib import PurePath
 
 import click
 
@@ -33,8 +34,9 @@ PLOT_KINDS = ("macs", "accuracy")
 @click.argument("model", required=False, type=click.Choice(BUILTIN))
 @click.option(
     "--arch",
-    type=TablePath(dir_okay=False),
-    help="Your own architecture table (TOML, docs/tables.md, at most 1 MiB) instead of a built-in model.",
+    type=TablePath(dir_okay=False, allow_dash=True),
+    help="Your own architecture table (TOML, docs/tables.md, at most 1 MiB; - reads it from standard "
+    "input) instead of a built-in model.",
 )
 @click.option(
     "--alpha",
@@ -108,7 +110,7 @@ def sweep(
     MACs and params). For v1 and v2 the released TF-slim checkpoints'
     published ImageNet top-1 stands beside their configurations.
     """
-    if plot is not None and not plot.lower().endswith((".svg", ".png")):
+    if plot is not None and PurePath(plot).suffix.lower() not in (".svg", ".png"):
         raise click.BadParameter(f"{plot!r}: give a .svg or .png file", param_hint="'--plot'")
     space = design_space(
         source_of(model, arch), alphas, resolutions, classes=classes, include_top=not no_top,
@@ -117,10 +119,12 @@ def sweep(
         notes=[note for given in (alphas, resolutions) for note in getattr(given, "notes", [])],
     )  # fmt: skip
     report = sweep_report(space)
-    if plot is not None:
+    if plot is not None and space.ok:
         from mobicalc.render.plot import draw
 
         draw(plot, plot_kind, space)
+    elif plot is not None:
+        click.echo(f"mobicalc: --plot: no configuration is within budget; {plot} was not drawn", err=True)
     emit(report, output_format, wide)
     if not space.ok:
         raise SystemExit(Exit.FAILED)

@@ -21,12 +21,12 @@ from mobicalc.count.memory import Memory, memory
 from mobicalc.count.plan import Plan, add_up, at_size, plan
 from mobicalc.count.settings import Settings, exact
 from mobicalc.errors import NetworkError
-from mobicalc.model.architecture import Architecture, ArchitectureError
+from mobicalc.model.architecture import BUILTIN, Architecture, ArchitectureError
 from mobicalc.model.kinds import KINDS, Spatial
 from mobicalc.model.layers import Layer, Resolution, Shape, Size, input_size, normal_resolution
 from mobicalc.model.placing import place, skeleton, spatial_sizes
 from mobicalc.model.rounding import KERAS, Count
-from mobicalc.model.tables import load
+from mobicalc.model.tables import load, parse, read
 
 
 class LayerRecord(NamedTuple):
@@ -161,10 +161,16 @@ def architecture_of(
         if variant is not None and variant != model.variant:
             raise NetworkError(f"variant {variant!r}: load the table with it (tables.load)")
         return model
-    architecture = load(model)
+    if str(model) in BUILTIN:
+        architecture = load(model)
+        if minimalistic and MINIMALISTIC not in architecture.variants:
+            raise VariantError(f"{model} has no minimalistic variant")
+        return architecture if variant is None else load(model, variant)
+    text, where = read(model)  # once: standard input (``--arch -``) can be read only once
+    architecture = parse(text, where)
     if minimalistic and MINIMALISTIC not in architecture.variants:
-        raise VariantError(f"{model} has no minimalistic variant")
-    return architecture if variant is None else load(model, variant)
+        raise VariantError(f"{where} has no minimalistic variant")
+    return architecture if variant is None else parse(text, where, variant)
 
 
 def network_cost(model: Architecture | str | Path, settings: Settings | None = None) -> NetworkCost:

@@ -104,11 +104,16 @@ def sizes(text: str) -> list[int | tuple[int, int]]:
 
     A square given as a pair (``160x160``) is the number ``160``; each size is kept once.
     """
-    found: dict[int | tuple[int, int], None] = {}
-    numbers: list[str] = []
+    found: dict[int | tuple[int, int], None] = {}  # in the order given
+    total = 0
     for item in _items(text):
         if "x" not in item.lower():
-            numbers.append(item)
+            squares = values(item, integer=True, what="resolution")
+            total += len(squares)
+            if total > MAX_CONFIGURATIONS:
+                raise RangeError(f"{text[:40]!r} has over {MAX_CONFIGURATIONS:,} values")
+            for value in squares:
+                found.setdefault(int(value), None)
             continue
         sides = item.lower().split("x")
         if len(sides) != 2:
@@ -117,9 +122,6 @@ def sizes(text: str) -> list[int | tuple[int, int]]:
         if not height or not width:
             raise RangeError(f"{item!r}: a side of 0 pixels")
         found.setdefault(height if height == width else (height, width), None)
-    if numbers:
-        for value in values(",".join(numbers), integer=True, what="resolution"):
-            found.setdefault(int(value), None)
     result = list(found)
     if any(isinstance(size, tuple) for size in result) and len(result) > MAX_SIZED:
         raise RangeError(

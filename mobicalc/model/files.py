@@ -8,6 +8,7 @@ import errno
 import os
 import re
 import stat
+import sys
 from functools import cache
 from itertools import accumulate
 from pathlib import Path
@@ -56,7 +57,25 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.P
 
 def read_text(path: Path) -> str:
     """A table file's text: a regular file of at most MAX_BYTES, in UTF-8 (a byte-order mark dropped)."""
-    data = _read(path)
+    return _decoded(_read(path), path)
+
+
+def read_stdin() -> str:
+    """A table from standard input, at most MAX_BYTES, in UTF-8."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise ArchitectureError("<stdin>: cannot read: standard input is closed")
+    try:
+        data = stream.read(MAX_BYTES + 1)
+    except (OSError, ValueError) as error:
+        raise ArchitectureError(
+            f"<stdin>: cannot read: {getattr(error, 'strerror', None) or error}"
+        ) from None
+    check_size(data, "<stdin>")
+    return _decoded(data, "<stdin>")
+
+
+def _decoded(data: bytes, path: object) -> str:
     try:
         return data.decode("utf-8-sig")  # a byte-order mark is not part of the table
     except UnicodeDecodeError as error:

@@ -39,7 +39,7 @@ def make_divisible(value: float | Count, divisor: int = 8) -> int:
 
 def keras_product(channels: int, alpha: Fraction) -> float | Fraction:
     """``channels * alpha`` as Keras computes it (in float), or exactly where a float would fail."""
-    if channels < FLOAT_EXACT:
+    if channels < FLOAT_EXACT and alpha < FLOAT_EXACT:  # else float(alpha) could overflow
         product = channels * float(alpha)
         if product < FLOAT_EXACT:
             return product

@@ -19,6 +19,7 @@ from mobicalc.model.files import (
     TOO_MANY_DIGITS,
     check_nesting,
     check_size,
+    read_stdin,
     read_text,
 )
 from mobicalc.model.layers import Padding, Resolution
@@ -35,13 +36,25 @@ TOP_LEVEL = ("name", "source", "resolution", "input_channels", "depth_multiplier
 """The fields a table may have at its top level."""
 
 
+STDIN = "-"
+"""The path that reads a table from standard input (``--arch -``)."""
+
+
 def load(name_or_path: str | Path, variant: str | None = None) -> Architecture:
-    """Load a built-in table (``"v1"``, ``"v2"``, ...) or a user's TOML file, with one of its variants."""
+    """Load a built-in table (``"v1"``, ``"v2"``, ...) or a user's TOML file (``"-"``: standard
+    input), with one of its variants."""
     if str(name_or_path) in BUILTIN:
         # One argument when there is no variant: _builtin(name) is the table as written.
         return _builtin(str(name_or_path)) if variant is None else _builtin(str(name_or_path), variant)
-    path = Path(name_or_path)
-    return parse(read_text(path), str(path), variant)
+    return parse(*read(name_or_path), variant)
+
+
+def read(path: str | Path) -> tuple[str, str]:
+    """A user's table file as text, and how messages name it: read once (standard input can be read
+    only once), parse as often as its variants need."""
+    if str(path) == STDIN:
+        return read_stdin(), "<stdin>"
+    return read_text(Path(path)), str(path)
 
 
 @cache
@@ -116,8 +129,11 @@ def _variants(data: object, path: str) -> dict[str, Variant]:
             raise ArchitectureError(f"{here}: must be a table of operators' fields and nl")
         for key, value in variant.items():
             if key == "nl":
-                pairs = value.items() if isinstance(value, dict) else [(value, value)]
-                if not all(old in NONLINEARITIES and new in NONLINEARITIES for old, new in pairs):
+                pairs = value.items() if isinstance(value, dict) else [(None, None)]
+                if not all(
+                    isinstance(old, str) and isinstance(new, str) and {old, new} <= set(NONLINEARITIES)
+                    for old, new in pairs
+                ):
                     raise ArchitectureError(
                         f"{here}: field 'nl' must map non-linearities to non-linearities "
                         f'({", ".join(NONLINEARITIES)}), like {{ HS = "RE" }}'

@@ -4,10 +4,15 @@
 released checkpoints' published top-1 against MACs with the frontier marked.
 """
 
+import contextlib
+import errno
+import os
+import stat
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mobicalc.errors import MissingDependency, MobicalcError
+from mobicalc.errors import MissingDependency, MobicalcError, OutputError
 from mobicalc.numbers import exact_decimal
 
 if TYPE_CHECKING:
@@ -88,8 +93,36 @@ def draw(path: str, kind: str, summary: "DesignSpace") -> None:
             figure.text(0.01, 0.01, f"top-1: {summary.published.source}", fontsize=6)
     axes.grid(True, linewidth=0.3)
     figure.tight_layout()
-    suffix = Path(path).suffix.lower().lstrip(".")
+    _save(figure, Path(path))
+
+
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+"""Errors of a device that took the file but cannot hold it: the output's fault, not the request's."""
+
+
+def _save(figure: Any, target: Path) -> None:
+    """Write the figure to a temporary file beside ``target``, then rename it over ``target``: a failed
+    write never leaves a partial file, and a FIFO or a device is refused, never opened (it could block)."""
     try:
-        figure.savefig(path, format=suffix)
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
     except OSError as error:
-        raise PlotError(f"--plot: cannot write {path}: {error.strerror or error}") from None
+        raise PlotError(f"--plot: cannot write {target}: {error.strerror or error}") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise PlotError(f"--plot: {target} is not a regular file: give a .svg or .png file to write")
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as error:
+        raise PlotError(f"--plot: cannot write {target}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            figure.savefig(stream, format=target.suffix.lower().lstrip("."))
+        os.replace(temporary, target)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(error, OSError):
+            reason = f"--plot: cannot write {target}: {error.strerror or error}"
+            raise (OutputError if error.errno in FULL else PlotError)(reason) from None
+        raise

@@ -148,7 +148,7 @@ def render_rich(views: Iterable[View], target: Target) -> str:
             console.print(Text(drawn(escape(view.title)), style="bold"))
             console.print(table_of(grid, cells_shown, heat))
             console.width = target.width
-            for note in notes_of(view, grid.columns):
+            for note in notes_of(view, grid.columns, target):
                 console.print(Text(drawn(note)))
             console.print()
     return file.getvalue()

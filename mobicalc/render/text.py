@@ -104,10 +104,19 @@ def grid_of(view: View, target: Target) -> Grid:
     return Grid(list(columns), cells, rows).only(keep)
 
 
-def notes_of(view: View, shown: Sequence[Column]) -> list[str]:
-    """The view's notes, then what the columns shown need said (what a share is a share of)."""
+def notes_of(view: View, shown: Sequence[Column], target: Target | None = None) -> list[str]:
+    """The view's notes, then what the columns shown need said (what a share is a share of), then,
+    for a ``target`` too narrow for them, which columns were left out and how to see them."""
     said = [column.note for column in shown if column.note]
-    return view.notes + list(dict.fromkeys(said))
+    hidden = [
+        column.header
+        for column in view.columns
+        if column not in shown and column.priority < WIDE_ONLY and column.header.strip()
+    ]
+    left_out = []
+    if target is not None and hidden and view.layout not in (Layout.RECORD, Layout.GRID):
+        left_out = [f"Left out to fit {target.width} columns: {', '.join(hidden)}; --wide shows them all."]
+    return view.notes + list(dict.fromkeys(said)) + left_out
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -167,7 +176,7 @@ def render_text(views: Iterable[View], target: Target) -> str:
         if any(headers):
             lines += [aligned(headers), "  ".join("-" * width for width in widths)]
         lines += [aligned(texts) for texts in grid.cells]
-        if notes := notes_of(view, grid.columns):
+        if notes := notes_of(view, grid.columns, target):
             lines.append("")
             for note in notes:
                 lines += _wrap(note, target.width)

@@ -88,4 +88,4 @@ def reproduce_report(results: list[Result], documents: Mapping[str, str]) -> Rep
         "sources": dict(documents),
         "figures": View("figures", FIGURE_COLUMNS, [row for view in views for row in view.rows]),
     }
-    return Report(document, views)
+    return Report(document, views, csv=document["figures"])  # every source's figures, not the first's
