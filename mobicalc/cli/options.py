@@ -194,8 +194,9 @@ COUNT = PositiveCount(min=1)
 INPUT_SIZE = InputSize()
 
 
-class ValueList(list):
-    """The values of --alpha or --resolution, with a line for each range that stops short of its stop."""
+class ValueText(str):
+    """--alpha or --resolution as given, checked but not expanded (the library expands it once it
+    knows the sweep is within its limits), with a line for each range that stops short of its stop."""
 
     notes: list[str]
 
@@ -209,21 +210,18 @@ class Values(click.ParamType):
         self.integer, self.what, self.maximum = integer, what, maximum
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, list):
+        if isinstance(value, ValueText):
             return value
-        from mobicalc.count.ranges import RangeError, short_ranges, sizes, values
+        from mobicalc.count.ranges import RangeError, short_ranges, survey
 
         try:
             notes = short_ranges(str(value), integer=self.integer)
-            if self.integer:
-                result = ValueList(sizes(str(value)))
-            else:
-                found = values(str(value), what=self.what)
-                if self.maximum is not None and (largest := max(found)) > self.maximum:
-                    self.fail(f"{self.what} {largest} is out of range: at most {self.maximum}", param, ctx)
-                result = ValueList(found)
+            largest = survey(str(value), integer=self.integer, what=self.what).largest
         except RangeError as error:
             self.fail(str(error), param, ctx)
+        if self.maximum is not None and largest > self.maximum:
+            self.fail(f"{self.what} {largest} is out of range: at most {self.maximum}", param, ctx)
+        result = ValueText(value)
         result.notes = [f"{self.what} {note}" for note in notes]
         return result
 

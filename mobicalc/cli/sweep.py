@@ -78,8 +78,8 @@ PLOT_KINDS = ("macs", "accuracy")
 def sweep(
     model: str | None,
     arch: str | None,
-    alphas: list[Fraction] | None,
-    resolutions: list[int | tuple[int, int]] | None,
+    alphas: str | None,
+    resolutions: str | None,
     input_channels: int | None,
     depth_multiplier: int | None,
     classes: int | None,

@@ -8,6 +8,7 @@ among them.
 import math
 import re
 from fractions import Fraction
+from typing import NamedTuple
 
 from mobicalc.errors import MobicalcError
 from mobicalc.numbers import exact_decimal
@@ -99,6 +100,45 @@ MAX_SIZED = 100
 """The most input sizes a sweep may have when one of them is HEIGHTxWIDTH (its frontier is slower)."""
 
 
+class Survey(NamedTuple):
+    """What a list of values holds, read from its items' bounds without expanding a range."""
+
+    total: int
+    """How many values, a value given twice counted twice."""
+    largest: Fraction
+
+
+def survey(text: str, *, integer: bool = False, what: str = "value") -> Survey:
+    """Check ``text`` as ``values`` (or, ``integer``, ``sizes``) would, and count its values, in time
+    proportional to its items, not its values: a request over the limits is refused before anything
+    is expanded."""
+    count, largest = 0, Fraction(0)
+    squares = sized = 0
+    for item in _items(text):
+        if integer and "x" in item.lower():
+            height, width = _size(item)
+            sized += 1
+            largest = max(largest, Fraction(height), Fraction(width))
+            continue
+        start, _, step, indices = _item_bounds(item, integer)
+        if start <= 0:
+            raise RangeError(f"{what} {exact_decimal(start)} is not positive")
+        squares += len(indices)
+        largest = max(largest, start + (len(indices) - 1) * step)
+    count = squares + sized
+    if squares > MAX_CONFIGURATIONS:
+        raise RangeError(f"{text[:40]!r} has over {MAX_CONFIGURATIONS:,} values")
+    if sized and count > MAX_SIZED:
+        raise _too_many_sized(count)
+    return Survey(count, largest)
+
+
+def _too_many_sized(count: int) -> RangeError:
+    return RangeError(
+        f"{count:,} sizes with a HEIGHTxWIDTH among them: a sweep of non-square sizes has at most {MAX_SIZED}"
+    )
+
+
 def sizes(text: str) -> list[int | tuple[int, int]]:
     """Input sizes: whole numbers and ranges as ``values`` reads them, or ``HEIGHTxWIDTH`` items.
 
@@ -115,20 +155,23 @@ def sizes(text: str) -> list[int | tuple[int, int]]:
             for value in squares:
                 found.setdefault(int(value), None)
             continue
-        sides = item.lower().split("x")
-        if len(sides) != 2:
-            raise RangeError(f"{item!r} is not an input size: write HEIGHTxWIDTH, e.g. 192x256")
-        height, width = (int(_number(side.strip(), "side", integer=True)) for side in sides)
-        if not height or not width:
-            raise RangeError(f"{item!r}: a side of 0 pixels")
+        height, width = _size(item)
         found.setdefault(height if height == width else (height, width), None)
     result = list(found)
     if any(isinstance(size, tuple) for size in result) and len(result) > MAX_SIZED:
-        raise RangeError(
-            f"{len(result):,} sizes with a HEIGHTxWIDTH among them: a sweep of non-square sizes has at "
-            f"most {MAX_SIZED}"
-        )
+        raise _too_many_sized(len(result))
     return result
+
+
+def _size(item: str) -> tuple[int, int]:
+    """``HEIGHTxWIDTH``: (height, width)."""
+    sides = item.lower().split("x")
+    if len(sides) != 2:
+        raise RangeError(f"{item!r} is not an input size: write HEIGHTxWIDTH, e.g. 192x256")
+    height, width = (int(_number(side.strip(), "side", integer=True)) for side in sides)
+    if not height or not width:
+        raise RangeError(f"{item!r}: a side of 0 pixels")
+    return height, width
 
 
 def short_ranges(text: str, integer: bool = False) -> list[str]:

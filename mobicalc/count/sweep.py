@@ -20,7 +20,7 @@ from mobicalc.count.costs import Cost
 from mobicalc.count.frontier import frontier
 from mobicalc.count.network import NetworkCost, architecture_of, cost, network_cost
 from mobicalc.count.plan import plan
-from mobicalc.count.ranges import MAX_CONFIGURATIONS
+from mobicalc.count.ranges import MAX_CONFIGURATIONS, sizes, survey, values
 from mobicalc.count.settings import Settings, exact
 from mobicalc.errors import NetworkError
 from mobicalc.model.architecture import Architecture
@@ -39,6 +39,21 @@ class SweepPoint(NamedTuple):
     resolution: Resolution
     """As ``NetworkCost.resolution``: one number for a square input, else (height, width)."""
     totals: Cost
+
+
+def refuse_over_limits(alphas: int, resolutions: int, budgets: Mapping[str, Fraction]) -> None:
+    """A sweep of more configurations than it may have is refused, before anything is costed."""
+    count = alphas * resolutions
+    if count > MAX_CONFIGURATIONS:
+        raise NetworkError(
+            f"{alphas:,} alphas x {resolutions:,} resolutions is {count:,} configurations: "
+            f"a sweep has at most {MAX_CONFIGURATIONS:,}"
+        )
+    if set(budgets) & set(MEMORY_METRICS) and count > MAX_MEMORY_CONFIGURATIONS:
+        raise NetworkError(
+            f"a memory budget costs each configuration's every layer: a sweep with one has at most "
+            f"{MAX_MEMORY_CONFIGURATIONS:,} configurations, not {count:,}"
+        )
 
 
 def sweep(
@@ -69,18 +84,8 @@ def sweep(
     architecture = architecture_of(model, minimalistic=minimalistic, variant=variant)
     widths = [exact(alpha) for alpha in alphas]
     sizes = [normal_resolution(resolution) for resolution in resolutions]
-    count = len(widths) * len(sizes)
-    if count > MAX_CONFIGURATIONS:
-        raise NetworkError(
-            f"{len(widths):,} alphas x {len(sizes):,} resolutions is {count:,} configurations: "
-            f"a sweep has at most {MAX_CONFIGURATIONS:,}"
-        )
     limits = {metric: Fraction(limit) for metric, limit in (budgets or {}).items()}
-    if set(limits) & set(MEMORY_METRICS) and count > MAX_MEMORY_CONFIGURATIONS:
-        raise NetworkError(
-            f"a memory budget costs each configuration's every layer: a sweep with one has at most "
-            f"{MAX_MEMORY_CONFIGURATIONS:,} configurations, not {count:,}"
-        )
+    refuse_over_limits(len(widths), len(sizes), limits)
     base = Settings(
         classes=classes, include_top=include_top, rounding=rounding, dtype=dtype,
         convention=conventions.get(convention), input_channels=input_channels,
@@ -164,8 +169,8 @@ class DesignSpace:
 
 def design_space(
     model: Architecture | str | Path,
-    alphas: Sequence[float | str | Fraction] | None = None,
-    resolutions: Sequence[Resolution] | None = None,
+    alphas: Sequence[float | str | Fraction] | str | None = None,
+    resolutions: Sequence[Resolution] | str | None = None,
     *,
     classes: int | None = None,
     include_top: bool = True,
@@ -181,14 +186,23 @@ def design_space(
 ) -> DesignSpace:
     """``sweep`` with its verdicts: the configurations within ``budgets``, each marked on the frontier
     or not, with its released checkpoint's published top-1; ``alphas`` and ``resolutions`` default to
-    the released checkpoints' (v1, v2), else 1 and the table's size. ``notes``: said beside the grid."""
+    the released checkpoints' (v1, v2), else 1 and the table's size. ``notes``: said beside the grid.
+
+    ``alphas`` and ``resolutions`` may also be text as the command line takes it (``"0.25:1.4:0.05"``,
+    ``"128,192x256"``): it is counted before it is expanded, so a request over the limits is refused
+    at once, however many values its ranges hold.
+    """
+    limits = {metric: Fraction(limit) for metric, limit in (budgets or {}).items()}
+    if isinstance(alphas, str) or isinstance(resolutions, str):
+        refuse_over_limits(_count(alphas, integer=False), _count(resolutions, integer=True), limits)
+        alphas = values(alphas, what="alpha") if isinstance(alphas, str) else alphas
+        resolutions = sizes(resolutions) if isinstance(resolutions, str) else resolutions
     architecture = architecture_of(model, minimalistic=minimalistic, variant=variant)
     published, no_accuracy = released(architecture.path, classes, include_top, rounding)
     if alphas is None:
         alphas = sorted({alpha for alpha, _ in published.top1}) if published else [Fraction(1)]
     if resolutions is None:
         resolutions = sorted({size for _, size in published.top1}) if published else [architecture.resolution]
-    limits = {metric: Fraction(limit) for metric, limit in (budgets or {}).items()}
     points = sweep(
         architecture, alphas, resolutions, classes=classes, include_top=include_top, rounding=rounding,
         convention=convention, dtype=dtype, input_channels=input_channels,
@@ -221,3 +235,10 @@ def _top1(top1: Mapping[tuple[Fraction, int], Fraction], point: SweepPoint) -> F
     """The published top-1 of a point's released checkpoint, if it is one (square sizes only)."""
     size = point.resolution
     return top1.get((point.alpha, size)) if isinstance(size, int) else None
+
+
+def _count(given: Sequence[object] | str | None, *, integer: bool) -> int:
+    """How many values a sweep was given (text: counted from its ranges' bounds); None: one."""
+    if isinstance(given, str):
+        return survey(given, integer=integer).total
+    return 1 if given is None else len(given)
