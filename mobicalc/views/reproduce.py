@@ -26,6 +26,10 @@ FIGURE_COLUMNS = (
 )
 
 
+NOT_LISTED = "detection and segmentation heads are out of scope: their figures are not listed"
+"""What ``reproduce`` leaves out altogether (said with its count)."""
+
+
 def reproduce_report(results: list[Result], documents: Mapping[str, str]) -> Report:
     """``results``: one per published figure; ``documents``: each source's citation."""
     rows_by_source: dict[str, list[dict[str, Any]]] = {}
@@ -73,12 +77,15 @@ def reproduce_report(results: list[Result], documents: Mapping[str, str]) -> Rep
         "not_reproducible": counts["not reproducible"],
         "out_of_scope": counts["out of scope"],
         "unexpected": len(failed),
+        "not_listed": NOT_LISTED,
     }
     line = (
         f"{summary['figures']} figures: {summary['reproduced']} reproduced ({summary['exact']} exact, "
         f"{summary['within_rounding']} within the source's rounding), {summary['explained']} explained, "
         f"{summary['not_reproducible']} not reproducible, "
-        f"{summary['out_of_scope']} out of scope" + (f"; {len(failed)} UNEXPECTED" if failed else "")
+        f"{summary['out_of_scope']} out of scope"
+        + (f"; {len(failed)} UNEXPECTED" if failed else "")
+        + f" ({NOT_LISTED})"
     )
     if views:
         views[-1].notes += [""] * bool(views[-1].notes) + [line]
