@@ -107,4 +107,44 @@ def test_summary_line_counts_and_says_what_is_not_listed():
     data = run_json("reproduce")
     summary = data["summary"]
     assert summary["out_of_scope"] == 3 and summary["unexpected"] == 0
-    assert Fraction(summary["reproduced"] + summary["explained"] + summary["not_reproducible"] + 3) == 280
+    assert Fraction(summary["reproduced"] + summary["explained"] + summary["not_reproducible"] + 3) == 284
+
+
+def test_edgetpu_as_slim_builds_it(by_row):
+    """README @ 60c28f9, Edge TPU checkpoints: dm=1 990M MACs / 4.0M params, dm=0.75 624M / 2.9M.
+    The network by hand at dm=1, 224, slim's spec (mobilenet_v3.py V3_EDGETPU), MACs per layer:"""
+    fused = [
+        112 * 112 * 27 * 32,  # conv 3x3 s2, 3 -> 32
+        112 * 112 * 32 * 16,  # fused ef 1: the projection only
+        56 * 56 * 9 * 16 * 128 + 56 * 56 * 128 * 32,  # fused s2 ef 8: 3x3 conv 16 -> 128, 1x1 to 32
+        3 * (56 * 56 * 9 * 32 * 128 + 56 * 56 * 128 * 32),  # 3 x fused ef 4 at 56
+        28 * 28 * 9 * 32 * 256 + 28 * 28 * 256 * 48,  # fused s2 ef 8 to 48
+        3 * (28 * 28 * 9 * 48 * 192 + 28 * 28 * 192 * 48),  # 3 x fused ef 4 at 28
+    ]
+    inverted = [
+        28 * 28 * 48 * 384 + 14 * 14 * 9 * 384 + 14 * 14 * 384 * 96,  # ef 8, s2, to 96
+        6 * (14 * 14 * 96 * 384 + 14 * 14 * 9 * 384 + 14 * 14 * 384 * 96),  # 3 + 3 x ef 4 at 14
+        14 * 14 * 96 * 768 + 14 * 14 * 9 * 768 + 14 * 14 * 768 * 96,  # ef 8, no residual
+        14 * 14 * 96 * 768 + 7 * 7 * 25 * 768 + 7 * 7 * 768 * 160,  # 5x5 ef 8, s2, to 160
+        3 * (7 * 7 * 160 * 640 + 7 * 7 * 25 * 640 + 7 * 7 * 640 * 160),  # 3 x 5x5 ef 4
+        7 * 7 * 160 * 1280 + 7 * 7 * 9 * 1280 + 7 * 7 * 1280 * 192,  # ef 8 to 192
+        7 * 7 * 192 * 1280,  # the last 1x1 conv
+        1280 * 1001,  # the logits, 1001 classes
+    ]
+    one = by_row["slim-v3", "Edge TPU checkpoints", "MobilenetEdgeTPU dm=1 MACs"]
+    assert one.value == sum(fused) + sum(inverted) == 990_670_464 and one.verdict == "within rounding"
+    for row in ("dm=1 params", "dm=0.75 MACs", "dm=0.75 params"):
+        assert (
+            by_row["slim-v3", "Edge TPU checkpoints", f"MobilenetEdgeTPU {row}"].verdict == "within rounding"
+        )
+
+
+@pytest.mark.parametrize("name", ["mobilenet-edgetpu", "v3-large-32-filters", "shallow-v1"])
+def test_the_data_tables_are_tables(name):
+    """The figures' own architecture tables are validated as a user's file is (and run as one)."""
+    from mobicalc.data import DATA
+    from mobicalc.model import tables
+
+    architecture = tables.load(DATA / f"{name}.toml")
+    assert architecture.rows
+    assert run_json("table", "--arch", str(DATA / f"{name}.toml"))["totals"]["macs"] > 0

@@ -18,7 +18,7 @@ def test_counts_and_json():
     data = run_json("reproduce")
     summary = data["summary"]
     assert data["ok"] is True
-    assert summary["figures"] == len(data["figures"]) == 280
+    assert summary["figures"] == len(data["figures"]) == 284
     assert "detection and segmentation heads" in summary["not_listed"]
     assert (
         summary["reproduced"] + summary["explained"] + summary["not_reproducible"] + summary["out_of_scope"]
