@@ -24,12 +24,45 @@ def _decimal_places(denominator: int) -> int | None:
     return max(twos, fives) if denominator == 1 else None
 
 
+class Printed(Fraction):
+    """A number as a source prints it: exact, and shown with the source's digits.
+
+    >>> Printed("61.0") == 61, exact_decimal(Printed("61.0"))
+    (True, '61.0')
+
+    Arithmetic on it gives a plain Fraction; only the number itself keeps its digits.
+    """
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> "Printed":
+        number = super().__new__(cls, text)
+        number.text = text.strip()
+        return number
+
+    def __repr__(self) -> str:
+        return f"Printed({self.text!r})"
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return (Printed, (self.text,))
+
+    def __copy__(self) -> "Printed":
+        return self
+
+    def __deepcopy__(self, memo: object) -> "Printed":
+        return self
+
+
 def exact_decimal(value: int | Fraction) -> str:
     """All the digits of a count: 1234567 -> '1234567', 1234567/4 -> '308641.75'.
 
     A fraction with no finite decimal (only the Python API can make one, with an
-    alpha such as Fraction(1, 3)) is shown as 'numerator/denominator'.
+    alpha such as Fraction(1, 3)) is shown as 'numerator/denominator'; a ``Printed``
+    number with the digits its source printed ('61.0').
     """
+    if isinstance(value, Printed):
+        return value.text
     if isinstance(value, int) or value.denominator == 1:
         return str(int(value))
     places = _decimal_places(value.denominator)

@@ -146,3 +146,41 @@ def test_the_flops_header_says_what_flops_are(convention, header):
     )
     flops = conventions.get(convention).flops
     assert data["conventions"]["flops"] == ("2 x MACs" if flops == "2x-macs" else conventions.FLOPS[flops][1])
+
+
+@pytest.mark.parametrize(
+    ("model", "params"),
+    # torchvision's weight metadata (torchvision/models/mobilenetv2.py, mobilenetv3.py): num_params.
+    [("v2", 3_504_872), ("v3-large", 5_483_032), ("v3-small", 2_542_856)],
+)
+def test_torch_counts_as_torchvision(model, params):
+    totals = network_cost(model, Settings(convention="torch")).totals
+    assert totals.params == params
+    assert totals.flops == totals.macs  # one FLOP per multiply-add, as fvcore
+    # torchvision's _ops in GFLOPS, 3 decimals: 0.301, 0.217, 0.057.
+    assert round(totals.flops / 10**9, 3) == {"v2": 0.301, "v3-large": 0.217, "v3-small": 0.057}[model]
+
+
+def test_torch_flops_in_a_sweep_equal_the_table():
+    # MobileNetV2 1.0-224: 300,774,272 MACs (docs/counting.md; keras.applications, verified by TensorFlow).
+    args = ["sweep", "v2", "--alpha", "1", "--resolution", "224", "--convention", "torch", "--format", "json"]
+    data = json.loads(CliRunner().invoke(main, args).output)
+    assert data["configurations"][0]["flops"] == data["configurations"][0]["macs"] == 300_774_272
+    result = CliRunner().invoke(main, ["table", "v1", "--convention", "torch", "--wide"])
+    assert "FLOPs (MACs)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("alpha", "scaled"),
+    # _make_divisible(16 x alpha, 8) (slim's mobilenet.py): 8 at 0.5 (8.0 -> 8), 8 at 0.35 (5.6: at
+    # least 8), 16 at 0.75 (12 + 4 = 16), 24 at 1.25 (20 + 4 = 24, floored to a multiple of 8).
+    [("0.5", 8), ("0.35", 8), ("0.75", 16), ("1.25", 24), ("1", 16)],
+)
+def test_scale_fixed_scales_the_v3_first_conv(alpha, scaled):
+    def first_conv(convention: str) -> int:
+        layers = network_cost("v3-large", Settings(alpha=Fraction(alpha), convention=convention)).layers
+        return next(layer for layer in layers if layer.name == "conv").output.channels
+
+    assert first_conv("paper") == first_conv("slim") == scaled
+    assert first_conv("keras") == first_conv("torch") == 16  # keras.applications: Conv2D(16) at every alpha
+    assert conventions.get("paper").scale_fixed and not conventions.get("keras").scale_fixed

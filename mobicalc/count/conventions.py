@@ -34,6 +34,9 @@ class Flops(NamedTuple):
     meaning: str
     elementwise: bool
     """Whether FLOPs count elementwise ops beside 2 x MACs (``elementwise_terms``)."""
+    per_mac: int = 2
+    """FLOPs per multiply-accumulate: 2 (a multiply and an add), or 1 (fvcore's "one fused multiply-add
+    = one flop", which torchvision's GFLOPS use)."""
 
 
 FLOPS: Mapping[str, Flops] = {
@@ -43,6 +46,12 @@ FLOPS: Mapping[str, Flops] = {
         "2 x MACs plus every elementwise op tf.compat.v1.profiler's float_operation() registers "
         "(batch-norm, bias adds, pooling, residual adds, softmax, input rescaling)",
         elementwise=True,
+    ),
+    "macs": Flops(
+        "MACs",
+        "FLOPs are MACs: one per multiply-add, as fvcore counts and torchvision's GFLOPS give them",
+        elementwise=False,
+        per_mac=1,
     ),
 }
 """Each value of the ``flops`` switch."""
@@ -55,6 +64,8 @@ SWITCHES: Mapping[str, str] = {
     "bias of one per channel instead",
     "count_bias": "whether biases count as parameters (false: kernel weights only, as the papers' tables)",
     "min_depth": "the fewest channels a width-scaled layer keeps (slim's min_depth; 0: no floor)",
+    "scale_fixed": 'whether alpha also scales the rows a table keeps fixed (width = "fixed": MobileNetV3\'s '
+    "16-filter first conv), as slim's depth multiplier scales every layer; false: as Keras, which keeps them",
     "flops": "; ".join(f"{value}: {flops.meaning}" for value, flops in FLOPS.items()),
 }
 """What each switch does: the one copy, for --help, JSON and docs/counting.md."""
@@ -67,6 +78,7 @@ class Convention(NamedTuple):
     batch_norm_params: str = "4"
     count_bias: bool = True
     min_depth: int = 0
+    scale_fixed: bool = False
     flops: str = "2x-macs"
 
     @property
@@ -83,6 +95,11 @@ class Convention(NamedTuple):
     def flops_meaning(self) -> str:
         """What FLOPs are under this convention, in a sentence (JSON 'conventions')."""
         return FLOPS[self.flops].meaning
+
+    @property
+    def fewer_flops_per_mac(self) -> int:
+        """How many fewer FLOPs than 2 a MAC counts (1 where FLOPs are MACs; ``Cost.elementwise``)."""
+        return 2 - FLOPS[self.flops].per_mac
 
     @property
     def counts_elementwise(self) -> bool:
@@ -129,9 +146,11 @@ CONVENTIONS: Mapping[str, Convention] = {
         ),
         Convention(
             "paper",
-            "kernel weights only, no batch-norm and no bias, as the MobileNetV1/V2 papers' tables",
+            "kernel weights only, no batch-norm and no bias, as the MobileNet papers' tables; alpha scales "
+            "every layer, MobileNetV3's 16-filter first conv too",
             batch_norm_params="0",
             count_bias=False,
+            scale_fixed=True,
         ),
         Convention(
             "folded-bn",
@@ -141,16 +160,24 @@ CONVENTIONS: Mapping[str, Convention] = {
         Convention(
             "slim",
             "the TF-slim checkpoint READMEs: 1001 classes (background first), kernel weights and the "
-            "logits' bias, no batch-norm, channels at least min_depth 8",
+            "logits' bias, no batch-norm, channels at least min_depth 8, alpha scaling every layer",
             classes_offset=1,
             batch_norm_params="0",
             min_depth=8,
+            scale_fixed=True,
         ),
         Convention(
             "tf-profiler",
             "Keras' parameters; FLOPs exactly as tf.compat.v1.profiler's float_operation() counts "
             "the Keras model at batch 1",
             flops="profiler",
+        ),
+        Convention(
+            "torch",
+            "torchvision's weight metadata: num_params leaves out batch-norm's running statistics (buffers "
+            "in torch), FLOPs are MACs (one per multiply-add, as fvcore)",
+            batch_norm_params="2",
+            flops="macs",
         ),
     )
 }

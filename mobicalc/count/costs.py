@@ -21,7 +21,8 @@ class Cost(NamedTuple):
     batch_norm_trainable: Count = 0
     batch_norm_non_trainable: Count = 0
     elementwise: Count = 0
-    """FLOPs beyond 2 x MACs: 0 except under a convention that counts elementwise ops (conventions.py)."""
+    """FLOPs beyond 2 x MACs: 0 except under a convention that counts elementwise ops, and minus the
+    MACs under one that counts a FLOP per multiply-add (conventions.py: the ``flops`` switch)."""
 
     @property
     def flops(self) -> Count:

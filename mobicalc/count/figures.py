@@ -21,7 +21,7 @@ to and that does, is a failure: ``reproduce`` then exits 1.
 
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -35,7 +35,13 @@ from mobicalc.count.settings import Settings, bytes_per_value
 from mobicalc.data import DATA
 from mobicalc.numbers import exact_decimal
 
-UNITS = {1: Fraction(1), "K": Fraction(10**3), "M": Fraction(10**6), "%": Fraction(1, 100)}
+UNITS = {
+    1: Fraction(1),
+    "K": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+    "%": Fraction(1, 100),
+}
 REPRODUCED = "reproduced"
 EXPECTATIONS = (REPRODUCED, "explained", "not reproducible", "out of scope")
 
@@ -75,6 +81,8 @@ class Figure:
     below: int | None = None
     streamed: bool = False
     skip: int = 0
+    versus: str | None = None
+    """A table (built-in, or under data/) whose value is subtracted: the figure is a difference (a saving)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -89,7 +97,7 @@ class Figure:
     def rounding_text(self) -> str:
         if self.rounding == "exact":
             return "exact"
-        unit = {1: "", "K": " thousands", "M": " millions", "%": " percent"}[self.unit]
+        unit = {1: "", "K": " thousands", "M": " millions", "G": " billions", "%": " percent"}[self.unit]
         if self.digits < 0:
             return f"{self.rounding}, to{unit} in {10**-self.digits}s"
         return f"{self.rounding},{unit} {self.digits} decimals".replace(", ", ", ")
@@ -113,7 +121,10 @@ class Figure:
         words += ["--no-top"] * self.no_top
         words += [f"--convention {self.convention}"] * (self.convention != "keras")
         words += [f"--dtype {self.dtype}"] * (self.dtype != "float32")
-        return " ".join(words)
+        command = " ".join(words)
+        if self.versus:
+            return f"{command}, minus {replace(self, arch=None, model=self.versus, versus=None).cli()}"
+        return command
 
 
 def _round(value: Fraction, rounding: str, digits: int) -> Fraction:
@@ -144,13 +155,22 @@ class Result:
         return _round(self.value / UNITS[self.figure.unit], self.figure.rounding, self.figure.digits)
 
 
+FIGURE_FILES = ("figures.toml", "figures-v3.toml", "figures-torch.toml")
+"""The data files of published figures, in the order ``reproduce`` lists them; each its sources and groups."""
+
+
 def load(path: Path | None = None) -> tuple[dict[str, str], list[Figure]]:
-    """The sources and the figures of the data file, groups expanded."""
-    with open(path or DATA / "figures.toml", "rb") as stream:
-        data = tomllib.load(stream)
+    """The sources and the figures of the data files (or of ``path`` alone), groups expanded."""
+    sources: dict[str, str] = {}
+    groups: list[dict[str, Any]] = []
+    for each in [path] if path else [DATA / name for name in FIGURE_FILES]:
+        with open(each, "rb") as stream:
+            data = tomllib.load(stream)
+        sources.update(data.get("sources", {}))
+        groups += data.get("groups", [])
     known = set(Figure.__dataclass_fields__) - {"extra"}
     figures = []
-    for group in data["groups"]:
+    for group in groups:
         shared = {key: value for key, value in group.items() if key != "figures"}
         for entry in group["figures"]:
             fields = {**shared, **entry}
@@ -158,12 +178,12 @@ def load(path: Path | None = None) -> tuple[dict[str, str], list[Figure]]:
             if unknown:
                 raise ValueError(f"figures.toml: unknown field(s) {', '.join(sorted(unknown))} in {entry}")
             figure = Figure(**fields)
-            if figure.source not in data["sources"]:
+            if figure.source not in sources:
                 raise ValueError(f"figures.toml: unknown source {figure.source!r}")
             if figure.expect not in EXPECTATIONS:
                 raise ValueError(f"figures.toml: unknown expectation {figure.expect!r}")
             figures.append(figure)
-    return data["sources"], figures
+    return sources, figures
 
 
 @cache
@@ -189,6 +209,10 @@ def value_of(figure: Figure) -> Fraction:
             rho=Fraction(figure.rho),
         )  # fmt: skip
         return Fraction(getattr(getattr(comparison, figure.part or "separable"), figure.metric))
+    if figure.versus:
+        return value_of(replace(figure, versus=None)) - value_of(
+            replace(figure, arch=None, model=figure.versus, versus=None)
+        )
     network = _network(
         figure.model, figure.arch, figure.alpha, figure.resolution, figure.classes, figure.no_top,
         figure.convention, figure.variant,

@@ -129,6 +129,7 @@ def layer_records(network_plan: Plan, sizes: tuple[Size, ...], image: Shape) -> 
     layers = iter(place(network_plan.blueprints, image, network_plan.channels, network_plan.present, sizes))
     records = []
     profiler = network_plan.convention.counts_elementwise
+    fewer = network_plan.convention.fewer_flops_per_mac  # 1 where FLOPs are MACs (fvcore, torchvision)
     for unit, standard, size, present in zip(
         network_plan.units, network_plan.standard_units, sizes, network_plan.present, strict=True
     ):
@@ -136,7 +137,13 @@ def layer_records(network_plan: Plan, sizes: tuple[Size, ...], image: Shape) -> 
             layer, cost = next(layers), at_size(unit, size)
             if profiler:  # the elementwise ops the TensorFlow profiler counts beside 2 x MACs
                 cost = cost._replace(elementwise=conventions.elementwise_flops(layer))
-            records.append(LayerRecord(layer, cost, cost if standard is unit else at_size(standard, size)))
+            counterpart = cost if standard is unit else at_size(standard, size)
+            if fewer:
+                cost = cost._replace(elementwise=cost.elementwise - fewer * cost.macs)
+                counterpart = counterpart._replace(
+                    elementwise=counterpart.elementwise - fewer * counterpart.macs
+                )
+            records.append(LayerRecord(layer, cost, counterpart))
     return tuple(records)
 
 

@@ -97,13 +97,14 @@ class Plan:
         """
         macs = sum(map(operator.mul, self.macs_per_pixel, pixels))
         terms = self.elementwise_per_pixel
+        fewer = self.convention.fewer_flops_per_mac * macs  # FLOPs = MACs: -MACs beyond 2 x MACs
         if terms is None:
-            return self.parameters._replace(macs=macs)
+            return self.parameters._replace(macs=macs, elementwise=-fewer)
         per_pixel, per_input, constant = terms
         if per_input and input_pixels is None:
             raise ValueError("the first layer's elementwise FLOPs scale with the input: give input_pixels")
         elementwise = sum(map(operator.mul, per_pixel, pixels)) + constant + per_input * (input_pixels or 0)
-        return self.parameters._replace(macs=macs, elementwise=elementwise)
+        return self.parameters._replace(macs=macs, elementwise=elementwise - fewer)
 
     @cached_property
     def standard_units(self) -> tuple[Cost, ...]:
@@ -144,7 +145,7 @@ def plan(blueprints: tuple[Blueprint, ...], architecture: Architecture, settings
     multiplier = depth_multiplier(architecture, settings.depth_multiplier)
     channels, present = channel_counts(
         blueprints, architecture, settings.alpha, classes, settings.rounding, convention.min_depth,
-        input_channels=image, depth_multiplier=multiplier,
+        input_channels=image, depth_multiplier=multiplier, scale_fixed=convention.scale_fixed,
     )  # fmt: skip
     inputs = (image, *channels[:-1])
     units = tuple(

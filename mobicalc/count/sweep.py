@@ -17,7 +17,7 @@ from mobicalc.count import conventions
 from mobicalc.count.accuracy import Published, released
 from mobicalc.count.budgets import MEMORY_METRICS, check_budgets
 from mobicalc.count.costs import Cost
-from mobicalc.count.frontier import frontier
+from mobicalc.count.frontier import accuracy_frontier, frontier
 from mobicalc.count.network import NetworkCost, architecture_of, cost, network_cost
 from mobicalc.count.plan import plan
 from mobicalc.count.ranges import MAX_CONFIGURATIONS, sizes, survey, values
@@ -129,7 +129,11 @@ class Configuration:
     frontier: bool
     """No other configuration within budget dominates it (see ``frontier.frontier``)."""
     top1: Fraction | None
-    """The published top-1 (percent) of the released checkpoint with this alpha and resolution, if any."""
+    """The published top-1 (percent) of the released checkpoint with this alpha and resolution, if any
+    (a ``numbers.Printed``: it shows the source's digits)."""
+    accuracy_frontier: bool | None = None
+    """Among the configurations with a published top-1: no other has at least its top-1 for no more
+    MACs (``frontier.accuracy_frontier``); None without a published top-1."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +202,10 @@ def design_space(
         alphas = values(alphas, what="alpha") if isinstance(alphas, str) else alphas
         resolutions = sizes(resolutions) if isinstance(resolutions, str) else resolutions
     architecture = architecture_of(model, minimalistic=minimalistic, variant=variant)
-    published, no_accuracy = released(architecture.path, classes, include_top, rounding)
+    published, no_accuracy = released(
+        architecture.path, classes, include_top, rounding, variant=architecture.variant,
+        input_channels=input_channels, depth_multiplier=depth_multiplier,
+    )  # fmt: skip
     if alphas is None:
         alphas = sorted({alpha for alpha, _ in published.top1}) if published else [Fraction(1)]
     if resolutions is None:
@@ -214,9 +221,12 @@ def design_space(
         depth_multiplier=depth_multiplier,
     )  # fmt: skip
     top1 = published.top1 if published is not None else {}
+    rated = [(point.totals.macs, _top1(top1, point)) for point in points]
     configurations = [
-        Configuration(point.alpha, point.resolution, point.totals, mark, _top1(top1, point))
-        for point, mark in zip(points, frontier(points), strict=True)
+        Configuration(point.alpha, point.resolution, point.totals, mark, accuracy, best)
+        for point, mark, (_, accuracy), best in zip(
+            points, frontier(points), rated, accuracy_frontier(rated), strict=True
+        )
     ]
     return DesignSpace(
         network=network,

@@ -23,7 +23,8 @@ class Source(Enum):
     SCALED = "scaled"
     """``number`` times the width multiplier, rounded by ``rule`` (``grow_only``: alpha only above 1)."""
     FIXED = "fixed"
-    """``number``, at any width."""
+    """``number``, at any width; unless the convention scales fixed rows too (``scale_fixed``): then as
+    ``SCALED``, by ``rule``."""
     RECEIVED = "received"
     """As many as the layer receives (pool, add)."""
     TIMES = "times"
@@ -86,9 +87,9 @@ class Walk:
 
     def scaled(self, row: Row) -> Channels:
         """A row's own channels: ``c`` at the width multiplier, fixed, or relative to its input."""
-        if row.width == "fixed":
-            return Channels(Source.FIXED, row.c)
         rule = row.rounding or self.architecture.rounding
+        if row.width == "fixed":
+            return Channels(Source.FIXED, row.c, rule)
         if row.width == "relative":
             return Channels(Source.RELATIVE, row.c, rule, per=row.inputs)
         return Channels(Source.SCALED, row.c, rule, grow_only=row.width == "grow-only")

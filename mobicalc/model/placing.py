@@ -61,12 +61,14 @@ def channel_counts(
     *,
     input_channels: int | None = None,
     depth_multiplier: int = 1,
+    scale_fixed: bool = False,
 ) -> tuple[tuple[Count, ...], tuple[bool, ...]]:
     """Each layer's output channels at width ``alpha``, and whether the layer is there at all.
 
     Only an add layer can be absent: when its block does not keep its channels. A width-scaled
     layer keeps at least ``min_depth`` channels (slim's ``min_depth``). ``input_channels``: the
     input's (None: the table's); a depthwise layer gives ``depth_multiplier`` channels per input channel.
+    ``scale_fixed``: rows the table keeps fixed are scaled by alpha too (slim scales every layer).
     """
     grown = alpha if alpha > 1 else Fraction(1)  # grow-only rows: alpha only above 1
     policy = None if rounding == KERAS else rounding
@@ -91,7 +93,7 @@ def channel_counts(
                 )
         elif source is Source.SAME_AS:
             out = channels[number]
-        elif source is Source.SCALED:
+        elif source is Source.SCALED or (source is Source.FIXED and scale_fixed):
             out = scaled.get(blueprint.channels, 0)
             if not out:
                 rule = policy or rule

@@ -1,7 +1,7 @@
 """A sweep drawn with matplotlib (the optional extra ``mobicalc[plot]``), imported only here.
 
 ``draw`` writes an SVG or PNG: MACs against resolution, a line per alpha, or the
-released checkpoints' published top-1 against MACs with the frontier marked.
+released checkpoints' published top-1 against MACs with the accuracy frontier drawn.
 """
 
 import contextlib
@@ -69,22 +69,22 @@ def draw(path: str, kind: str, summary: "DesignSpace") -> None:
         if len(summary.alphas) <= 12:
             axes.legend(fontsize="small")
     else:
-        frontier = [c for c in rated if c.frontier]
-        others = [c for c in rated if not c.frontier]
+        # The accuracy frontier: no other release has at least its top-1 for no more MACs.
+        frontier = sorted((c for c in rated if c.accuracy_frontier), key=lambda c: c.totals.macs)
+        others = [c for c in rated if not c.accuracy_frontier]
         axes.scatter([c.totals.macs / 1e6 for c in frontier], [float(c.top1 or 0) for c in frontier],
-                     label="on the frontier", zorder=3)  # fmt: skip
+                     label="on the frontier (accuracy frontier)", zorder=3)  # fmt: skip
         if others:
             axes.scatter([c.totals.macs / 1e6 for c in others], [float(c.top1 or 0) for c in others],
-                         marker="x", label="dominated", zorder=3)  # fmt: skip
+                         marker="x", label="beaten: another has at least its top-1 for no more MACs",
+                         zorder=3)  # fmt: skip
         for c in rated:
             where = (c.totals.macs / 1e6, float(c.top1 or 0))
             label = f"{exact_decimal(c.alpha)}-{c.resolution}"
             axes.annotate(label, where, fontsize=7, xytext=(3, 3), textcoords="offset points")
-        best: list[tuple[float, float]] = []  # the most accurate release at each MACs so far: a staircase
-        for c in sorted(rated, key=lambda c: (c.totals.macs, -(c.top1 or 0))):
-            if not best or float(c.top1 or 0) > best[-1][1]:
-                best.append((c.totals.macs / 1e6, float(c.top1 or 0)))
-        axes.step(*zip(*best, strict=True), where="post", linewidth=1, label="most accurate within MACs")
+        # The most accurate release within each MACs: a staircase through the accuracy frontier.
+        steps = ([c.totals.macs / 1e6 for c in frontier], [float(c.top1 or 0) for c in frontier])
+        axes.step(*steps, where="post", linewidth=1, label="accuracy frontier: most accurate within MACs")
         axes.set_xlabel("MACs (millions)")
         axes.set_ylabel("published ImageNet top-1 (%)")
         axes.set_title(f"{name}: published top-1 against MACs")

@@ -34,7 +34,7 @@ def labelled(columns: tuple[Column, ...], convention: conventions.Convention) ->
 
     Under the default (2 x MACs) the columns are returned as they are, so the usual output is unchanged.
     """
-    if not convention.counts_elementwise:
+    if convention.flops == conventions.KERAS.flops:
         return columns
     header = f"FLOPs ({convention.flops_label})"
     return tuple(column._replace(header=header) if column.key == "flops" else column for column in columns)
@@ -110,7 +110,9 @@ def counted(convention: conventions.Convention) -> dict[str, str]:
     switches = ", ".join(f"{name} {value}" for name, value in convention.switches.items())
     return {
         "macs": COUNT_MEANINGS["macs"],
-        "flops": convention.flops_meaning if convention.counts_elementwise else COUNT_MEANINGS["flops"],
+        "flops": COUNT_MEANINGS["flops"]
+        if convention.flops == conventions.KERAS.flops
+        else convention.flops_meaning,
         "params": f"{convention.name}: {convention.summary} ({switches})",
     }
 

@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 from mobicalc.count.figures import Result, shown
@@ -26,6 +27,19 @@ FIGURE_COLUMNS = (
 )
 
 
+def _digits(value: Fraction, digits: int) -> str:
+    """A rounded value with as many decimals as the source printed: 4.0, not 4."""
+    text = exact_decimal(value)
+    if digits <= 0 or "/" in text:
+        return text
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(digits, '0')}"
+
+
+NOT_LISTED = "detection and segmentation heads are out of scope: their figures are not listed"
+"""What ``reproduce`` leaves out altogether (said with its count)."""
+
+
 def reproduce_report(results: list[Result], documents: Mapping[str, str]) -> Report:
     """``results``: one per published figure; ``documents``: each source's citation."""
     rows_by_source: dict[str, list[dict[str, Any]]] = {}
@@ -42,7 +56,9 @@ def reproduce_report(results: list[Result], documents: Mapping[str, str]) -> Rep
                 "row": figure.row,
                 "metric": figure.metric,
                 "published": f"{figure.value}{unit}",
-                "mobicalc": "-" if result.rounded is None else f"{exact_decimal(result.rounded)}{unit}",
+                "mobicalc": "-"
+                if result.rounded is None
+                else f"{_digits(result.rounded, figure.digits)}{unit}",
                 "mobicalc_exact": value,
                 "verdict": verdict,
                 "convention": figure.convention if figure.command != "ratio" else "paper",
@@ -73,12 +89,15 @@ def reproduce_report(results: list[Result], documents: Mapping[str, str]) -> Rep
         "not_reproducible": counts["not reproducible"],
         "out_of_scope": counts["out of scope"],
         "unexpected": len(failed),
+        "not_listed": NOT_LISTED,
     }
     line = (
         f"{summary['figures']} figures: {summary['reproduced']} reproduced ({summary['exact']} exact, "
         f"{summary['within_rounding']} within the source's rounding), {summary['explained']} explained, "
         f"{summary['not_reproducible']} not reproducible, "
-        f"{summary['out_of_scope']} out of scope" + (f"; {len(failed)} UNEXPECTED" if failed else "")
+        f"{summary['out_of_scope']} out of scope"
+        + (f"; {len(failed)} UNEXPECTED" if failed else "")
+        + f" ({NOT_LISTED})"
     )
     if views:
         views[-1].notes += [""] * bool(views[-1].notes) + [line]

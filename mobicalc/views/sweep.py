@@ -21,6 +21,7 @@ SWEEP_COLUMNS = (
     Column("params", "params", Style.COUNT),
     Column("top1", "top-1 %", Style.DECIMAL, 2),
     Column("frontier", "frontier", Style.VERDICT, 2, words=("yes", "no")),
+    Column("accuracy_frontier", "accuracy frontier", Style.VERDICT, 3, words=("yes", "no")),
     Column("model", "model", priority=WIDE),
     Column("classes", "classes", Style.NUMBER, WIDE),
     Column("include_top", "top", Style.VERDICT, WIDE, words=("yes", "no")),
@@ -30,6 +31,10 @@ SWEEP_COLUMNS = (
 FRONTIER_NOTE = (
     "frontier: within budget, and no other configuration within budget has at least as much alpha "
     "and resolution for no more MACs and no more params."
+)
+ACCURACY_FRONTIER_NOTE = (
+    "accuracy frontier: of the configurations with a published top-1, no other has at least its top-1 "
+    "for no more MACs (empty without a published top-1)."
 )
 
 
@@ -159,7 +164,8 @@ RELEASED_COLUMNS = (
     Column("macs", "MACs", Style.COUNT),
     Column("params", "params", Style.COUNT, 2),
     Column("top1", "top-1 %", Style.DECIMAL),
-    Column("frontier", "frontier", Style.VERDICT, 3, words=("yes", "no")),
+    Column("accuracy_frontier", "accuracy frontier", Style.VERDICT, 3, words=("yes", "no")),
+    Column("frontier", "cost frontier", Style.VERDICT, 4, words=("yes", "no")),
 )
 
 
@@ -179,6 +185,7 @@ def _released_view(summary: DesignSpace) -> View | None:
             "macs": c.totals.macs,
             "params": c.totals.params,
             "top1": c.top1,
+            "accuracy_frontier": c.accuracy_frontier,
             "frontier": c.frontier,
         }
         for c in rated
@@ -195,6 +202,13 @@ def _released_view(summary: DesignSpace) -> View | None:
         )
     else:
         view.notes.append(f"No released checkpoint among these configurations{within}.")
+    beaten = [c for c in rated if not c.accuracy_frontier]
+    if beaten:
+        view.notes.append(
+            f"accuracy frontier: no other release here has at least its top-1 for no more MACs; "
+            f"{len(beaten)} {'is' if len(beaten) == 1 else 'are'} beaten (cost frontier: the sweep's, by "
+            "alpha, size, MACs and params)."
+        )
     view.notes.append(f"top-1: {published.metric}; source: {published.citation}.")
     view.notes.append(
         "MACs and params here are mobicalc's (keras.applications' layers, 1000 classes unless --classes); "
@@ -216,6 +230,7 @@ def _configuration_row(configuration: Configuration, model: dict[str, Any]) -> d
         "params": totals.params,
         "top1": configuration.top1,
         "frontier": configuration.frontier,
+        "accuracy_frontier": configuration.accuracy_frontier,
         "model": model["name"],
         "classes": model["classes"],
         "include_top": model["include_top"],
@@ -230,7 +245,7 @@ def sweep_report(summary: DesignSpace) -> Report:
         f"Configurations: {_sweep_title(summary)}",
         labelled(SWEEP_COLUMNS, summary.convention),
         [_configuration_row(configuration, model) for configuration in summary.configurations],
-        notes=[FRONTIER_NOTE],
+        notes=[FRONTIER_NOTE, ACCURACY_FRONTIER_NOTE],
     )
     published = summary.published
     grid = sweep_grid_view(summary)
