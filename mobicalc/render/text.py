@@ -105,8 +105,8 @@ def grid_of(view: View, target: Target) -> Grid:
 
 
 def notes_of(view: View, shown: Sequence[Column], target: Target | None = None) -> list[str]:
-    """The view's notes, then what the columns shown need said (what a share is a share of), then,
-    for a ``target`` too narrow for them, which columns were left out and how to see them."""
+    """For a ``target`` too narrow for them, which columns were left out and how to see them; then
+    the view's notes, then what the columns shown need said (what a share is a share of)."""
     said = [column.note for column in shown if column.note]
     hidden = [
         column.header
@@ -116,7 +116,7 @@ def notes_of(view: View, shown: Sequence[Column], target: Target | None = None) 
     left_out = []
     if target is not None and hidden and view.layout not in (Layout.RECORD, Layout.GRID):
         left_out = [f"Left out to fit {target.width} columns: {', '.join(hidden)}; --wide shows them all."]
-    return view.notes + list(dict.fromkeys(said)) + left_out
+    return left_out + view.notes + list(dict.fromkeys(said))  # a view's last note may be its verdict
 
 
 def _wrap(text: str, width: int) -> list[str]:
