@@ -19,6 +19,11 @@ every figure is a whole process, start-up included:
    ``test_too_large_for_tensorflow_is_refused_before_importing_it``: under 15 s), with the
    test's fake ``tensorflow`` package, which raises on import, first on PYTHONPATH.
 
+4. ``mobicalc sweep`` at its documented limits (issue 19's targets, with ``--sweeps``: each
+   run takes minutes today): 1,000,000 configurations as CSV and as JSON (target 10 s), a
+   memory-budget sweep of 10,000 configurations (target 2 s), and a request over the limit,
+   refused before any range is expanded (target 0.5 s, always run).
+
 Each case also reports whether mobicalc answered as its test expects, so that a figure
 is never the time of some other failure.
 """
@@ -114,7 +119,8 @@ def timed(command: list[str], runs: int, **options) -> tuple[float, subprocess.C
     seconds = []
     for _ in range(runs):
         start = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, text=True, **options)
+        streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **options}
+        result = subprocess.run(command, text=True, **streams)
         seconds.append(time.perf_counter() - start)
     return statistics.median(seconds), result
 
@@ -164,14 +170,40 @@ def verify_figures(directory: Path, runs: int) -> None:
         print(f"  {shown:28s} {seconds:6.3f} s (target 15 s)  {outcome}")
 
 
+SWEEPS = [
+    # (what, arguments, target seconds, the exit code mobicalc must answer with)
+    ("over the limit: 10**6 alphas x 2,000 sizes", ["v1", "--alpha", "0.000001:1:0.000001",
+                                                    "--resolution", "1:2000:1"], 0.5, 2),
+    ("1,000,000 configurations as CSV", ["v1", "--alpha", "0.3:1.299:0.001", "--resolution", "96:2094:2",
+                                         "--format", "csv"], 10, 0),
+    ("1,000,000 configurations as JSON", ["v1", "--alpha", "0.3:1.299:0.001", "--resolution", "96:2094:2",
+                                          "--format", "json"], 10, 0),
+    ("10,000 configurations, a memory budget", ["v2", "--alpha", "0.35:1.34:0.01", "--resolution", "96:294:2",
+                                                "--max-peak-memory", "8MB", "--format", "csv"], 2, 0),
+]  # fmt: skip
+
+
+def sweep_figures(runs: int, all_sweeps: bool) -> None:
+    print(f"mobicalc sweep at its documented limits, median of {runs} runs (output to /dev/null):")
+    for what, arguments, target, code in SWEEPS if all_sweeps else SWEEPS[:1]:
+        seconds, result = timed([*MOBICALC, "sweep", *arguments], runs, stdout=subprocess.DEVNULL)
+        answered = "yes" if result.returncode == code else f"NO (exit {result.returncode})"
+        print(f"  {what:42s} {seconds:7.2f} s (target {target} s)  exit {code} as expected: {answered}")
+    if not all_sweeps:
+        print("  (--sweeps times the sweeps of 1,000,000 and of 10,000 configurations too)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per case (default 3)")
-    runs = parser.parse_args().runs
+    parser.add_argument("--sweeps", action="store_true", help="also time the sweeps at their limits")
+    options = parser.parse_args()
+    runs = options.runs
     with tempfile.TemporaryDirectory() as directory:
         architecture_figures(Path(directory), runs)
         reproduce_figures(runs)
         verify_figures(Path(directory), runs)
+    sweep_figures(runs, options.sweeps)
 
 
 if __name__ == "__main__":

@@ -40,3 +40,4 @@ def test_limits_benchmark_times_what_tests_no_longer_time():
     )
     assert "Hostile architecture tables" in result.stdout
     assert "mobicalc reproduce" in result.stdout and "mobicalc verify v1" in result.stdout
+    assert "over the limit" in result.stdout
