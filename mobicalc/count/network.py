@@ -22,7 +22,7 @@ from mobicalc.count.plan import Plan, add_up, at_size, plan
 from mobicalc.count.settings import Settings, exact
 from mobicalc.errors import NetworkError
 from mobicalc.model.architecture import Architecture, ArchitectureError
-from mobicalc.model.kinds import KINDS, Spatial
+from mobicalc.model.kinds import ALL_KINDS, Spatial, kind_of
 from mobicalc.model.layers import Layer, Resolution, Shape, Size, input_size, normal_resolution
 from mobicalc.model.placing import place, skeleton, spatial_sizes
 from mobicalc.model.rounding import KERAS, Count
@@ -104,7 +104,7 @@ class NetworkCost:
     def classes(self) -> Count | None:
         """The classifier's outputs, or None for a network without one."""
         last = self.records[-1].layer
-        return last.output.channels if KINDS[last.kind].spatial is Spatial.VECTOR else None
+        return last.output.channels if kind_of(last.kind).spatial is Spatial.VECTOR else None
 
     @cached_property
     def memory(self) -> Memory:
@@ -116,7 +116,7 @@ class NetworkCost:
         by_kind: dict[str, list[Cost]] = {}
         for record in self.records:
             by_kind.setdefault(record.layer.kind, []).append(record.cost)
-        return {kind: add_up(by_kind[kind]) for kind in KINDS if kind in by_kind}
+        return {kind: add_up(by_kind[kind]) for kind in ALL_KINDS if kind in by_kind}
 
     def check(self, budgets: Mapping[str, Fraction]) -> BudgetVerdict:
         """The verdict on ``budgets`` (any of ``METRICS``; inclusive)."""

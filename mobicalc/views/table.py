@@ -4,7 +4,7 @@ from collections import Counter
 from typing import Any
 
 from mobicalc.count.network import LayerRecord, NetworkCost
-from mobicalc.model.kinds import KINDS
+from mobicalc.model.kinds import kind_of
 from mobicalc.model.rounding import Count
 from mobicalc.numbers import human, human_bytes, percent, share
 from mobicalc.views.common import (
@@ -62,7 +62,7 @@ LAYER_COLUMNS = (
 def _layer_row(index: int, record: LayerRecord, partner_macs: Count, total_macs: Count) -> dict[str, Any]:
     """One layer's row; ``partner_macs``: the MACs of the pointwise layer that completes it, if any."""
     layer, cost, standard = record.layer, record.cost, record.standard
-    fills = KINDS[layer.kind].columns
+    fills = kind_of(layer.kind).columns
     paired = layer.pair is not None  # a pair's pointwise half: the pair's standard is on the depthwise row
     # A layer that stands for a standard convolution other than itself has a ratio: separable / standard.
     stands_for_more = standard != cost and standard.macs
