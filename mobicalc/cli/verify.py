@@ -48,6 +48,11 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
             f"verify proves the counts of real Keras models: use --convention {' or '.join(VERIFIABLE)}, "
             f"not {options['convention']}"
         )
+    if options.get("keras") is not None:
+        raise click.UsageError(
+            "verify --keras is not built yet: a Keras model's counts are proved by the test suite and "
+            "benchmarks/keras_zoo.py against TensorFlow"
+        )
     network = network_of(**options)
     fractional = [
         record.layer.name for record in network.records if not isinstance(record.layer.output.channels, int)

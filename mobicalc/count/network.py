@@ -145,10 +145,12 @@ class NetworkCost:
             by_kind.setdefault(record.layer.kind, []).append(record.cost)
         return {kind: add_up(by_kind[kind]) for kind in ALL_KINDS if kind in by_kind}
 
-    def check(self, budgets: Mapping[str, Fraction]) -> BudgetVerdict:
-        """The verdict on ``budgets`` (any of ``METRICS``; inclusive)."""
+    def check(self, budgets: Mapping[str, Fraction], allow_uncounted: bool = False) -> BudgetVerdict:
+        """The verdict on ``budgets`` (any of ``METRICS``; inclusive); not ok when some layers are not
+        counted, unless ``allow_uncounted``."""
         needs_memory = any(metric in MEMORY_METRICS for metric in budgets)
-        return check_budgets(self.totals, budgets, self.memory if needs_memory else None)
+        verdict = check_budgets(self.totals, budgets, self.memory if needs_memory else None)
+        return verdict if allow_uncounted else verdict._replace(uncounted=self.uncounted or ())
 
 
 def layer_records(network_plan: Plan, sizes: tuple[Size, ...], image: Shape) -> tuple[LayerRecord, ...]:

@@ -19,10 +19,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from mobicalc.count import conventions
 from mobicalc.count.graph import graph_cost
 from mobicalc.count.network import NetworkCost
 from mobicalc.count.settings import Settings
-from mobicalc.errors import MobicalcError
+from mobicalc.errors import MobicalcError, Refused
 from mobicalc.model.graph import GraphModel
 from mobicalc.tf.runtime import import_tensorflow, quiet_stderr
 from mobicalc.tf.walk import input_shapes, is_graph, walk
@@ -32,7 +33,7 @@ MAX_CONFIG_BYTES = 64 * 2**20
 SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
-class KerasModelError(MobicalcError):
+class KerasModelError(Refused):
     """A Keras model that cannot be read or walked; the message says which and why."""
 
 
@@ -132,7 +133,7 @@ def check_classes(config: dict[str, Any], custom: dict[str, Any], unsafe: bool) 
                 )
 
 
-def custom_objects(modules: Sequence[str]) -> dict[str, Any]:
+def custom_classes(modules: Sequence[str]) -> dict[str, Any]:
     """The classes and functions of the user's modules, by name (importing them registers theirs)."""
     found: dict[str, Any] = {}
     for name in modules:
@@ -247,3 +248,42 @@ def keras_network(
     # The walk's input sizes are the model's: the settings' own apply to tables.
     settings = dataclasses.replace(settings or Settings(), resolution=None, input_channels=None)
     return graph_cost(described, steps, settings)
+
+
+def keras_cost(
+    model: Any,
+    *,
+    custom_objects: Sequence[str] = (),
+    unsafe: bool = False,
+    input_shapes: Sequence[tuple[int, ...]] | None = None,
+    resolution: Any = None,
+    input_channels: int | None = None,
+    include_top: bool = True,
+    dtype: str = "float32",
+    convention: str = "keras",
+) -> NetworkCost:
+    """Cost a Keras model: a ``keras.Model``, a ``.keras``/``.h5`` path, or ``module:function``.
+
+    ``resolution`` (``224`` or ``(height, width)``) sizes the first input of an image model, with
+    ``input_channels`` for a builder (default 3); ``input_shapes`` sizes every input, any rank.
+    """
+    if resolution is not None and input_shapes is not None:
+        raise KerasModelError("give --resolution or --input-shape, not both")
+    image = None
+    if resolution is not None:
+        height, width = (resolution, resolution) if isinstance(resolution, int) else resolution
+        image = (height, width, input_channels or 3)
+    settings = Settings(dtype=dtype, convention=conventions.get(convention))
+    if isinstance(model, str | Path):
+        path = str(model)
+        model = load(path, custom_classes(custom_objects), unsafe, image, include_top)
+    else:
+        path = "keras.Model object"
+    shapes = input_shapes
+    if image is not None:
+        keras = import_keras()
+        own = tuple(model.inputs[0].shape[1:]) if isinstance(model, keras.Model) and model.inputs else ()
+        if len(own) != 3:
+            raise KerasModelError(f"{path}: --resolution is for an image input (3 axes); give --input-shape")
+        shapes = [(image[0], image[1], own[2] or image[2])]
+    return keras_network(model, path, settings, shapes)

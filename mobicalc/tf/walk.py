@@ -13,11 +13,11 @@ from typing import Any
 
 from mobicalc.count.graph import Step
 from mobicalc.count.keras_layers import Call
-from mobicalc.errors import MobicalcError
+from mobicalc.errors import MobicalcError, Refused
 from mobicalc.model.layers import IMAGE
 
 
-class OpenInput(MobicalcError):
+class OpenInput(Refused):
     """An input whose size the model leaves open, and no size given for it."""
 
 
