@@ -123,9 +123,11 @@ def check_classes(config: dict[str, Any], custom: dict[str, Any], unsafe: bool) 
             continue
         registered = item.get("registered_name") or name
         if registered not in custom and name not in custom:
-            from keras.saving import get_registered_object
+            import keras
 
-            if get_registered_object(registered) is None:
+            # A legacy .h5 names Keras' own classes without a module: those Keras finds by name.
+            known = not module and any(getattr(place, name, None) for place in (keras.layers, keras.models))
+            if not known and name != "Functional" and keras.saving.get_registered_object(registered) is None:
                 raise KerasModelError(
                     f"the model uses class {registered!r}, which Keras does not know: give the module that "
                     f"defines it with --custom-objects MODULE (imported: your own code), or build the model "
@@ -155,10 +157,18 @@ def from_file(path: Path, custom: dict[str, Any], unsafe: bool) -> Any:
     check_classes(config, custom, unsafe)
     try:
         with quiet_stderr(), keras.saving.custom_object_scope(custom):
-            return keras.saving.deserialize_keras_object(config, safe_mode=not unsafe)
+            if path.suffix.lower() == ".keras":
+                return keras.saving.deserialize_keras_object(config, safe_mode=not unsafe)
+            # A legacy .h5's config: Keras' own loader for it (load_model reads it so), safe mode as set.
+            from keras.src.legacy.saving.saving_utils import model_from_config
+            from keras.src.saving.serialization_lib import SafeModeScope
+
+            with SafeModeScope(not unsafe):
+                return model_from_config(config, custom_objects=custom)
     except Exception as error:  # Keras raises anything for a config it cannot build
+        text = str(error).splitlines()[0] if str(error) else ""
         raise KerasModelError(
-            f"{path}: Keras cannot build the model ({type(error).__name__}: {error})"
+            f"{path}: Keras cannot build the model ({type(error).__name__}: {text[:200]})"
         ) from None
 
 
