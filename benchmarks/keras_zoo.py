@@ -20,6 +20,8 @@ from mobicalc.tf.walk import input_shapes
 
 OTHER = {"InceptionV3": 299, "Xception": 299, "InceptionResNetV2": 299, "NASNetLarge": 331}
 """Models whose smallest input is larger than the other size tried elsewhere (160): their other size."""
+DEFAULT = {"NASNetLarge": 331}
+"""Models whose reductions need their default size when include_top=False leaves it open (else 224)."""
 
 
 def builders(keras: object) -> dict[str, object]:
@@ -40,8 +42,9 @@ def row(name: str, build: object, setting: str, keras: object) -> tuple[str, ...
         kwargs["include_top"] = False
     model = build(**kwargs)  # type: ignore[operator]
     shapes = input_shapes(model, None) if all(s is not None for s in model.inputs[0].shape[1:]) else None
-    if shapes is None:  # an open size: the default size
-        shapes = [(224, 224, 3)]
+    if shapes is None:  # an open size (include_top=False): the model's default size
+        default = DEFAULT.get(name, 224)
+        shapes = [(default, default, 3)]
     start = time.perf_counter()
     network = keras_network(model, name, shapes=shapes)
     walked = time.perf_counter() - start
