@@ -7,6 +7,7 @@ The Python API, with every option the CLI has, under the same names
 
     network = mobicalc.cost("v2", alpha=0.75, convention="keras", dtype="int8")
     network.macs, network.params          # exact ints, the same numbers as the CLI
+    mobicalc.cost(keras_model)            # any Keras model (or "model.keras"), walked layer by layer
     network.totals.trainable_params
     network.memory.peak_activation_bytes  # bytes at batch 1, 1 byte per value at int8
     [record.layer.name for record in network.records]
@@ -22,12 +23,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the names below are; each is imported when first used (``__getattr__``)
+    from mobicalc.api import cost
     from mobicalc.count.budgets import METRICS, BudgetCheck, BudgetVerdict
     from mobicalc.count.costs import Cost
     from mobicalc.count.frontier import frontier
     from mobicalc.count.layer import LayerComparison, compare_layer
     from mobicalc.count.memory import Memory
-    from mobicalc.count.network import LayerRecord, NetworkCost, cost
+    from mobicalc.count.network import LayerRecord, NetworkCost
     from mobicalc.count.settings import Settings
     from mobicalc.count.sweep import Configuration, DesignSpace, SweepPoint, design_space, sweep
     from mobicalc.errors import MissingDependency, MobicalcError
@@ -39,7 +41,8 @@ API = {
     "mobicalc.count.frontier": ("frontier",),
     "mobicalc.count.layer": ("LayerComparison", "compare_layer"),
     "mobicalc.count.memory": ("Memory",),
-    "mobicalc.count.network": ("LayerRecord", "NetworkCost", "cost"),
+    "mobicalc.api": ("cost",),
+    "mobicalc.count.network": ("LayerRecord", "NetworkCost"),
     "mobicalc.count.settings": ("Settings",),
     "mobicalc.count.sweep": ("Configuration", "DesignSpace", "SweepPoint", "design_space", "sweep"),
     "mobicalc.errors": ("MissingDependency", "MobicalcError"),

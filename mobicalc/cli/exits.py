@@ -19,8 +19,8 @@ class Exit(IntEnum):
 
 MEANINGS = {
     Exit.OK: "success: within budget, all counts agree",
-    Exit.FAILED: "over budget (check), no configuration within budget (sweep), or counts differ from "
-    "TensorFlow (verify)",
+    Exit.FAILED: "over budget or an incomplete count (check), no configuration within budget (sweep), "
+    "or counts differ from TensorFlow (verify)",
     Exit.USAGE: "usage error: a bad option or a bad architecture table",
     Exit.MISSING_DEPENDENCY: "an optional dependency is missing or broken (verify without TensorFlow, "
     "sweep --plot without matplotlib)",

@@ -24,9 +24,50 @@ def source_of(model: str | None, arch: str | None) -> str:
     return model or arch  # type: ignore[return-value]  # one of them is given
 
 
-def network_of(model: str | None, arch: str | None, no_top: bool, **options: Any) -> NetworkCost:
-    """The model options' network: ``mobicalc.cost`` with the same options."""
-    return cost(source_of(model, arch), include_top=not no_top, **options)
+TABLE_ONLY = {
+    "alpha": 1,
+    "rounding": "keras",
+    "depth_multiplier": None,
+    "classes": None,
+    "minimalistic": False,
+}
+"""The options that shape a table's layers, and their defaults: a Keras model's layers are as built."""
+
+
+def network_of(
+    model: str | None,
+    arch: str | None,
+    no_top: bool,
+    keras: str | None = None,
+    custom_objects: tuple[str, ...] = (),
+    unsafe: bool = False,
+    input_shape: list[tuple[int, ...]] | None = None,
+    **options: Any,
+) -> NetworkCost:
+    """The model options' network: ``mobicalc.cost`` with the same options, or a Keras model's."""
+    if keras is None:
+        for name, value in (
+            ("--custom-objects", custom_objects),
+            ("--unsafe", unsafe),
+            ("--input-shape", input_shape),
+        ):
+            if value:
+                raise click.UsageError(f"{name} is for a Keras model: give --keras SOURCE")
+        return cost(source_of(model, arch), include_top=not no_top, **options)
+    if model is not None or arch is not None:
+        raise click.UsageError("give a model, --arch FILE or --keras SOURCE: one of them")
+    for name, default in TABLE_ONLY.items():
+        if options.get(name, default) != default:
+            raise click.UsageError(
+                f"--{name.replace('_', '-')} shapes a table's layers; a Keras model's are as it was built"
+            )
+    from mobicalc.tf.keras_model import keras_cost
+
+    return keras_cost(
+        keras, custom_objects=custom_objects, unsafe=unsafe, input_shapes=input_shape,
+        resolution=options["resolution"], input_channels=options["input_channels"], include_top=not no_top,
+        dtype=options["dtype"], convention=options["convention"],
+    )  # fmt: skip
 
 
 @command(epilog=EPILOG, short_help="A whole network, layer by layer, beside standard convolution.")
@@ -49,7 +90,15 @@ def table(output_format: str, wide: bool, **options: Any) -> None:
 @command()
 @model_options
 @budget_options
-def check(output_format: str, wide: bool, budgets: dict[str, Fraction], **options: Any) -> None:
+@click.option(
+    "--allow-uncounted",
+    is_flag=True,
+    help="Check a Keras model some of whose layers have no formula (by default an incomplete count "
+    "fails: exit 1).",
+)
+def check(
+    output_format: str, wide: bool, budgets: dict[str, Fraction], allow_uncounted: bool, **options: Any
+) -> None:
     """Assert a model's budget in CI: exit 0 within budget, 1 over it.
 
     \b
@@ -57,6 +106,8 @@ def check(output_format: str, wide: bool, budgets: dict[str, Fraction], **option
       mobicalc check v2 --alpha 0.75 --max-macs 300M --max-params 4.3M
     Budgets are inclusive: a model exactly at its budget passes. Usage
     errors exit 2. Memory budgets are in bytes at --dtype, batch 1.
+    A Keras model with layers no formula counts (--keras) fails the check,
+    exit 1, unless --allow-uncounted: its totals leave those layers out.
     """
     if not budgets:
         raise click.UsageError(
@@ -64,7 +115,7 @@ def check(output_format: str, wide: bool, budgets: dict[str, Fraction], **option
             "--max-streamed-memory or --max-model-size"
         )
     network = network_of(**options)
-    verdict = network.check(budgets)
+    verdict = network.check(budgets, allow_uncounted=allow_uncounted)
     emit(check_report(network, verdict), output_format, wide)
     if not verdict.ok:
         raise SystemExit(Exit.FAILED)

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from mobicalc.cli.exits import MEANINGS
+from mobicalc.cli.sources import keras_options
 from mobicalc.count import conventions
 from mobicalc.count.settings import DTYPES
 from mobicalc.model.architecture import BUILTIN
@@ -187,11 +188,10 @@ class TablePath(click.Path):
             self.fail(f"{value!r}: cannot read: {error}", param, ctx)
 
 
-MAX_MULTIPLIER = Fraction(100)
-"""The largest alpha (and rho) taken: far past any real network, and TensorFlow's limits."""
-ALPHA = PositiveNumber(maximum=MAX_MULTIPLIER)
-COUNT = PositiveCount(min=1)
-INPUT_SIZE = InputSize()
+MAX_MULTIPLIER = Fraction(
+    100
+)  # the largest alpha (and rho): far past any real network and TensorFlow's limits
+ALPHA, COUNT, INPUT_SIZE = PositiveNumber(maximum=MAX_MULTIPLIER), PositiveCount(min=1), InputSize()
 
 
 class ValueText(str):
@@ -361,6 +361,7 @@ def model_options(command: Callable) -> Callable:
             help="Your own architecture table (TOML, the format of docs/tables.md, at most 1 MiB; "
             "- reads it from standard input) instead of a built-in model.",
         ),
+        keras_options,
         click.option(
             "--alpha",
             type=ALPHA,

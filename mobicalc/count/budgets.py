@@ -25,10 +25,12 @@ class BudgetCheck(NamedTuple):
 
 class BudgetVerdict(NamedTuple):
     checks: tuple[BudgetCheck, ...]
+    uncounted: tuple[str, ...] = ()
+    """Layers no formula counts, when they fail the verdict (an incomplete count proves no budget)."""
 
     @property
     def ok(self) -> bool:
-        return all(check.ok for check in self.checks)
+        return all(check.ok for check in self.checks) and not self.uncounted
 
     @property
     def over(self) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mobicalc.errors import NetworkError
-from mobicalc.model.kinds import ACTIVATIONS, KINDS
+from mobicalc.model.kinds import ACTIVATIONS, kind_of
 from mobicalc.model.layers import Layer
 from mobicalc.model.rounding import Count
 
@@ -229,7 +229,7 @@ def elementwise_terms(
 ) -> tuple[Count, Count, Count]:
     """A layer's profiler FLOPs beyond 2 x MACs as (per input pixel, per output pixel, per layer):
     its kind, bias, batch-norm and activation, for ``inputs`` channels in and ``outputs`` out."""
-    own = KINDS[kind].profiler
+    own = kind_of(kind).profiler
     per_element = own.per_output + (ACTIVATIONS[activation].profiler if activation else 0)
     if bias:
         per_element += BIAS_PER_ELEMENT

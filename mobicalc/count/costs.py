@@ -8,7 +8,7 @@ import operator
 from typing import NamedTuple
 
 from mobicalc.model.kinds import KINDS
-from mobicalc.model.layers import Layer
+from mobicalc.model.layers import Layer, square
 from mobicalc.model.rounding import Count
 
 
@@ -62,6 +62,11 @@ def unit_cost(
 def layer_cost(layer: Layer) -> Cost:
     """The MACs and parameters of one placed layer."""
     unit = unit_cost(
-        layer.kind, layer.kernel, layer.input.channels, layer.output.channels, layer.bias, layer.batch_norm
+        layer.kind,
+        square(layer.kernel),
+        layer.input.channels,
+        layer.output.channels,
+        layer.bias,
+        layer.batch_norm,
     )
     return unit._replace(macs=unit.macs * layer.output.height * layer.output.width)

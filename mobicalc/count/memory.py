@@ -7,8 +7,14 @@ activations and weights alike take that many bytes per element.
 A tensor is one layer's output (batch-norm and activations run in place inside
 the layer that owns them, and zero-padding is part of the convolution that
 follows it, so neither has a tensor of its own); the input image is the first
-layer's input. Which layers read a tensor comes from the records' ``reads``
-(the graph's edges): a tensor is live from the layer that writes it until the
+layer's input. A graph (a Keras model) has such layers as layers of their own:
+a layer whose kind works in place (``Kind.in_place``: batch-norm, activations,
+dropout, reshapes, padding; an add or multiply whose inputs are all one
+tensor, as MobileNetV3's hard-swish ``x * relu6(x + 3) / 6``) writes no tensor,
+and whoever reads it reads the tensor it works on (``materialised``), so a
+Keras model and the table of the same network hold the same memory. Which
+layers read a tensor comes from the records' ``reads`` (the graph's edges): a
+tensor is live from the layer that writes it until the
 last layer that reads it has run. Two models of execution:
 
 ``sequential``
@@ -42,16 +48,16 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from mobicalc.count.settings import bytes_per_value
-from mobicalc.model.kinds import KINDS, Counterpart, Streaming
+from mobicalc.model.kinds import Counterpart, InPlace, Streaming, kind_of
 from mobicalc.model.layers import IMAGE as IMAGE_NAME
-from mobicalc.model.layers import Layer, Shape
+from mobicalc.model.layers import Layer, Tensor
 from mobicalc.model.rounding import Count
 
 IMAGE = -1
 """The tensor id of the network's input image; every other tensor is its layer's index."""
 
 
-def elements(shape: Shape) -> Count:
+def elements(shape: Tensor) -> Count:
     """The number of values in a tensor of ``shape`` (batch 1)."""
     return shape.height * shape.width * shape.channels
 
@@ -81,7 +87,7 @@ def sequential_stages(layers: Sequence[Layer]) -> tuple[Stage, ...]:
 
 
 def _streaming(layer: Layer) -> Streaming:
-    return KINDS[layer.kind].streaming
+    return kind_of(layer.kind).streaming
 
 
 def streamed_stages(layers: Sequence[Layer]) -> tuple[Stage, ...]:
@@ -98,7 +104,7 @@ def streamed_stages(layers: Sequence[Layer]) -> tuple[Stage, ...]:
         """A depthwise layer at ``i`` completed by the pointwise layer after it."""
         return (
             i + 1 < count
-            and KINDS[layers[i].kind].counterpart is Counterpart.PAIR
+            and kind_of(layers[i].kind).counterpart is Counterpart.PAIR
             and layers[i + 1].pair == layers[i].name
         )
 
@@ -128,6 +134,23 @@ def streamed_stages(layers: Sequence[Layer]) -> tuple[Stage, ...]:
             stages.append(Stage(tuple(block), (source,), block[-1]))
         index = block[-1] + 1
     return tuple(stages)
+
+
+def materialised(layers: Sequence[Layer]) -> tuple[list[int], list[Layer]]:
+    """The layers that write a tensor of their own (their positions, and the layers with their ``reads``
+    naming the tensors they read, past any layer that works in place)."""
+    tensor_of = {IMAGE_NAME: IMAGE_NAME}
+    positions, kept = [], []
+    for position, layer in enumerate(layers):
+        tensors = tuple(tensor_of[name] for name in layer.reads)
+        mode = kind_of(layer.kind).in_place
+        if tensors and (mode is InPlace.ALWAYS or (mode is InPlace.ONE_SOURCE and len(set(tensors)) == 1)):
+            tensor_of[layer.name] = tensors[0]
+            continue
+        tensor_of[layer.name] = layer.name
+        positions.append(position)
+        kept.append(layer if tensors == layer.reads else layer._replace(reads=tensors))
+    return positions, kept
 
 
 def working_sets(stages: Sequence[Stage], sizes: Sequence[Count], image: Count) -> list[Count]:
@@ -192,7 +215,7 @@ def torchinfo_elements(layer: Layer) -> Count:
     Modules with parameters only: the layer's own output if it has weights, and
     its batch-norm's output again (a module of its own in torchvision).
     """
-    modules = KINDS[layer.kind].has_weights + layer.batch_norm
+    modules = kind_of(layer.kind).has_weights + layer.batch_norm
     return elements(layer.output) * modules
 
 
@@ -201,22 +224,34 @@ def memory(layers: Sequence[Layer], params: Count, dtype: str = "float32") -> Me
     size = bytes_per_value(dtype)
     outputs = tuple(elements(layer.output) for layer in layers)
     image = elements(layers[0].input)
-    sequential = working_sets(sequential_stages(layers), outputs, image)
-    streamed_stages_ = streamed_stages(layers)
-    streamed = working_sets(streamed_stages_, outputs, image)
+    positions, kept = materialised(layers)
+    if not kept:  # nothing but in-place layers: each its own tensor, rather than no tensor at all
+        positions, kept = list(range(len(layers))), list(layers)
+    written = [outputs[position] for position in positions]
+    sequential = working_sets(sequential_stages(kept), written, image)
+    streamed_stages_ = streamed_stages(kept)
+    streamed = working_sets(streamed_stages_, written, image)
     peak, streamed_peak = _peak(sequential), _peak(streamed)
+    # A layer that works in place holds what the layer that wrote its tensor held.
+    by_writer = {layer.name: held for layer, held in zip(kept, sequential, strict=True)}
+    tensor_of = {IMAGE_NAME: IMAGE_NAME}
+    working: list[Count] = []
+    for layer in layers:
+        in_place = layer.name not in by_writer and layer.reads
+        tensor_of[layer.name] = tensor_of[layer.reads[0]] if in_place else layer.name
+        working.append(by_writer.get(tensor_of[layer.name], image))
     return Memory(
         dtype=dtype,
         bytes_per_element=size,
         activation_elements=outputs,
-        working_bytes=tuple(count * size for count in sequential),
+        working_bytes=tuple(count * size for count in working),
         input_bytes=image * size,
         params_bytes=params * size,
         peak_activation_bytes=sequential[peak] * size,
-        peak_layer=layers[peak].name,
-        peak_index=peak,
+        peak_layer=kept[peak].name,
+        peak_index=positions[peak],
         peak_streamed_bytes=streamed[streamed_peak] * size,
-        peak_streamed_layer=stage_name(streamed_stages_[streamed_peak], layers),
+        peak_streamed_layer=stage_name(streamed_stages_[streamed_peak], kept),
         forward_pass_bytes=2 * size * sum(map(torchinfo_elements, layers)),
     )
 

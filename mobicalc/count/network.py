@@ -22,7 +22,8 @@ from mobicalc.count.plan import Plan, add_up, at_size, plan
 from mobicalc.count.settings import Settings, exact
 from mobicalc.errors import NetworkError
 from mobicalc.model.architecture import BUILTIN, Architecture, ArchitectureError
-from mobicalc.model.kinds import KINDS, Spatial
+from mobicalc.model.graph import GraphModel
+from mobicalc.model.kinds import ALL_KINDS, Spatial, kind_of
 from mobicalc.model.layers import Layer, Resolution, Shape, Size, input_size, normal_resolution
 from mobicalc.model.placing import place, skeleton, spatial_sizes
 from mobicalc.model.rounding import KERAS, Count
@@ -41,13 +42,22 @@ class LayerRecord(NamedTuple):
     layer: Layer
     cost: Cost
     standard: Cost
+    separable: Cost | None = None
+    """What it would cost with every standard convolution made depthwise separable (count/graph.py);
+    None where the source does not say (a table's layers)."""
+    counted: bool | None = None
+    """False for a layer no formula counts (its cost is then zero, and said to be not counted); None
+    where the source has no layer without a formula (a table)."""
+    note: str | None = None
+    """Why it is not counted."""
 
 
 @dataclass(frozen=True)
 class NetworkCost:
     """A whole network under one set of settings: its per-layer records and their sums."""
 
-    architecture: Architecture
+    architecture: Architecture | GraphModel
+    """Where the layers come from: a table, or a graph (a Keras model)."""
     settings: Settings
     records: tuple[LayerRecord, ...]
     """Every layer that is there, in the order they run, each naming the layers it reads."""
@@ -64,6 +74,23 @@ class NetworkCost:
     def standard(self) -> Cost:
         """The same network with every separable pair made one standard convolution."""
         return add_up(record.standard for record in self.records)
+
+    @cached_property
+    def separable(self) -> Cost | None:
+        """The network with every standard convolution of more than one tap made depthwise separable;
+        None when its source does not say (a table)."""
+        if all(record.separable is None for record in self.records):
+            return None
+        return add_up(
+            record.cost if record.separable is None else record.separable for record in self.records
+        )
+
+    @cached_property
+    def uncounted(self) -> tuple[str, ...] | None:
+        """The layers no formula counts; None when the source has none that could be (a table)."""
+        if all(record.counted is None for record in self.records):
+            return None
+        return tuple(record.layer.name for record in self.records if record.counted is False)
 
     @property
     def convention(self) -> conventions.Convention:
@@ -104,7 +131,7 @@ class NetworkCost:
     def classes(self) -> Count | None:
         """The classifier's outputs, or None for a network without one."""
         last = self.records[-1].layer
-        return last.output.channels if KINDS[last.kind].spatial is Spatial.VECTOR else None
+        return last.output.channels if kind_of(last.kind).spatial is Spatial.VECTOR else None
 
     @cached_property
     def memory(self) -> Memory:
@@ -116,12 +143,14 @@ class NetworkCost:
         by_kind: dict[str, list[Cost]] = {}
         for record in self.records:
             by_kind.setdefault(record.layer.kind, []).append(record.cost)
-        return {kind: add_up(by_kind[kind]) for kind in KINDS if kind in by_kind}
+        return {kind: add_up(by_kind[kind]) for kind in ALL_KINDS if kind in by_kind}
 
-    def check(self, budgets: Mapping[str, Fraction]) -> BudgetVerdict:
-        """The verdict on ``budgets`` (any of ``METRICS``; inclusive)."""
+    def check(self, budgets: Mapping[str, Fraction], allow_uncounted: bool = False) -> BudgetVerdict:
+        """The verdict on ``budgets`` (any of ``METRICS``; inclusive); not ok when some layers are not
+        counted, unless ``allow_uncounted``."""
         needs_memory = any(metric in MEMORY_METRICS for metric in budgets)
-        return check_budgets(self.totals, budgets, self.memory if needs_memory else None)
+        verdict = check_budgets(self.totals, budgets, self.memory if needs_memory else None)
+        return verdict if allow_uncounted else verdict._replace(uncounted=self.uncounted or ())
 
 
 def layer_records(network_plan: Plan, sizes: tuple[Size, ...], image: Shape) -> tuple[LayerRecord, ...]:

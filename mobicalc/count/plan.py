@@ -15,7 +15,7 @@ from mobicalc.count.costs import Cost, unit_cost
 from mobicalc.count.settings import Settings
 from mobicalc.model.architecture import Architecture
 from mobicalc.model.kinds import KINDS, STANDARD, Counterpart
-from mobicalc.model.layers import Size
+from mobicalc.model.layers import Size, square
 from mobicalc.model.operators import Blueprint
 from mobicalc.model.placing import channel_counts, depth_multiplier
 from mobicalc.model.rounding import Count
@@ -127,7 +127,9 @@ class Plan:
                 )
                 standard.append(
                     self.convention.adjust(
-                        unit_cost(STANDARD, layer.kernel, received, out, partner.bias, partner.batch_norm),
+                        unit_cost(
+                            STANDARD, square(layer.kernel), received, out, partner.bias, partner.batch_norm
+                        ),
                         out,
                         partner.batch_norm,
                     )
@@ -149,7 +151,7 @@ def plan(blueprints: tuple[Blueprint, ...], architecture: Architecture, settings
     )  # fmt: skip
     inputs = (image, *channels[:-1])
     units = tuple(
-        unit_cost(layer.kind, layer.kernel, received, out, layer.bias, layer.batch_norm)
+        unit_cost(layer.kind, square(layer.kernel), received, out, layer.bias, layer.batch_norm)
         for layer, received, out in zip(
             (blueprint.template for blueprint in blueprints), inputs, channels, strict=True
         )

@@ -87,3 +87,8 @@ class Architecture(NamedTuple):
     variants: tuple[str, ...] = ()
     depth_multiplier: int = 1
     """The default depth multiplier: each depthwise layer's output channels per input channel."""
+
+    @property
+    def details(self) -> dict[str, object]:
+        """What a source adds to the JSON 'model' beside the keys every source has: nothing, for a table."""
+        return {}

@@ -64,6 +64,18 @@ class Streaming(Enum):
     """An add: accumulated into the block's output when it adds the block's input to it."""
 
 
+class InPlace(Enum):
+    """Whether a layer of a kind writes a tensor of its own, or works on its input's (memory.py)."""
+
+    NEVER = "never"
+    ALWAYS = "always"
+    """Batch-norm, activations, dropout, reshapes (a view) and zero-padding (part of the convolution
+    that reads it): as a table folds them into the layer they follow or precede."""
+    ONE_SOURCE = "one source"
+    """When every tensor it reads is one tensor, changed in place: ``x + 3``, ``x * relu6(x + 3)``
+    (MobileNetV3's hard-swish, built of ops); an add of two tensors writes a third."""
+
+
 class Elementwise(NamedTuple):
     """Elementwise FLOPs the TensorFlow profiler registers, beyond 2 x MACs: per element of the
     layer's input and per element of its output (so the engine can cost a layer per pixel)."""
@@ -92,6 +104,7 @@ class Kind(NamedTuple):
     streaming: Streaming = Streaming.NONE
     also_keras: tuple[str, ...] = ()
     """Other Keras layer classes that compute it in keras.applications' models (verify pairs them too)."""
+    in_place: InPlace = InPlace.NEVER
 
     @property
     def has_weights(self) -> bool:
@@ -115,6 +128,11 @@ def _depthwise(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count
 def _elementwise(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
     """No MACs and no weights: the work is elementwise."""
     return 0, 0
+
+
+def _per_channel(kernel: int, inputs: Count, outputs: Count) -> tuple[Count, Count]:
+    """No MACs; parameters per channel (a normalization's scale and offset)."""
+    return 0, outputs
 
 
 def _keras_conv(layers: Any, layer: Any, x: Any) -> Any:
@@ -172,20 +190,70 @@ KINDS: Mapping[str, Kind] = {
              "GlobalAveragePooling2D", _keras_pool, Elementwise(per_input=1)),
         # AddV2: one per output element.
         Kind("add", _elementwise, Counterpart.ITSELF, Spatial.WINDOW, frozenset(), "Add", _keras_add,
-             Elementwise(per_output=1), streaming=Streaming.RESIDUAL),
+             Elementwise(per_output=1), streaming=Streaming.RESIDUAL, in_place=InPlace.ONE_SOURCE),
         # Squeeze-and-excite (MobileNetV3): after a pool, a 1x1 convolution with bias on the pooled
         # 1x1 map, to fewer channels and back; its MACs are per channel, as its output is one pixel.
         Kind("excite", _conv, Counterpart.ITSELF, Spatial.WINDOW, CONVOLUTION, "Conv2D", _keras_conv),
         # ... and the multiply that scales each channel of the full map by the excite's output (Mul).
         Kind("multiply", _elementwise, Counterpart.ITSELF, Spatial.BROADCAST, frozenset(), "Multiply",
-             _keras_multiply, Elementwise(per_output=1)),
+             _keras_multiply, Elementwise(per_output=1), in_place=InPlace.ONE_SOURCE),
         # Input preprocessing (MobileNetV3's include_preprocessing): x * scale + offset per element,
         # no weights, no MACs; its output is its input's shape (kernel 1, stride 1).
         Kind("rescale", _elementwise, Counterpart.ITSELF, Spatial.WINDOW, frozenset(), "Rescaling",
              _keras_rescale, Elementwise(per_output=2)),
     )
 }  # fmt: skip
-"""Every layer kind, in the order breakdowns list them."""
+"""Every layer kind a table may have, in the order breakdowns list them."""
+
+
+def _not_built(layers: Any, layer: Any, x: Any) -> Any:
+    raise ValueError(f"layer {layer.name}: a {layer.kind} layer comes from a Keras model, never from a table")
+
+
+def _graph_kind(
+    name: str,
+    formula: Formula = _elementwise,
+    in_place: InPlace = InPlace.NEVER,
+    columns: frozenset[str] = frozenset(),
+    counterpart: Counterpart = Counterpart.ITSELF,
+) -> Kind:
+    return Kind(name, formula, counterpart, Spatial.WINDOW, columns, "", _not_built, in_place=in_place)
+
+
+GRAPH_KINDS: Mapping[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        # A depthwise and a pointwise convolution in one Keras layer (SeparableConv1D/2D).
+        _graph_kind("separable", _conv, columns=CONVOLUTION),
+        _graph_kind("transpose", _conv, columns=CONVOLUTION),
+        _graph_kind("attention", _conv),
+        _graph_kind("recurrent", _conv),
+        _graph_kind("embedding", _conv),
+        _graph_kind("normalization", _per_channel, InPlace.ALWAYS),
+        _graph_kind("activation", in_place=InPlace.ALWAYS),
+        _graph_kind("merge"),
+        _graph_kind("padding", in_place=InPlace.ALWAYS),
+        _graph_kind("reshape", in_place=InPlace.ALWAYS),
+        _graph_kind("dropout", in_place=InPlace.ALWAYS),
+        _graph_kind("resize"),
+        _graph_kind("input"),
+        # A layer with no formula: it is never counted as zero, but said to be not counted.
+        _graph_kind("uncounted"),
+    )
+}
+"""The kinds only a graph (a Keras model) brings, beside the kinds of ``KINDS`` that it also uses
+(conv, depthwise, pointwise, dense, pool, add, multiply, rescale). Their costs come from the formulas
+keyed by Keras class (``count/keras_layers.py``), not from ``Kind.formula``, which here only says
+whether the kind has parameters; none has a Keras builder, as no table has such a layer."""
+
+ALL_KINDS: Mapping[str, Kind] = {**KINDS, **GRAPH_KINDS}
+"""Every kind, in the order breakdowns list them."""
+
+
+def kind_of(name: str) -> Kind:
+    """The kind of that name, a table's or a graph's."""
+    return ALL_KINDS[name]
+
 
 STANDARD = "conv"
 """The kind of the one full convolution that a depthwise separable pair stands for."""

@@ -5,6 +5,7 @@ model) produces these records, and everything downstream (costs, memory,
 views, verify) reads them without asking where they came from.
 """
 
+import math
 from typing import NamedTuple
 
 from mobicalc.model.rounding import Count
@@ -20,6 +21,46 @@ class Shape(NamedTuple):
     height: int
     width: int
     channels: Count
+
+
+class Dims(tuple[int, ...]):
+    """A tensor's shape of any rank at batch 1, without the batch axis, as a graph (a Keras model) gives
+    it: ``(20, 64)`` for a sequence, ``(8, 32, 32, 16)`` for a volume.
+
+    It answers ``height``, ``width`` and ``channels`` as ``Shape`` does, so that counting and memory read
+    every record alike: ``channels`` is the last axis, ``height`` the first of three or more, ``width``
+    the product of the axes between; always ``height x width x channels`` = its number of values.
+    """
+
+    __slots__ = ()
+
+    @property
+    def channels(self) -> int:
+        return self[-1] if self else 1
+
+    @property
+    def height(self) -> int:
+        return self[0] if len(self) >= 3 else 1
+
+    @property
+    def width(self) -> int:
+        return math.prod(self[1:-1]) if len(self) >= 3 else (self[0] if len(self) == 2 else 1)
+
+
+Tensor = Shape | Dims
+"""A layer's input or output: (height, width, channels) from a table, any rank from a graph."""
+
+Kernel = int | tuple[int, ...]
+"""A kernel's or stride's size: one number for every axis (3: 3x3), or one per axis (``(1, 7)``)."""
+
+
+def square(size: Kernel) -> int:
+    """A kernel or stride the same along every axis, as one number (a table's always is)."""
+    if isinstance(size, int):
+        return size
+    if len(set(size)) != 1:
+        raise ValueError(f"kernel {size} is not the same along every axis")
+    return size[0]
 
 
 class Size(NamedTuple):
@@ -53,7 +94,7 @@ def resolution_text(resolution: Resolution) -> str:
 class Layer(NamedTuple):
     """One layer of the concrete network; the unit every count is made of.
 
-    ``kind`` is a key of ``kinds.KINDS``. ``reads`` names the layers whose
+    ``kind`` is a kind's name (``kinds.kind_of``). ``reads`` names the layers whose
     outputs it reads, in the order its Keras layer takes them (``IMAGE``: the
     network's input), so the layers form a graph: an add reads its shortcut
     and the block's output. ``pair`` names the depthwise layer that a
@@ -62,16 +103,19 @@ class Layer(NamedTuple):
 
     name: str
     kind: str
-    input: Shape
-    output: Shape
-    kernel: int = 1
-    stride: int = 1
+    input: Tensor
+    output: Tensor
+    kernel: Kernel = 1
+    stride: Kernel = 1
     padding: Padding = "same"
     bias: bool = False
     batch_norm: bool = False
     activation: str | None = None
     pair: str | None = None
     reads: tuple[str, ...] = ()
+    op: str | None = None
+    """What the layer is in its source, when the source is a graph: its Keras class (``Conv2D``,
+    ``ops.Add`` for an op such as MobileNetV3's ``x + 3``); None for a table's layers."""
 
     @property
     def shortcut(self) -> str | None:

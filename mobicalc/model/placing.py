@@ -26,6 +26,7 @@ from mobicalc.model.layers import (
     input_size,
     output_size,
     resolution_text,
+    square,
 )
 from mobicalc.model.operators import OPERATORS, Blueprint, Channels, Source, Walk
 from mobicalc.model.rounding import KERAS, Count, scale_channels
@@ -164,10 +165,10 @@ def spatial_sizes(
                 f"got {resolution_text(size)}"
             )
         elif layer.padding == "same":  # the common case, inline: -(-side // stride) is ceil(side / stride)
-            stride = layer.stride
+            stride = square(layer.stride)
             out = Size(-(-size[0] // stride), -(-size[1] // stride))
         else:
-            kernel, stride, padding = layer.kernel, layer.stride, layer.padding
+            kernel, stride, padding = square(layer.kernel), square(layer.stride), layer.padding
             out = Size(
                 output_size(size[0], kernel, stride, padding), output_size(size[1], kernel, stride, padding)
             )

@@ -34,6 +34,11 @@ def check_report(network: NetworkCost, verdict: BudgetVerdict) -> Report:
         ],
         notes=[f"over budget: {', '.join(verdict.over)}" if verdict.over else "all within budget"],
     )
+    if verdict.uncounted:
+        view.notes.append(
+            f"incomplete: {len(verdict.uncounted)} layers not counted, so no budget is proved "
+            "(--allow-uncounted checks the counted layers alone)"
+        )
     summary = network_totals(network)
     document: dict[str | None, Any] = {
         "model": describe(network),

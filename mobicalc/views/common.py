@@ -70,6 +70,7 @@ def describe(network: NetworkCost) -> dict[str, Any]:
         "include_top": settings.include_top,
         "rounding": settings.rounding,
         "dtype": settings.dtype,
+        **architecture.details,
     }
 
 
@@ -155,6 +156,24 @@ def memory_totals(network: NetworkCost) -> dict[str, Any]:
     }
 
 
+UNCOUNTED_COLUMN = Column("uncounted", "layers not counted", Style.NUMBER)
+"""For a graph (a Keras model): how many layers no formula counts; the totals leave them out."""
+
+
 def network_totals(network: NetworkCost) -> View:
-    """The totals of a network: its counts, then its memory."""
-    return totals_view("Totals", network.totals, MEMORY_COLUMNS, network.convention, **memory_totals(network))
+    """The totals of a network: its counts, then its memory (and for a graph, the layers not counted)."""
+    uncounted = network.uncounted
+    if uncounted is None:
+        return totals_view(
+            "Totals", network.totals, MEMORY_COLUMNS, network.convention, **memory_totals(network)
+        )
+    view = totals_view(
+        "Totals", network.totals, (UNCOUNTED_COLUMN, *MEMORY_COLUMNS), network.convention,
+        uncounted=len(uncounted), **memory_totals(network),
+    )  # fmt: skip
+    if uncounted:
+        view.notes.append(f"incomplete: {len(uncounted)} layers not counted ({', '.join(uncounted[:5])}"
+                          + (", ..." if len(uncounted) > 5 else "") + ").")  # fmt: skip
+    for note in getattr(network.architecture, "notes", ()):
+        view.notes.append(note)
+    return view

@@ -3,8 +3,9 @@
 from collections import Counter
 from typing import Any
 
+from mobicalc.count.costs import Cost
 from mobicalc.count.network import LayerRecord, NetworkCost
-from mobicalc.model.kinds import KINDS
+from mobicalc.model.kinds import kind_of
 from mobicalc.model.rounding import Count
 from mobicalc.numbers import human, human_bytes, percent, share
 from mobicalc.views.common import (
@@ -59,21 +60,70 @@ LAYER_COLUMNS = (
 )
 
 
+GRAPH_COLUMNS = (
+    Column("op", "Keras class", priority=WIDE),
+    Column(
+        "counted", "counted", Style.VERDICT, words=("", "not counted"),
+        note="not counted: no formula for the layer's class; its MACs and params are left out of the totals.",
+    ),
+)  # fmt: skip
+"""What the rows of a graph's layers (a Keras model's) show beside a table's: their class, and
+whether a formula counts them."""
+
+SEPARABLE_NOTE = (
+    "separable: every standard convolution of more than one tap as a depthwise then a 1x1 pointwise."
+)
+SEPARABLE_COLUMNS = (
+    Column("separable_macs", "separable MACs", Style.COUNT, 3, note=SEPARABLE_NOTE),
+    Column("separable_params", "separable params", Style.COUNT, WIDE, note=SEPARABLE_NOTE),
+)
+
+SHAPES = {"input": "input_shape", "output": "output_shape"}
+"""A row's shapes when some layer's are not (height, width, channels): a list of any rank each."""
+
+
+def layer_columns(network: NetworkCost) -> tuple[Column, ...]:
+    """The layer columns the records fill: a graph's class and count, separable costs, shapes of any rank."""
+    columns = list(LAYER_COLUMNS)
+    records = network.records
+    if not all(len(record.layer.input) == 3 and len(record.layer.output) == 3 for record in records):
+        columns = [
+            column._replace(key=SHAPES[column.key], style=Style.SIZE) if column.key in SHAPES else column
+            for column in columns
+        ]
+    if network.uncounted is not None:
+        columns[3:3] = GRAPH_COLUMNS
+    if network.separable is not None:
+        at = next(place for place, column in enumerate(columns) if column.key == "standard_ratio") + 1
+        columns[at:at] = SEPARABLE_COLUMNS
+    return labelled(tuple(columns), network.convention)
+
+
 def _layer_row(index: int, record: LayerRecord, partner_macs: Count, total_macs: Count) -> dict[str, Any]:
     """One layer's row; ``partner_macs``: the MACs of the pointwise layer that completes it, if any."""
     layer, cost, standard = record.layer, record.cost, record.standard
-    fills = KINDS[layer.kind].columns
+    fills = kind_of(layer.kind).columns
     paired = layer.pair is not None  # a pair's pointwise half: the pair's standard is on the depthwise row
     # A layer that stands for a standard convolution other than itself has a ratio: separable / standard.
     stands_for_more = standard != cost and standard.macs
+    kernel, stride = (
+        list(size) if isinstance(size, tuple) else size for size in (layer.kernel, layer.stride)
+    )
+    extra: dict[str, Any] = {}
+    if record.counted is not None:
+        extra = {"op": layer.op, "counted": record.counted}
+    if record.separable is not None:
+        extra.update(separable_macs=record.separable.macs, separable_params=record.separable.params)
+    extra.update(input_shape=list(layer.input), output_shape=list(layer.output))  # shown where not 3 axes
     return {
+        **extra,
         "index": index,
         "name": layer.name,
         "kind": layer.kind,
         "input": tuple(layer.input),
         "output": tuple(layer.output),
-        "kernel": layer.kernel if "kernel" in fills else None,
-        "stride": layer.stride if "stride" in fills else None,
+        "kernel": kernel if "kernel" in fills else None,
+        "stride": stride if "stride" in fills else None,
         "padding": layer.padding if isinstance(layer.padding, str) else list(layer.padding),
         "macs": cost.macs,
         "macs_share": share(cost.macs, total_macs),
@@ -102,7 +152,18 @@ def layers_view(network: NetworkCost) -> View:
             working_bytes=working,
             peak=position == memory.peak_index,
         )
-    view = View(title(network), labelled(LAYER_COLUMNS, network.convention), rows)
+    for row, record in zip(rows, records, strict=True):
+        if record.counted is False:
+            row.update(macs=None, params=None, macs_share=None)
+    view = View(title(network), layer_columns(network), rows)
+    if network.uncounted:
+        reasons = [record.note for record in records if record.counted is False]
+        view.notes.append(
+            f"incomplete: {len(network.uncounted)} layers not counted ("
+            + "; ".join(f"{name}: {note}" for name, note in zip(network.uncounted[:5], reasons, strict=False))
+            + ("; ..." if len(reasons) > 5 else "")
+            + ")."
+        )
     view.notes.append(
         f"Peak activations ({memory.dtype}, batch 1, one layer at a time): "
         f"{human_bytes(memory.peak_activation_bytes)} while {memory.peak_layer} runs."
@@ -174,4 +235,32 @@ def table_report(network: NetworkCost) -> Report:
         "breakdown": breakdown,
         "layers": layers,
     }
-    return Report(document, [layers, summary, conventional, breakdown])
+    shown = [layers, summary, conventional, breakdown]
+    if network.separable is not None:
+        document["separable"] = separable = separable_view(network, network.separable)
+        shown.insert(3, separable)
+    return Report(document, shown)
+
+
+SEPARABLE_RATIOS = (
+    Column("macs_ratio", "MACs: as it is / separable", Style.RATIO),
+    Column("params_ratio", "params: as it is / separable", Style.RATIO),
+)
+
+
+def separable_view(network: NetworkCost, separable: Cost) -> View:
+    """The network with every standard convolution of more than one tap made depthwise separable."""
+    totals = network.totals
+    view = totals_view(
+        "As depthwise separable (each standard convolution of more than one tap a depthwise + pointwise)",
+        separable, SEPARABLE_RATIOS, network.convention,
+        macs_ratio=share(totals.macs, separable.macs), params_ratio=share(totals.params, separable.params),
+    )  # fmt: skip
+    view.notes.append(
+        f"As depthwise separable: {percent(share(separable.macs, totals.macs))} of the MACs "
+        f"({human(separable.macs)} vs {human(totals.macs)}), "
+        f"{percent(share(separable.params, totals.params))} of the params "
+        f"({human(separable.params)} vs {human(totals.params)}). The depthwise has no bias; the "
+        "pointwise keeps the convolution's; batch-norm and activations after it are unchanged."
+    )
+    return view

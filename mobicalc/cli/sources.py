@@ -1,0 +1,68 @@
+"""Where a model comes from besides the built-in tables and --arch: a Keras model (--keras)."""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+MAX_SHAPE_CHARACTERS = 1000
+
+
+class InputShapes(click.ParamType):
+    """Each input's shape without the batch axis, ``x`` between axes, ``,`` between inputs: 20x8,10."""
+
+    name = "shapes"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, list):
+            return value
+        text = str(value).strip()
+        if len(text) > MAX_SHAPE_CHARACTERS or not re.fullmatch(
+            r"[0-9]+(x[0-9]+)*(,[0-9]+(x[0-9]+)*)*", text
+        ):
+            self.fail(
+                f"{text[:40]!r} is not a list of shapes: e.g. 224x224x3, or 20x8,10 for two inputs",
+                param,
+                ctx,
+            )
+        shapes = [tuple(int(size) for size in shape.split("x")) for shape in text.split(",")]
+        if any(size < 1 for shape in shapes for size in shape):
+            self.fail(f"{text[:40]!r}: every size must be positive", param, ctx)
+        return shapes
+
+
+def keras_options(command: Callable) -> Callable:
+    """--keras and what loading a Keras model takes."""
+    options = [
+        click.option(
+            "--keras",
+            metavar="SOURCE",
+            help="A Keras model instead of a table: a .keras or .h5 file (its architecture only; no code "
+            "runs), or package.module:function returning one, e.g. keras.applications:MobileNetV2 "
+            "(called with weights=None, and input_shape, include_top when given). Needs TensorFlow.",
+        ),
+        click.option(
+            "--custom-objects",
+            metavar="MODULE",
+            multiple=True,
+            help="With --keras FILE: import MODULE (your own code) for the custom layer classes the file "
+            "names. Repeatable.",
+        ),
+        click.option(
+            "--unsafe",
+            is_flag=True,
+            help="With --keras FILE: turn Keras' safe mode off, so that a Lambda layer's stored code "
+            "loads (it is run by Keras only when the model is called: mobicalc never calls it). "
+            "Only for a file you trust.",
+        ),
+        click.option(
+            "--input-shape",
+            type=InputShapes(),
+            help="With --keras: each input's shape without the batch axis, where the model leaves sizes "
+            "open (any rank): 224x224x3, or 20x8,10 for two inputs. For an image, --resolution HxW.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

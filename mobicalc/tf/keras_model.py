@@ -1,0 +1,299 @@
+"""A Keras model from where a user has it: a ``.keras`` or ``.h5`` file, ``module:function``, an object.
+
+Counting needs only the architecture, so a file's weights are never read: its model config
+(``config.json`` in a ``.keras`` zip, the ``model_config`` attribute of an ``.h5``) is
+deserialized with ``compile=False``'s equivalent and Keras' safe mode on, so a file never runs
+code. Before Keras sees the config, every class it names is checked: a ``Lambda`` (code in the
+file) or a class Keras does not know is refused with its name and what to do. Anything wrong
+with the file (missing, a directory, a FIFO, not a zip, a config too large) is one line.
+"""
+
+import dataclasses
+import importlib
+import inspect
+import json
+import os
+import stat
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from mobicalc.count import conventions
+from mobicalc.count.graph import graph_cost
+from mobicalc.count.network import NetworkCost
+from mobicalc.count.settings import Settings
+from mobicalc.errors import MobicalcError, Refused
+from mobicalc.model.graph import GraphModel
+from mobicalc.tf.runtime import import_tensorflow, quiet_stderr
+from mobicalc.tf.walk import input_shapes, is_graph, walk
+
+MAX_CONFIG_BYTES = 64 * 2**20
+"""The largest model config read (the architecture of any real model is a few MB at most)."""
+SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+class KerasModelError(Refused):
+    """A Keras model that cannot be read or walked; the message says which and why."""
+
+
+def _file_kind(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        raise KerasModelError(f"{path}: cannot read: {error.strerror or error}") from None
+    if stat.S_ISDIR(mode):
+        raise KerasModelError(f"{path}: a directory, not a model file (.keras or .h5)")
+    if not stat.S_ISREG(mode):
+        raise KerasModelError(f"{path}: not a regular file (a FIFO or device); give a .keras or .h5 file")
+    if path.suffix.lower() not in SUFFIXES:
+        raise KerasModelError(
+            f"{path}: expected a .keras or .h5 file, or module:function (a callable returning a model)"
+        )
+    return path.suffix.lower()
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The model config of a ``.keras`` zip or an ``.h5`` file, without its weights."""
+    suffix = _file_kind(path)
+    try:
+        if suffix == ".keras":
+            with zipfile.ZipFile(path) as archive:
+                try:
+                    info = archive.getinfo("config.json")
+                except KeyError:
+                    raise KerasModelError(
+                        f"{path}: not a Keras model: no config.json in the archive"
+                    ) from None
+                if info.file_size > MAX_CONFIG_BYTES:
+                    raise KerasModelError(
+                        f"{path}: its config.json is {info.file_size:,} bytes, more than the "
+                        f"{MAX_CONFIG_BYTES:,} any model's architecture takes; refused"
+                    )
+                with archive.open(info) as member:
+                    text = member.read(MAX_CONFIG_BYTES + 1)
+        else:
+            import h5py  # type: ignore[import-untyped]
+
+            with h5py.File(path, "r") as file:
+                raw = file.attrs.get("model_config")
+                if raw is None:
+                    raise KerasModelError(f"{path}: an HDF5 file without a model config (weights only?)")
+                text = raw.encode() if isinstance(raw, str) else bytes(raw)
+        if len(text) > MAX_CONFIG_BYTES:
+            raise KerasModelError(f"{path}: its model config is over {MAX_CONFIG_BYTES:,} bytes; refused")
+        config = json.loads(text)
+    except KerasModelError:
+        raise
+    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, EOFError) as error:
+        raise KerasModelError(
+            f"{path}: not a readable {suffix} model ({type(error).__name__}: {error})"
+        ) from None
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise KerasModelError(f"{path}: its model config is not a Keras model's")
+    return config
+
+
+def _classes(config: Any) -> Iterator[dict[str, Any]]:
+    """Every serialized object in a config (a dict with a class_name)."""
+    if isinstance(config, dict):
+        if isinstance(config.get("class_name"), str):
+            yield config
+        for value in config.values():
+            yield from _classes(value)
+    elif isinstance(config, list):
+        for value in config:
+            yield from _classes(value)
+
+
+UNSAFE = "--unsafe (Keras' safe_mode=False: only for a file you trust)"
+
+
+def check_classes(config: dict[str, Any], custom: dict[str, Any], unsafe: bool) -> None:
+    """Refuse a config that would run code or names a class Keras cannot find, naming the class."""
+    for item in _classes(config):
+        name, module = item["class_name"], item.get("module") or ""
+        if name == "Lambda" and not unsafe:
+            layer = (item.get("config") or {}).get("name", "?")
+            raise KerasModelError(
+                f"layer {layer!r} is a Lambda: Python code stored in the file, which mobicalc never runs. "
+                f"Give the code instead with --keras module:function, or opt out with {UNSAFE}"
+            )
+        if name == "__keras_tensor__" or module.startswith("keras") or module == "builtins":
+            continue
+        registered = item.get("registered_name") or name
+        if registered not in custom and name not in custom:
+            import keras
+
+            # A legacy .h5 names Keras' own classes without a module: those Keras finds by name.
+            known = not module and any(getattr(place, name, None) for place in (keras.layers, keras.models))
+            if not known and name != "Functional" and keras.saving.get_registered_object(registered) is None:
+                raise KerasModelError(
+                    f"the model uses class {registered!r}, which Keras does not know: give the module that "
+                    f"defines it with --custom-objects MODULE (imported: your own code), or build the model "
+                    f"with --keras module:function"
+                )
+
+
+def custom_classes(modules: Sequence[str]) -> dict[str, Any]:
+    """The classes and functions of the user's modules, by name (importing them registers theirs)."""
+    found: dict[str, Any] = {}
+    for name in modules:
+        module = _import(name)
+        found.update({key: value for key, value in vars(module).items() if inspect.isclass(value)})
+    return found
+
+
+def _import(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except Exception as error:  # the user's code: anything it raises is theirs to see, in one line
+        raise KerasModelError(f"cannot import {name!r}: {type(error).__name__}: {error}") from None
+
+
+def from_file(path: Path, custom: dict[str, Any], unsafe: bool) -> Any:
+    config = read_config(path)
+    keras = import_keras()
+    check_classes(config, custom, unsafe)
+    try:
+        with quiet_stderr(), keras.saving.custom_object_scope(custom):
+            if path.suffix.lower() == ".keras":
+                return keras.saving.deserialize_keras_object(config, safe_mode=not unsafe)
+            # A legacy .h5's config: Keras' own loader for it (load_model reads it so), safe mode as set.
+            from keras.src.legacy.saving.saving_utils import model_from_config
+            from keras.src.saving.serialization_lib import SafeModeScope
+
+            with SafeModeScope(not unsafe):
+                return model_from_config(config, custom_objects=custom)
+    except Exception as error:  # Keras raises anything for a config it cannot build
+        text = str(error).splitlines()[0] if str(error) else ""
+        raise KerasModelError(
+            f"{path}: Keras cannot build the model ({type(error).__name__}: {text[:200]})"
+        ) from None
+
+
+def from_function(spec: str, resolution: tuple[int, ...] | None, include_top: bool) -> Any:
+    """``package.module:function``, called with ``weights=None`` when it takes weights (counting needs
+    only the architecture), and ``input_shape`` and ``include_top`` when given and it takes them."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise KerasModelError(f"{spec!r}: give a file (.keras, .h5) or module:function")
+    import_keras()
+    function = getattr(_import(module_name), attribute, None)
+    if not callable(function):
+        raise KerasModelError(f"{spec}: {module_name} has no callable {attribute!r}")
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        parameters = {}  # type: ignore[assignment]
+    wanted = {"weights": None, "input_shape": resolution, "include_top": include_top}
+    kwargs = {key: value for key, value in wanted.items() if key in parameters}
+    if "input_shape" in kwargs and resolution is None:
+        del kwargs["input_shape"]
+    if not include_top and "include_top" not in parameters:
+        raise KerasModelError(f"{spec} takes no include_top: --no-top needs a function that does")
+    try:
+        with quiet_stderr():
+            return function(**kwargs)
+    except Exception as error:  # the user's builder
+        raise KerasModelError(
+            f"{spec}({', '.join(kwargs)}) failed: {type(error).__name__}: {error}"
+        ) from None
+
+
+def import_keras() -> Any:
+    import_tensorflow()
+    import keras
+
+    return keras
+
+
+def load(
+    source: str, custom: dict[str, Any], unsafe: bool, resolution: tuple[int, ...] | None, include_top: bool
+) -> Any:
+    """The model a ``--keras`` SOURCE names."""
+    path = Path(source)
+    if path.suffix.lower() in SUFFIXES or os.path.exists(source) or ":" not in source:
+        if not include_top:
+            raise KerasModelError(f"{source}: --no-top is for module:function; a file's model is as saved")
+        return from_file(path, custom, unsafe)
+    return from_function(source, resolution, include_top)
+
+
+def keras_network(
+    model: Any,
+    path: str,
+    settings: Settings | None = None,
+    shapes: Sequence[tuple[int, ...]] | None = None,
+) -> NetworkCost:
+    """Walk and cost a ``keras.Model`` (``shapes``: its inputs' sizes, where it leaves them open)."""
+    keras = import_keras()
+    if not isinstance(model, keras.Model):
+        raise KerasModelError(f"{path}: gives a {type(model).__name__}, not a keras.Model")
+    if not is_graph(model):
+        raise KerasModelError(
+            f"{path}: a subclassed model ({type(model).__name__}) has no graph to walk; "
+            "build it as a Functional or Sequential model"
+        )
+    if getattr(model, "_functional", True) is None:
+        raise KerasModelError(f"{path}: a Sequential model without an input shape: build it first")
+    sizes = input_shapes(model, shapes)
+    try:
+        with quiet_stderr():
+            steps = walk(model, keras, sizes)
+    except MobicalcError:
+        raise
+    except Exception as error:  # a shape the model's layers refuse
+        raise KerasModelError(
+            f"{path}: the model cannot run at input {' and '.join('x'.join(map(str, s)) for s in sizes)} "
+            f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+        ) from None
+    first = sizes[0]
+    image = len(first) == 3
+    resolution = (first[0] if first[0] == first[1] else (first[0], first[1])) if image else 1
+    described = GraphModel(
+        model.name, f"Keras model ({type(model).__name__})", path, resolution, first[-1] if first else 1,
+        tuple(sizes),
+    )  # fmt: skip
+    # The walk's input sizes are the model's: the settings' own apply to tables.
+    settings = dataclasses.replace(settings or Settings(), resolution=None, input_channels=None)
+    return graph_cost(described, steps, settings)
+
+
+def keras_cost(
+    model: Any,
+    *,
+    custom_objects: Sequence[str] = (),
+    unsafe: bool = False,
+    input_shapes: Sequence[tuple[int, ...]] | None = None,
+    resolution: Any = None,
+    input_channels: int | None = None,
+    include_top: bool = True,
+    dtype: str = "float32",
+    convention: str = "keras",
+) -> NetworkCost:
+    """Cost a Keras model: a ``keras.Model``, a ``.keras``/``.h5`` path, or ``module:function``.
+
+    ``resolution`` (``224`` or ``(height, width)``) sizes the first input of an image model, with
+    ``input_channels`` for a builder (default 3); ``input_shapes`` sizes every input, any rank.
+    """
+    if resolution is not None and input_shapes is not None:
+        raise KerasModelError("give --resolution or --input-shape, not both")
+    image = None
+    if resolution is not None:
+        height, width = (resolution, resolution) if isinstance(resolution, int) else resolution
+        image = (height, width, input_channels or 3)
+    settings = Settings(dtype=dtype, convention=conventions.get(convention))
+    if isinstance(model, str | Path):
+        path = str(model)
+        model = load(path, custom_classes(custom_objects), unsafe, image, include_top)
+    else:
+        path = "keras.Model object"
+    shapes = input_shapes
+    if image is not None:
+        keras = import_keras()
+        own = tuple(model.inputs[0].shape[1:]) if isinstance(model, keras.Model) and model.inputs else ()
+        if len(own) != 3:
+            raise KerasModelError(f"{path}: --resolution is for an image input (3 axes); give --input-shape")
+        shapes = [(image[0], image[1], own[2] or image[2])]
+    return keras_network(model, path, settings, shapes)

@@ -1,0 +1,139 @@
+"""Walk a Keras 3 model: every call of a layer or op in graph order, with concrete batch-1 shapes.
+
+Nothing is computed: each operation answers ``compute_output_spec`` on symbolic tensors
+(``keras.KerasTensor``), the way Keras itself runs a functional graph
+(``Function._run_through_graph``, by depth). Functional and Sequential models, nested
+models (their layers named ``outer/inner``), shared layers (one step per call) and several
+inputs and outputs are walked alike. The walk knows nothing of formulas: it gives
+``count.graph.Step``s, and ``count/graph.py`` costs them.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from mobicalc.count.graph import Step
+from mobicalc.count.keras_layers import Call
+from mobicalc.errors import MobicalcError, Refused
+from mobicalc.model.layers import IMAGE
+
+
+class OpenInput(Refused):
+    """An input whose size the model leaves open, and no size given for it."""
+
+
+def class_key(operation: Any) -> str:
+    """How ``KERAS_LAYERS`` keys an operation's class: a Keras layer by its name, an op of keras.ops as
+    ``ops.<Class>``, keras.applications' own layers as ``applications.<Class>``; any other class by its
+    module and name, so that a user's ``Conv2D`` is never taken for Keras'."""
+    cls = type(operation)
+    module = cls.__module__
+    for prefix, key in (("keras.src.ops.", "ops."), ("keras.src.applications.", "applications.")):
+        if module.startswith(prefix):
+            return key + cls.__name__
+    if module.startswith(("keras.src.layers.", "keras.layers")):
+        return cls.__name__
+    return f"{module}.{cls.__qualname__}"
+
+
+def is_graph(operation: Any) -> bool:
+    """Whether an operation is itself a model with a graph to walk (Functional or Sequential)."""
+    return hasattr(operation, "_run_through_graph") or getattr(operation, "_functional", None) is not None
+
+
+def _graph(model: Any) -> Any:
+    functional = getattr(model, "_functional", None)
+    return functional if functional is not None else model
+
+
+def input_shapes(model: Any, given: Sequence[tuple[int, ...]] | None) -> list[tuple[int, ...]]:
+    """Each input's shape without the batch axis: the model's, or ``given`` where it leaves sizes open."""
+    inputs = _graph(model).inputs
+    shapes = []
+    for index, tensor in enumerate(inputs):
+        own = tuple(tensor.shape[1:])
+        shape = given[index] if given is not None and index < len(given) else own
+        if len(shape) != len(own):
+            raise MobicalcError(
+                f"input {tensor.name!r} has {len(own)} axes besides the batch {own}; "
+                f"the size given has {len(shape)}: {shape}"
+            )
+        open_axes = [axis + 1 for axis, size in enumerate(shape) if size is None]
+        if open_axes:
+            names = ("height", "width") if len(own) == 3 else ()
+            which = ", ".join(
+                f"axis {axis}" + (f" ({names[axis - 1]})" if axis - 1 < len(names) else "")
+                for axis in open_axes
+            )
+            raise OpenInput(
+                f"input {tensor.name!r} has open sizes {own}: {which}; give them with --resolution HxW "
+                "(an image) or --input-shape (any rank, without the batch axis, e.g. 224x224x3)"
+            )
+        shapes.append(tuple(int(size) for size in shape))
+    return shapes
+
+
+class _Walk:
+    def __init__(self, keras: Any) -> None:
+        self.keras = keras
+        self.steps: list[Step] = []
+        self.producer: dict[int, str] = {}
+        self.calls: dict[int, int] = {}
+
+    def tensors(self, values: Any) -> list[Any]:
+        return [
+            value for value in self.keras.tree.flatten(values) if isinstance(value, self.keras.KerasTensor)
+        ]
+
+    def run(self, model: Any, inputs: list[Any], prefix: str) -> Any:
+        return _graph(model)._run_through_graph(
+            inputs,
+            operation_fn=lambda operation: operation,
+            call_fn=lambda op, *a, **k: self.call(op, prefix, a, k),
+        )
+
+    def call(self, operation: Any, prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if is_graph(operation):
+            return self.run(operation, self.tensors((args, kwargs)), f"{prefix}{operation.name}/")
+        output = operation.compute_output_spec(*args, **kwargs)
+        count = self.calls[id(operation)] = self.calls.get(id(operation), 0) + 1
+        name = f"{prefix}{operation.name}" + (f" (call {count})" if count > 1 else "")
+        read: list[tuple[str | None, Any]] = [(None, tensor) for tensor in self.tensors(args)]
+        read += [(keyword, tensor) for keyword, value in kwargs.items() for tensor in self.tensors(value)]
+        config = operation.get_config() if hasattr(operation, "get_config") and is_layer(operation) else {}
+        activation = config.get("activation") if isinstance(config.get("activation"), str) else None
+        outputs = self.tensors(output)
+        self.steps.append(
+            Step(
+                name, class_key(operation),
+                Call(config, tuple(tuple(t.shape) for _, t in read), tuple(tuple(t.shape) for t in outputs),
+                     tuple(keyword for keyword, _ in read)),
+                tuple(self.producer[id(t)] for _, t in read if id(t) in self.producer),
+                id(operation),
+                None if activation in (None, "linear") else activation,
+            )
+        )  # fmt: skip
+        for tensor in outputs:
+            self.producer[id(tensor)] = name
+        return output
+
+
+def is_layer(operation: Any) -> bool:
+    return hasattr(operation, "trainable_weights")
+
+
+def walk(model: Any, keras: Any, shapes: Sequence[tuple[int, ...]]) -> tuple[Step, ...]:
+    """The steps of ``model`` with inputs of ``shapes`` (batch axis left out), in the order they run."""
+    graph = _graph(model)
+    walker = _Walk(keras)
+    inputs = []
+    for index, (tensor, shape) in enumerate(zip(graph.inputs, shapes, strict=True)):
+        symbolic = keras.KerasTensor((1, *shape), dtype=tensor.dtype)
+        inputs.append(symbolic)
+        if index == 0:
+            walker.producer[id(symbolic)] = IMAGE
+            continue
+        name = tensor.name or f"input_{index}"
+        walker.steps.append(Step(name, "InputLayer", Call({}, (), ((1, *shape),)), (), id(tensor)))
+        walker.producer[id(symbolic)] = name
+    walker.run(model, inputs, "")
+    return tuple(walker.steps)
