@@ -328,6 +328,34 @@ class TestBudgetsAndFrontier:
             expected = [not any(dominates(a, b) for a in unique.values()) for b in unique.values()]
             assert marks == expected, points
 
+    @pytest.mark.parametrize("sizes", [[1, 2, 3, 4, 5], [3, (2, 4), (4, 2), (3, 4), 1]])
+    def test_frontier_against_brute_force_when_params_follow_alpha(self, sizes):
+        """As in any sweep of a table: params depend on alpha alone and never fall as it grows (equal
+        params at several alphas, as widths that round to the same channels); MACs anything."""
+        generator = random.Random(13)
+
+        def sides(size):
+            return (size, size) if isinstance(size, int) else size
+
+        def dominates(a, b):
+            (ha, wa), (hb, wb) = sides(a[1]), sides(b[1])
+            return (a[0], a[1]) != (b[0], b[1]) and a[0] >= b[0] and ha >= hb and wa >= wb and \
+                a[2].macs <= b[2].macs and a[2].params <= b[2].params  # fmt: skip
+
+        for _ in range(300):
+            params = sorted(generator.randint(0, 4) for _ in range(5))  # by alpha 1/4 .. 5/4, never falling
+            points = []
+            for _ in range(generator.randint(0, 16)):
+                step = generator.randint(1, 5)
+                points.append((Fraction(step, 4), generator.choice(sizes),
+                               Cost(macs=generator.randint(0, 6), weights=params[step - 1])))  # fmt: skip
+            unique = {}
+            for point in points:
+                unique.setdefault((point[0], point[1]), point)
+            marks = frontier(list(unique.values()))
+            expected = [not any(dominates(a, b) for a in unique.values()) for b in unique.values()]
+            assert marks == expected, points
+
 
 class TestPublishedAccuracy:
     def test_the_data_cites_its_sources(self):

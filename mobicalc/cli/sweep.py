@@ -5,7 +5,7 @@ from pathlib import PurePath
 
 import click
 
-from mobicalc.cli.base import command, emit
+from mobicalc.cli.base import collection_paused, command, emit
 from mobicalc.cli.exits import Exit
 from mobicalc.cli.network import source_of
 from mobicalc.cli.options import (
@@ -112,19 +112,20 @@ def sweep(
     """
     if plot is not None and PurePath(plot).suffix.lower() not in (".svg", ".png"):
         raise click.BadParameter(f"{plot!r}: give a .svg or .png file", param_hint="'--plot'")
-    space = design_space(
-        source_of(model, arch), alphas, resolutions, classes=classes, include_top=not no_top,
-        rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
-        depth_multiplier=depth_multiplier, minimalistic=minimalistic, budgets=budgets,
-        notes=[note for given in (alphas, resolutions) for note in getattr(given, "notes", [])],
-    )  # fmt: skip
-    report = sweep_report(space)
-    if plot is not None and space.ok:
-        from mobicalc.render.plot import draw
+    with collection_paused():
+        space = design_space(
+            source_of(model, arch), alphas, resolutions, classes=classes, include_top=not no_top,
+            rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
+            depth_multiplier=depth_multiplier, minimalistic=minimalistic, budgets=budgets,
+            notes=[note for given in (alphas, resolutions) for note in getattr(given, "notes", [])],
+        )  # fmt: skip
+        report = sweep_report(space)
+        if plot is not None and space.ok:
+            from mobicalc.render.plot import draw
 
-        draw(plot, plot_kind, space)
-    elif plot is not None:
-        click.echo(f"mobicalc: --plot: no configuration is within budget; {plot} was not drawn", err=True)
-    emit(report, output_format, wide)
+            draw(plot, plot_kind, space)
+        elif plot is not None:
+            click.echo(f"mobicalc: --plot: no configuration is within budget; {plot} was not drawn", err=True)
+        emit(report, output_format, wide)
     if not space.ok:
         raise SystemExit(Exit.FAILED)

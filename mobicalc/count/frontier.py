@@ -8,6 +8,7 @@ frontier, when it has at least as much top-1 for no more MACs (and more of one o
 
 from collections.abc import Sequence
 from fractions import Fraction
+from itertools import pairwise
 
 from mobicalc.count.costs import Cost
 from mobicalc.model.layers import Resolution
@@ -72,7 +73,7 @@ class _SquareIndex:
             a += a & -a
 
 
-class _ResolutiondIndex:
+class _SizedIndex:
     """Resolutions only partly ordered (a HEIGHTxWIDTH among them: at least another when both sides are):
     a tree over alpha ranks per size, queried for every size at least the one asked about
     (``MAX_SIZED`` sizes at most)."""
@@ -113,15 +114,73 @@ def frontier(points: Sequence[tuple[Fraction, Resolution, Cost]]) -> list[bool]:
     Exact for any costs: configurations are taken in order of MACs (ties: params, then the
     larger configurations first), so every possible dominator of one is taken before it;
     an index of Fenwick trees keeps the least params taken at or above each alpha and size,
-    in O(n log^2 n) for square sizes.
+    in O(n log^2 n) for square sizes. When params grow with alpha alone, as in any sweep of a
+    table (params do not depend on the input size), only configurations of equal params can
+    dominate each other: each group of them is decided on its own, a single width's in one
+    pass over its sizes.
     """
+    groups = _equal_params(points)
+    if groups is None:
+        return _dominance(points)
+    result = [False] * len(points)
+    for group in groups:
+        width = {points[i][0] for i in group}
+        sized = all(isinstance(points[i][1], int) for i in group)
+        marks = (
+            _one_width(points, group) if len(width) == 1 and sized else _dominance([points[i] for i in group])
+        )
+        for i, mark in zip(group, marks, strict=True):
+            result[i] = mark
+    return result
+
+
+def _equal_params(points: Sequence[tuple[Fraction, Resolution, Cost]]) -> list[list[int]] | None:
+    """The configurations by equal params, when params is a function of alpha that never falls as
+    alpha grows; None otherwise."""
+    of_alpha: dict[Fraction, int | Fraction] = {}
+    by_params: dict[int | Fraction, list[int]] = {}
+    for i, (alpha, _, totals) in enumerate(points):
+        params = totals.params
+        if of_alpha.setdefault(alpha, params) != params:
+            return None
+        by_params.setdefault(params, []).append(i)
+    ordered = [of_alpha[alpha] for alpha in sorted(of_alpha)]
+    if any(later < earlier for earlier, later in pairwise(ordered)):
+        return None
+    return list(by_params.values())
+
+
+def _one_width(points: Sequence[tuple[Fraction, Resolution, Cost]], group: list[int]) -> list[bool]:
+    """One alpha's configurations: dominated by a larger size of no more MACs (the first of a size
+    given twice stands for both, as in ``_dominance``)."""
+    mark = dict.fromkeys(group, False)
+    least = None  # the least MACs of the sizes larger than those being decided
+    order = sorted(group, key=lambda i: -points[i][1])  # type: ignore[operator]  # square sizes: ints
+    start = 0
+    while start < len(order):
+        size = points[order[start]][1]
+        end = start
+        while end < len(order) and points[order[end]][1] == size:
+            end += 1
+        same = order[start:end]
+        first = min(same)
+        macs = points[first][2].macs
+        mark[first] = least is None or least > macs
+        smallest = min(points[i][2].macs for i in same)
+        least = smallest if least is None else min(least, smallest)
+        start = end
+    return [mark[i] for i in group]
+
+
+def _dominance(points: Sequence[tuple[Fraction, Resolution, Cost]]) -> list[bool]:
+    """``frontier`` for any costs: the index of Fenwick trees."""
     alphas = sorted({point[0] for point in points}, reverse=True)
     alpha_rank = {alpha: index + 1 for index, alpha in enumerate(alphas)}  # 1 = the largest
-    index: _SquareIndex | _ResolutiondIndex
+    index: _SquareIndex | _SizedIndex
     if all(isinstance(point[1], int) for point in points):
         index = _SquareIndex(points, alpha_rank)  # type: ignore[arg-type]
     else:
-        index = _ResolutiondIndex(points, alpha_rank)
+        index = _SizedIndex(points, alpha_rank)
     # Keys and params once per configuration: a Fraction hashes slowly and params is a sum.
     params = [point[2].params for point in points]
     order = sorted(range(len(points)), key=lambda i: (points[i][2].macs, params[i], index.larger_first[i]))

@@ -9,6 +9,7 @@ import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from mobicalc.count import conventions
 from mobicalc.count.costs import Cost, unit_cost
@@ -95,16 +96,24 @@ class Plan:
         ``input_pixels``: the network input's pixels, needed only when the convention counts
         elementwise FLOPs of a first layer that scale with its input (a pool).
         """
-        macs = sum(map(operator.mul, self.macs_per_pixel, pixels))
+        return self.grouped(range(len(self.units)), len(self.units)).total(pixels, input_pixels)
+
+    def grouped(self, groups: Sequence[int], count: int) -> "Grouped":
+        """The per-pixel costs summed over groups of layers (``groups``: each layer's, of ``count``),
+        so that layers that share their output pixels at every resolution cost one product."""
+        macs: list[Count] = [0] * count
+        for group, unit in zip(groups, self.macs_per_pixel, strict=True):
+            macs[group] += unit
+        fixed = {name: value for name, value in self.parameters._asdict().items() if name not in VARYING}
+        fewer = self.convention.fewer_flops_per_mac
         terms = self.elementwise_per_pixel
-        fewer = self.convention.fewer_flops_per_mac * macs  # FLOPs = MACs: -MACs beyond 2 x MACs
         if terms is None:
-            return self.parameters._replace(macs=macs, elementwise=-fewer)
+            return Grouped(tuple(macs), None, 0, 0, fixed, fewer)
         per_pixel, per_input, constant = terms
-        if per_input and input_pixels is None:
-            raise ValueError("the first layer's elementwise FLOPs scale with the input: give input_pixels")
-        elementwise = sum(map(operator.mul, per_pixel, pixels)) + constant + per_input * (input_pixels or 0)
-        return self.parameters._replace(macs=macs, elementwise=elementwise - fewer)
+        elementwise: list[Count] = [0] * count
+        for group, unit in zip(groups, per_pixel, strict=True):
+            elementwise[group] += unit
+        return Grouped(tuple(macs), tuple(elementwise), per_input, constant, fixed, fewer)
 
     @cached_property
     def standard_units(self) -> tuple[Cost, ...]:
@@ -167,3 +176,33 @@ def plan(blueprints: tuple[Blueprint, ...], architecture: Architecture, settings
 def at_size(unit: Cost, size: Size) -> Cost:
     """A per-pixel cost at a height x width output."""
     return unit._replace(macs=unit.macs * size.height * size.width)
+
+
+VARYING = ("macs", "elementwise")
+"""The fields of a Cost that depend on the resolution."""
+
+
+class Grouped(NamedTuple):
+    """A plan's per-pixel costs summed by groups of layers (``Plan.grouped``): a configuration's totals
+    are then one short sum of products over the groups' pixels."""
+
+    macs: tuple[Count, ...]
+    elementwise: tuple[Count, ...] | None
+    """Per group, the profiler's elementwise FLOPs per pixel; None when the convention counts none."""
+    per_input: Count
+    constant: Count
+    fixed: dict[str, Count]
+    """The cost's fields that do not depend on the resolution (the parameters), by name."""
+    fewer_flops_per_mac: int
+
+    def total(self, pixels: Sequence[int], input_pixels: int | None = None) -> Cost:
+        """The totals at each group's output ``pixels`` (``input_pixels``: the network input's)."""
+        macs = sum(map(operator.mul, self.macs, pixels))
+        fewer = self.fewer_flops_per_mac * macs  # FLOPs = MACs: -MACs beyond 2 x MACs
+        if self.elementwise is None:
+            return Cost(macs=macs, elementwise=-fewer, **self.fixed)
+        if self.per_input and input_pixels is None:
+            raise ValueError("the first layer's elementwise FLOPs scale with the input: give input_pixels")
+        elementwise = sum(map(operator.mul, self.elementwise, pixels)) + self.constant
+        elementwise += self.per_input * (input_pixels or 0)
+        return Cost(macs=macs, elementwise=elementwise - fewer, **self.fixed)

@@ -92,17 +92,22 @@ def sweep(
         depth_multiplier=depth_multiplier,
     )  # fmt: skip
     blueprints = skeleton(architecture, include_top)
-    pixels = [
+    per_layer = [
         tuple(size.height * size.width for size in spatial_sizes(blueprints, resolution, architecture))
         for resolution in sizes
     ]
+    # Layers whose output pixels are the same at every resolution (a stage between two strides) are
+    # costed as one group: a configuration is then a sum of a few products, not one per layer.
+    groups: dict[tuple[int, ...], int] = {}
+    group_of = [groups.setdefault(column, len(groups)) for column in zip(*per_layer, strict=True)]
+    pixels = [tuple(column[index] for column in groups) for index in range(len(sizes))]
     input_pixels = [math.prod(input_size(resolution)) for resolution in sizes]
     points = []
     for alpha in widths:
-        width = plan(blueprints, architecture, replace(base, alpha=alpha))
+        width = plan(blueprints, architecture, replace(base, alpha=alpha)).grouped(group_of, len(groups))
         points += [
-            SweepPoint(alpha, resolution, width.total(per_layer, image))
-            for resolution, per_layer, image in zip(sizes, pixels, input_pixels, strict=True)
+            SweepPoint(alpha, resolution, width.total(at, image))
+            for resolution, at, image in zip(sizes, pixels, input_pixels, strict=True)
         ]
     if not limits:
         return points

@@ -143,12 +143,25 @@ def _csv_text(value: Any) -> str:
 
 
 def render_csv(view: View) -> str:
-    """One view (the layers, the parts of a comparison, the budgets) as CSV: every column, raw."""
+    """One view (the layers, the parts of a comparison, the budgets) as CSV: every column, raw.
+
+    A value that many rows share (a sweep's alpha, its model's name) is written once: texts are
+    kept by the value's identity, as rows share their objects, for as long as the call runs.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    texts: dict[int, tuple[Any, str]] = {}
+
+    def text(value: Any) -> str:
+        if type(value) is int:  # most cells: counts
+            return int.__repr__(value)
+        known = texts.get(id(value))
+        if known is None or known[0] is not value:
+            known = texts[id(value)] = (value, _csv_text(value))
+        return known[1]
+
     records = [_record(row, view.columns) for row in view.rows]
     header = list(records[0]) if records else [column.key for column in view.columns]
     writer.writerow(header)
-    for record in records:
-        writer.writerow(_csv_text(record[key]) for key in header)
+    writer.writerows([text(record[key]) for key in header] for record in records)
     return buffer.getvalue()
