@@ -108,7 +108,7 @@ def test_fits_80_columns_without_tensorflow():
 
 
 def test_no_tensorflow_imported():
-    code = "import sys; from mobicalc import figures; figures.reproduce(); print('tensorflow' in sys.modules)"
+    code = "import sys; from mobicalc.count import figures; figures.reproduce(); print('tensorflow' in sys.modules)"
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     )
