@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # what the names below are; each is imported when first used 
     from mobicalc.count.layer import LayerComparison, compare_layer
     from mobicalc.count.memory import Memory
     from mobicalc.count.network import LayerRecord, NetworkCost, cost
+    from mobicalc.count.roofline import LayerRoofline, roofline
     from mobicalc.count.settings import Settings
     from mobicalc.count.sweep import Configuration, DesignSpace, SweepPoint, design_space, sweep
     from mobicalc.errors import MissingDependency, MobicalcError
@@ -40,6 +41,7 @@ API = {
     "mobicalc.count.layer": ("LayerComparison", "compare_layer"),
     "mobicalc.count.memory": ("Memory",),
     "mobicalc.count.network": ("LayerRecord", "NetworkCost", "cost"),
+    "mobicalc.count.roofline": ("LayerRoofline", "roofline"),
     "mobicalc.count.settings": ("Settings",),
     "mobicalc.count.sweep": ("Configuration", "DesignSpace", "SweepPoint", "design_space", "sweep"),
     "mobicalc.errors": ("MissingDependency", "MobicalcError"),
@@ -50,8 +52,9 @@ imports this package first, loads only what its command needs."""
 
 __all__ = [
     "METRICS", "BudgetCheck", "BudgetVerdict", "Configuration", "Cost", "DesignSpace", "Layer",
-    "LayerComparison", "LayerRecord", "Memory", "MissingDependency", "MobicalcError", "NetworkCost",
-    "Settings", "Shape", "SweepPoint", "compare_layer", "cost", "design_space", "frontier", "sweep",
+    "LayerComparison", "LayerRecord", "LayerRoofline", "Memory", "MissingDependency", "MobicalcError",
+    "NetworkCost", "Settings", "Shape", "SweepPoint", "compare_layer", "cost", "design_space", "frontier",
+    "roofline", "sweep",
 ]  # fmt: skip
 
 _HOME = {name: module for module, names in API.items() for name in names}
