@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from mobicalc.cli.exits import MEANINGS
+from mobicalc.cli.paths import TablePath
 from mobicalc.count import conventions
 from mobicalc.count.settings import DTYPES
 from mobicalc.model.architecture import BUILTIN
@@ -175,16 +176,6 @@ class InputSize(click.ParamType):
                 )
             numbers.append(int(side))
         return numbers[0] if numbers[0] == numbers[1] else (numbers[0], numbers[1])
-
-
-class TablePath(click.Path):
-    """A table file's path; a NUL byte in it is a usage error, not os.stat's ValueError."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        try:
-            return super().convert(value, param, ctx)
-        except ValueError as error:
-            self.fail(f"{value!r}: cannot read: {error}", param, ctx)
 
 
 MAX_MULTIPLIER = Fraction(100)

@@ -15,13 +15,13 @@ from mobicalc.cli.options import (
     INPUT_CHANNELS_OPTION,
     MAX_MULTIPLIER,
     MINIMALISTIC_OPTION,
-    TablePath,
     Values,
     budget_options,
     convention_option,
     format_option,
     rounding_option,
 )
+from mobicalc.cli.paths import PlotPath, TablePath
 from mobicalc.count.sweep import design_space
 from mobicalc.model.architecture import BUILTIN
 from mobicalc.views.sweep import sweep_report
@@ -61,7 +61,7 @@ PLOT_KINDS = ("macs", "accuracy")
 @budget_options
 @click.option(
     "--plot",
-    type=click.Path(dir_okay=False, writable=True),
+    type=PlotPath(),
     help="Also draw the sweep to FILE (.svg or .png); needs matplotlib: pip install 'mobicalc[plot]'.",
 )
 @click.option(
@@ -108,8 +108,6 @@ def sweep(
     MACs and params). For v1 and v2 the released TF-slim checkpoints'
     published ImageNet top-1 stands beside their configurations.
     """
-    if plot is not None and not plot.lower().endswith((".svg", ".png")):
-        raise click.BadParameter(f"{plot!r}: give a .svg or .png file", param_hint="'--plot'")
     space = design_space(
         source_of(model, arch), alphas, resolutions, classes=classes, include_top=not no_top,
         rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
