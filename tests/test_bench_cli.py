@@ -5,12 +5,13 @@ is made real in a subprocess (as tests/test_verify_environment.py does), and a m
 large to run, or a usage error, is refused before TensorFlow is imported at all.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import TIMEOUT, environment
+from helpers import TIMEOUT, stderr_on_terminal
 from test_verify_environment import INSTALL, assert_one_line, package, run
 
 import mobicalc.tables
@@ -98,33 +99,11 @@ def test_other_commands_never_load_bench_or_tensorflow():
 
 def test_progress_shows_on_a_terminal_and_then_the_error(tmp_path):
     """stderr a terminal: what bench is doing shows while it works (here, importing TensorFlow)."""
-    import fcntl
-    import os
-    import pty
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 80, 0, 0))
     root = package(tmp_path, "tensorflow", 'import time; time.sleep(1); raise RuntimeError("no AVX")')
-    env = environment(TERM="xterm", PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mobicalc", "bench", "v1"], stdout=subprocess.PIPE, stderr=slave, env=env
+    code, stdout, screen = stderr_on_terminal(
+        ["bench", "v1"], PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
     )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    stdout, _ = process.communicate(timeout=TIMEOUT)
-    os.close(master)
-    screen = b"".join(chunks).decode("utf-8", "replace")
-    assert process.returncode == Exit.MISSING_DEPENDENCY
+    assert code == Exit.MISSING_DEPENDENCY
     assert "importing TensorFlow" in screen
     assert "bench needs TensorFlow, which fails to import (RuntimeError: no AVX)" in screen
-    assert stdout == b""
+    assert stdout == ""

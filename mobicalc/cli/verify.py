@@ -8,6 +8,7 @@ from mobicalc.cli.base import command, emit
 from mobicalc.cli.exits import Exit
 from mobicalc.cli.network import network_of, require_real_channels
 from mobicalc.cli.options import model_options
+from mobicalc.cli.progress import shown
 from mobicalc.views.verify import verify_report
 
 VERIFIABLE = ("keras", "tf-profiler")
@@ -51,7 +52,8 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
     require_real_channels(network, options["rounding"])
     from mobicalc.tf.verify import verify_network
 
-    verification = verify_network(network)
+    with shown() as progress:
+        verification = verify_network(network, progress)
     emit(verify_report(verification), output_format, wide)
     if not verification.ok:
         raise SystemExit(Exit.FAILED)
