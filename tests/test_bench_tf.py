@@ -7,11 +7,12 @@ add up to 1, the JSON has its keys, and the counts beside the times are the engi
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
-from helpers import TIMEOUT, run
+from helpers import ROOT, TIMEOUT, run
 from tiny import TINY
 
 import mobicalc
@@ -30,7 +31,7 @@ def test_a_tiny_model_run_for_real_gives_every_layer_its_ops_once():
     by_layer = {scope: owners[keras] for scope, keras in scopes.items() if keras in owners}
     x = tf.zeros((1, 16, 16, 3))
     function(x)
-    ops = profile(function, x, iterations=3)
+    ops = profile([(function, x)], iterations=3)
     layers = [layer.name for layer in TINY]
     attribution = attribute(ops, by_layer, layers, iterations=3)
     assert all(attribution.ops[layer] > 0 for layer in layers), attribution.ops
@@ -107,3 +108,14 @@ def test_the_model_plot_is_drawn(tmp_path):
     plot = tmp_path / "v1.png"
     run("bench", "v1", "--alpha", "0.25", "--resolution", "32", "--rounds", "1", "--plot", str(plot))
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_python_examples_of_the_bench_docs_run():
+    """docs/bench.md's ```py blocks: the API measured for real (docs/api.md's ```python blocks need no
+    TensorFlow and run in tests/test_api.py)."""
+    text = (ROOT / "docs" / "bench.md").read_text("utf-8")
+    blocks = re.findall(r"```py\n(.*?)```", text, flags=re.DOTALL)
+    assert blocks
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "docs/bench.md", "exec"), namespace)

@@ -161,20 +161,22 @@ def test_the_limits_leave_the_published_models_alone():
 
 SLOW_TABLE = """
 import sys, time
-import mobicalc.cli.network, mobicalc.cli.verify
+import mobicalc.cli.bench, mobicalc.cli.network, mobicalc.cli.verify
 
 def slow(**options):
     print("ready", flush=True)
     time.sleep(60)
 
-mobicalc.cli.network.network_of = mobicalc.cli.verify.network_of = slow
+mobicalc.cli.network.network_of = mobicalc.cli.verify.network_of = mobicalc.cli.bench.network_of = slow
 sys.argv = ["mobicalc", *{args!r}]
 import runpy
 runpy.run_module("mobicalc", run_name="__main__")  # as python -m mobicalc
 """
 
 
-@pytest.mark.parametrize("args", [["table", "v1"], ["verify", "v1"], ["check", "v1", "--max-macs", "1G"]])
+@pytest.mark.parametrize(
+    "args", [["table", "v1"], ["verify", "v1"], ["check", "v1", "--max-macs", "1G"], ["bench", "v1"]]
+)
 def test_ctrl_c_exits_130_with_one_line(args):
     process = subprocess.Popen(
         [sys.executable, "-c", SLOW_TABLE.format(args=args)],

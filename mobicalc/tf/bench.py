@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mobicalc.count import conventions
-from mobicalc.count.attribution import Attribution, attribute
+from mobicalc.count.attribution import Attribution, OpTime, attribute
 from mobicalc.count.layer import LayerComparison, compare_layer
 from mobicalc.count.memory import elements
 from mobicalc.count.network import NetworkCost, cost
@@ -159,8 +159,14 @@ class _Compiled:
         first = layers[0].input
         self.x = tf.random.stateless_normal((1, first.height, first.width, first.channels), seed=(1, 2))
 
-    def attribution(self, iterations: int) -> Attribution:
-        return attribute(profile(self.function, self.x, iterations), self.scopes, self.layers, iterations)
+    @property
+    def call(self) -> tuple[Callable[[Any], Any], Any]:
+        return self.function, self.x
+
+    def attribution(self, ops: list[OpTime], iterations: int) -> Attribution:
+        """``ops`` of a trace of ``iterations`` calls given to this model's layers (another model's ops
+        traced with it are under none of its scopes)."""
+        return attribute(ops, self.scopes, self.layers, iterations)
 
 
 def _start(threads: int, progress: Progress) -> Environment:
@@ -194,14 +200,14 @@ def bench_network(
 
     progress(f"building and tracing the model ({len(layers)} layers)")
     model = _Compiled(layers, "mobicalc")
-    subjects = {"model": (model.function, model.x)}
+    subjects = {"model": model.call}
     if standard:
         progress("building and tracing the standard-convolution model")
         conventional = _Compiled(others, "mobicalc_standard")
-        subjects["standard"] = (conventional.function, conventional.x)
+        subjects["standard"] = conventional.call
     samples = time_rounds(subjects, rounds, progress)
     progress(f"profiling {iterations} calls")
-    attribution = model.attribution(iterations)
+    attribution = model.attribution(profile([model.call], iterations), iterations)
     keras.backend.clear_session()
     return ModelBench(network, found, samples["model"], attribution, samples.get("standard"))
 
@@ -230,10 +236,11 @@ def bench_layer(
         "pointwise": _Compiled((pointwise._replace(reads=depthwise.reads, pair=None),), "pointwise"),
         "separable": _Compiled((depthwise, pointwise), "separable"),
     }
-    parts = time_rounds({name: (model.function, model.x) for name, model in models.items()}, rounds, progress)
-    progress(f"profiling {iterations} calls")
-    pair = models["separable"].attribution(iterations)
-    alone = models["standard"].attribution(iterations)
+    parts = time_rounds({name: model.call for name, model in models.items()}, rounds, progress)
+    progress(f"profiling {iterations} calls of each")
+    ops = profile([models["standard"].call, models["separable"].call], iterations)  # in turn: one spell
+    pair = models["separable"].attribution(ops, iterations)
+    alone = models["standard"].attribution(ops, iterations)
     kernels = {
         "standard": alone.seconds("standard"),
         "depthwise": pair.seconds("depthwise"),

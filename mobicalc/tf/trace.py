@@ -11,7 +11,7 @@ trace file (an XSpace protocol buffer) without TensorBoard.
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +54,9 @@ def compile_forward(model: Any) -> tuple[Callable[[Any], Any], dict[str, str]]:
     return function, scopes
 
 
-def profile(function: Callable[[Any], Any], x: Any, iterations: int) -> list[OpTime]:
-    """Every op ``iterations`` calls of ``function(x)`` ran, from TensorFlow's profiler."""
+def profile(calls: Sequence[tuple[Callable[[Any], Any], Any]], iterations: int) -> list[OpTime]:
+    """Every op that ``iterations`` rounds of ``calls`` ran, from TensorFlow's profiler: each round calls
+    each ``(function, input)`` once, in turn, so that things to compare are traced in the same spell."""
     tf = import_tensorflow()
     options = tf.profiler.experimental.ProfilerOptions(
         host_tracer_level=2, python_tracer_level=0, device_tracer_level=0
@@ -67,7 +68,8 @@ def profile(function: Callable[[Any], Any], x: Any, iterations: int) -> list[OpT
             raise ProfilerError(f"TensorFlow's profiler cannot start: {error}") from None
         try:
             for _ in range(iterations):
-                function(x)
+                for function, x in calls:
+                    function(x)
         finally:
             tf.profiler.experimental.stop()
         files = sorted(Path(directory).glob(os.path.join("plugins", "profile", "*", "*.xplane.pb")))

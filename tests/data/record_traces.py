@@ -33,7 +33,7 @@ def record(layers, iterations: int, add_up: bool) -> dict:
         function(x)
     ops: dict[str, list] = {}
     events = []
-    for op in profile(function, x, iterations):
+    for op in profile([(function, x)], iterations):
         if add_up:
             entry = ops.setdefault(op.name, [op.name, op.type, 0, 0])
             entry[2] += op.picoseconds
