@@ -222,6 +222,9 @@ def test_bench_model_json_contract():
     timing = document["timing"]
     assert (timing["time_s"], timing["time_min_s"], timing["rounds"]) == (0.016, 0.015, 3)
     standard = document["standard"]
+    assert {"macs", "macs_ratio", "time_s", "time_min_s", "time_ratio", "time_ratio_min", "spread"} <= set(
+        standard
+    )
     assert standard["time_ratio"] == pytest.approx(0.16)  # rounds 0.16, 0.1667, 0.15: the median
     assert standard["macs_ratio"] == 568_740_352 / network.standard.macs
     assert document["samples"] == {"model": [0.016, 0.015, 0.018], "standard": [0.1, 0.09, 0.12]}

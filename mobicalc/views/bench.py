@@ -2,10 +2,11 @@
 
 from typing import TYPE_CHECKING, Any
 
+from mobicalc.count.roofline import roofline
 from mobicalc.model.kinds import KINDS
 from mobicalc.numbers import percent, share
 from mobicalc.views.common import COUNT_MEANINGS, describe, title
-from mobicalc.views.measured import environment_view, intensities, rate, samples_row
+from mobicalc.views.measured import environment_view, rate, samples_row
 from mobicalc.views.model import WIDE, Column, Layout, Report, Style, View
 
 if TYPE_CHECKING:  # the TensorFlow bridge's result type, named without importing it
@@ -34,9 +35,7 @@ def layers_view(result: "ModelBench") -> View:
     layers, costs = network.layers, [record.cost for record in network.records]
     total = network.macs
     rows = []
-    for index, (layer, cost, moved) in enumerate(
-        zip(layers, costs, intensities(layers, costs, network.settings.dtype), strict=True), start=1
-    ):
+    for index, (layer, cost, estimate) in enumerate(zip(layers, costs, roofline(network), strict=True), 1):
         seconds = attribution.seconds(layer.name)
         rows.append(
             {
@@ -48,7 +47,7 @@ def layers_view(result: "ModelBench") -> View:
                 "time_s": seconds,
                 "time_share": attribution.share(layer.name),
                 "gmacs_per_s": rate(cost.macs, seconds),
-                "intensity": moved,
+                "intensity": estimate.intensity,
                 "ops_per_call": attribution.ops[layer.name] / attribution.iterations,
             }
         )
@@ -155,6 +154,8 @@ STANDARD_COLUMNS = (
     Column("macs", "standard MACs", Style.COUNT),
     Column("time_s", "standard, median round", Style.SECONDS),
     Column("time_min_s", "standard, fastest round", Style.SECONDS),
+    Column("spread", "slowest round / fastest", Style.MEASURE, WIDE),
+    Column("rounds", "rounds", Style.NUMBER, WIDE),
     Column("calls_per_round", "calls per round", Style.NUMBER, WIDE),
 )
 

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from mobicalc.count.roofline import intensity, moved_values
+from mobicalc.count.settings import bytes_per_value
 from mobicalc.count.timing import paired_ratio
 from mobicalc.numbers import grouped, share
 from mobicalc.views.measured import environment_view, rate, samples_row
@@ -51,7 +52,7 @@ def ratio_bench_report(result: "RatioBench", inputs: dict[str, Any]) -> Report:
                 "time_ratio": paired_ratio(parts[part], parts["standard"]),
                 "kernel_s": kernels[part],
                 "gmacs_per_s": rate(macs, kernels[part]),
-                "intensity": intensity(macs, moved[part] * 4),
+                "intensity": intensity(macs, moved[part] * bytes_per_value("float32")),  # as timed
             }
         )
     M, N, k, p = comparison.M, comparison.N, comparison.dk, comparison.dp

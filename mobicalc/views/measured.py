@@ -1,13 +1,8 @@
 """What every view of measured time shares: where it was measured, samples, rates, intensities."""
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mobicalc.count.costs import Cost
-from mobicalc.count.roofline import intensity, moved_values
-from mobicalc.count.settings import bytes_per_value
 from mobicalc.count.timing import Samples
-from mobicalc.model.layers import Layer
 from mobicalc.views.model import WIDE, Column, Layout, Style, View
 
 if TYPE_CHECKING:  # the TensorFlow bridge's result type, named without importing it
@@ -41,14 +36,6 @@ def environment_view(environment: "Environment") -> View:
         else f"TensorFlow's default (one per logical CPU: {cpus})"
     )
     return View("Measured on", ENVIRONMENT_COLUMNS, [row], [NOISE], Layout.RECORD)
-
-
-def intensities(layers: Sequence[Layer], costs: Sequence[Cost], dtype: str) -> list[Any]:
-    values = bytes_per_value(dtype)
-    return [
-        intensity(cost.macs, moved * values)
-        for cost, moved in zip(costs, moved_values(layers, costs), strict=True)
-    ]
 
 
 def rate(macs: Any, seconds: float) -> float | None:
