@@ -156,8 +156,8 @@ def test_intensity_of_the_512_layer_by_hand():
 
 
 def test_the_standard_network_is_what_standard_counts():
-    for model in ("v1", "v2", "v3-small"):
-        network = mobicalc.cost(model)
+    for model, minimalistic in (("v1", False), ("v2", False), ("v3-small", True), ("v3-large", True)):
+        network = mobicalc.cost(model, minimalistic=minimalistic)
         layers = standard_layers(network.layers)
         assert sum(layer_cost(layer).macs for layer in layers) == network.standard.macs, model
         names = {IMAGE} | {layer.name for layer in layers}
@@ -169,6 +169,14 @@ def test_the_standard_network_is_what_standard_counts():
     assert (pair.kind, pair.kernel, tuple(pair.output)) == ("conv", 3, (14, 14, 512))
     assert layer_cost(pair).macs == 3 * 3 * 512 * 512 * 14 * 14
     assert v1["conv_dw_8"].reads == ("conv_dw_7",)  # read conv_pw_7, now inside conv_dw_7
+
+
+def test_a_standard_network_with_a_block_inside_a_pair_is_refused():
+    """MobileNetV3's squeeze-and-excite reads the depthwise output that its pair's convolution would hide."""
+    with pytest.raises(
+        mobicalc.MobicalcError, match="expanded_conv_squeeze_excite_avg_pool reads the output"
+    ):
+        standard_layers(mobicalc.cost("v3-small").layers)
 
 
 # --- The JSON contract and what people read -----------------------------------------------------

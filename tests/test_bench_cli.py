@@ -59,6 +59,7 @@ def test_a_broken_tensorflow_exits_3_with_its_error(tmp_path):
             "fractional channels",
         ),
         (["v1", "--plot", "out.pdf"], "give a .svg or .png file"),
+        (["v3-small", "--standard"], "the standard-convolution network cannot be built"),
         (["v1", "--rounds", "0"], "--rounds"),
         (["ratio", "--N", "8", "--dk", "3", "--threads", "-1"], "--threads"),
     ],

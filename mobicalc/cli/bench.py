@@ -93,7 +93,8 @@ def bench() -> None:
     "--standard",
     is_flag=True,
     help="Also time the network with every depthwise + pointwise pair as one standard convolution, in "
-    "the same rounds: the whole-network time ratio beside the MAC ratio.",
+    "the same rounds: the whole-network time ratio beside the MAC ratio. Not where a block sits "
+    "between a pair's two layers (MobileNetV3's squeeze-and-excite; --minimalistic has none).",
 )
 @bench_options
 def bench_model(

@@ -7,6 +7,7 @@ paper's "Conv MobileNet", Table 4), as layer records that can be built and run:
 
 from collections.abc import Sequence
 
+from mobicalc.errors import NetworkError
 from mobicalc.model.kinds import KINDS, STANDARD, Counterpart
 from mobicalc.model.layers import Layer
 
@@ -18,9 +19,19 @@ def standard_layers(layers: Sequence[Layer]) -> tuple[Layer, ...]:
     The convolution has the depthwise layer's name, kernel, stride, padding and input, and the
     pointwise layer's output channels, bias, batch-norm and activation; layers that read the pointwise
     layer read it instead. A depthwise layer that no pointwise layer completes becomes a full
-    convolution to its own output channels.
+    convolution to its own output channels. A NetworkError when another layer reads a depthwise
+    layer that a pointwise layer completes (MobileNetV3's squeeze-and-excite between the two): what
+    it reads is inside the one convolution, so that network cannot be built.
     """
     partners = {layer.pair: layer for layer in layers if layer.pair is not None}
+    for layer in layers:
+        inside = [name for name in layer.reads if name in partners and partners[name] is not layer]
+        if inside:
+            raise NetworkError(
+                f"the standard-convolution network cannot be built: layer {layer.name} reads the output "
+                f"of depthwise layer {inside[0]}, which it would merge with {partners[inside[0]].name} "
+                "into one convolution (a block between the pair, such as squeeze-and-excite)"
+            )
     renamed: dict[str, str] = {}
     result = []
     for layer in layers:

@@ -31,7 +31,8 @@ def environment_view(environment: "Environment") -> View:
     row: dict[str, Any] = environment._asdict()
     intra, inter, cpus = environment.intra_op_threads, environment.inter_op_threads, environment.cpus
     row["threads"] = (
-        f"{intra} per op, {inter} op{'s' * (inter != 1)} at once"
+        f"{intra} thread{'s' * (intra != 1)} per op, "
+        + (f"{inter} op{'s' * (inter != 1)} at a time" if inter else "ops in parallel (default)")
         if intra
         else f"TensorFlow's default (one per logical CPU: {cpus})"
     )
