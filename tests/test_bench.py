@@ -72,6 +72,26 @@ def test_attribution_counts_every_op_once():
         attribute(ops, {"m/a_1": "not a layer"}, ["a"], iterations=1)
 
 
+def test_a_layers_time_in_each_call_and_in_the_median_call():
+    from mobicalc.tf.bench import _typical
+
+    # Two ops of layer "a" in each of 3 calls (events listed out of order); call 2 was hit by a spike.
+    ops = [
+        OpTime("m/a_1/Conv2D", "Conv2D", 300, start=100),
+        OpTime("m/a_1/Conv2D", "Conv2D", 9000, start=2100),
+        OpTime("m/a_1/Conv2D", "Conv2D", 310, start=1100),
+        OpTime("m/a_1/Relu", "Relu", 50, start=500),
+        OpTime("m/a_1/Relu", "Relu", 60, start=1500),
+        OpTime("m/a_1/Relu", "Relu", 70, start=2500),
+        OpTime("m/b_1/Add", "AddV2", 10, start=600),
+    ]
+    attribution = attribute(ops, {"m/a_1": "a", "m/b_1": "b"}, ["a", "b"], iterations=3)
+    assert attribution.per_iteration("a") == (350e-12, 370e-12, 9070e-12)
+    assert _typical(attribution, ("a",)) == 370e-12  # the median call, not the mean (3,263 ps)
+    assert attribution.per_iteration("b") is None  # its op ran once in three calls: no per-call split
+    assert _typical(attribution, ("b",)) == 10 / 3 * 1e-12
+
+
 def test_the_recorded_tiny_trace_gives_every_layer_its_ops_and_none_twice():
     trace = recorded("trace-tiny.json")
     events = trace["events"]

@@ -14,7 +14,7 @@ the unattributed time are the trace's whole.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -29,6 +29,8 @@ class OpTime(NamedTuple):
     type: str
     """What ran: ``_MklNativeDepthwiseConv2dNative``, ``Mul``, ``Relu6``, ..."""
     picoseconds: int
+    start: int = 0
+    """When it began, in picoseconds from any fixed point of the trace (orders one op's events)."""
 
 
 def owner(op_name: str, scopes: Mapping[str, str]) -> str | None:
@@ -54,6 +56,19 @@ class Attribution:
     """Picoseconds of ops under no layer's scope."""
     unattributed_ops: tuple[str, ...]
     """Their names, each once."""
+    events: dict[str, dict[str, list[tuple[int, int]]]] = field(default_factory=dict)
+    """Per layer, each op name's events as (start, picoseconds)."""
+
+    def per_iteration(self, layer: str) -> tuple[float, ...] | None:
+        """``layer``'s seconds in each traced call, in order: each op's n-th event is in the n-th call.
+        None when some op of it did not run exactly once a call (a trace cut short)."""
+        calls = [0] * self.iterations
+        for events in self.events.get(layer, {}).values():
+            if len(events) != self.iterations:
+                return None
+            for number, (_, picoseconds) in enumerate(sorted(events)):
+                calls[number] += picoseconds
+        return tuple(picoseconds / PICOSECONDS for picoseconds in calls)
 
     @property
     def total(self) -> int:
@@ -96,6 +111,7 @@ def attribute(
     if unknown := set(scopes.values()) - set(picoseconds):
         raise ValueError(f"scopes name layers that are not given: {sorted(unknown)}")
     counts = dict.fromkeys(picoseconds, 0)
+    events: dict[str, dict[str, list[tuple[int, int]]]] = {layer: {} for layer in picoseconds}
     unattributed = 0
     stray: dict[str, None] = {}
     owners: dict[str, str | None] = {}  # by op name: each op name runs once per iteration
@@ -109,4 +125,5 @@ def attribute(
         else:
             picoseconds[layer] += op.picoseconds
             counts[layer] += 1
-    return Attribution(iterations, picoseconds, counts, unattributed, tuple(stray))
+            events[layer].setdefault(op.name, []).append((op.start, op.picoseconds))
+    return Attribution(iterations, picoseconds, counts, unattributed, tuple(stray), events)

@@ -10,6 +10,7 @@ judges a time: there is no pass or fail.
 """
 
 import gc
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,8 +79,9 @@ class RatioBench:
     parts: dict[str, Samples]
     """Per part of ``PARTS``, each called on its own (the separable pair: both layers in one call)."""
     kernels: dict[str, float]
-    """Per part, the time of its ops per call, from the profiler: what is left of a call without
-    its fixed cost (the standard layer's and the pair's own traces; the separable pair's both)."""
+    """Per part, the time of its ops in the median traced call, from the profiler: what is left of a
+    call without its fixed cost (the standard layer and the pair traced in turn; the separable pair's
+    both layers)."""
     iterations: int
 
     @property
@@ -242,13 +244,22 @@ def bench_layer(
     pair = models["separable"].attribution(ops, iterations)
     alone = models["standard"].attribution(ops, iterations)
     kernels = {
-        "standard": alone.seconds("standard"),
-        "depthwise": pair.seconds("depthwise"),
-        "pointwise": pair.seconds("pointwise"),
-        "separable": pair.seconds("depthwise") + pair.seconds("pointwise"),
+        "standard": _typical(alone, ("standard",)),
+        "depthwise": _typical(pair, ("depthwise",)),
+        "pointwise": _typical(pair, ("pointwise",)),
+        "separable": _typical(pair, ("depthwise", "pointwise")),
     }
     keras.backend.clear_session()
     return RatioBench(comparison, found, parts, kernels, iterations)
+
+
+def _typical(attribution: Attribution, layers: tuple[str, ...]) -> float:
+    """The layers' seconds in the median traced call (a spike of a shared machine in a few calls left
+    out); their mean when the trace cannot be split into calls."""
+    calls = [attribution.per_iteration(layer) for layer in layers]
+    if any(seconds is None for seconds in calls):
+        return sum(attribution.seconds(layer) for layer in layers)
+    return statistics.median(map(sum, zip(*calls, strict=True)))
 
 
 def bench(

@@ -98,8 +98,10 @@ def ops_of(trace: bytes) -> list[OpTime]:
             continue
         names = {key: metadata.name for key, metadata in plane.event_metadata.items()}
         for line in plane.lines:
+            origin = line.timestamp_ns * 1000  # each line's events are offsets from its own start
             for event in line.events:
                 match = OP_EVENT.fullmatch(names.get(event.metadata_id, ""))
                 if match:
-                    ops.append(OpTime(match.group(1), match.group(2), event.duration_ps))
+                    start = origin + event.offset_ps
+                    ops.append(OpTime(match.group(1), match.group(2), event.duration_ps, start))
     return ops

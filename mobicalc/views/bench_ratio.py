@@ -67,9 +67,9 @@ def ratio_bench_report(result: "RatioBench", inputs: dict[str, Any]) -> Report:
         f"{grouped(comparison.standard.macs)} = {float(comparison.ratio):.3f}; "
         f"closed form 1/N + 1/Dk² = {float(comparison.closed_form):.3f}",
         "Each part is one compiled call at batch 1, float32, stride 1, 'same' padding, no bias, batch-norm "
-        f"or activation. kernel: its ops alone, from TensorFlow's profiler over {result.iterations} calls "
-        "(a call's fixed cost left out); GMAC/s: MACs / kernel; MACs/byte: per byte of weights, input and "
-        "output (float32).",
+        f"or activation. kernel: its ops alone in the median of {result.iterations} calls TensorFlow's "
+        "profiler traced (a call's fixed cost left out); GMAC/s: MACs / kernel; MACs/byte: per byte of "
+        "weights, input and output (float32).",
         "median, fastest: a call's time in the median and the fastest round; time / std: the median of "
         "each round's ratio to the standard layer's.",
     ]
