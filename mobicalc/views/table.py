@@ -25,8 +25,8 @@ INTENSITY = "MACs per byte of the layer's weights, inputs and output at the dtyp
 ROOFLINE_NOTE = (
     "roofline time: an estimate, not a measurement: the larger of 2 x MACs / peak and bytes / bandwidth. "
     "It ranks layers but misses what mobicalc bench exists to show: at batch 1 on a CPU, depthwise "
-    "layers run several times (5-20x measured) slower than it predicts, bound by per-layer overhead and "
-    "kernels, not by bandwidth (docs/bench.md)."
+    "layers run several times (3-20x, measured on 2-core CPUs) slower than it predicts, bound by "
+    "per-layer overhead and their kernels, not by bandwidth (docs/bench.md)."
 )
 STANDARD_NOTE = (
     "standard: each depthwise + pointwise pair as one full convolution, shown on the depthwise row."
