@@ -66,15 +66,23 @@ def render() -> str:
         "`mobicalc COMMAND --help` shows the same on a terminal.",
         "",
     ]
-    commands: list[tuple[str, click.Command]] = [("mobicalc", main)]
-    commands += [(f"mobicalc {name}", main.commands[name]) for name in sorted(main.commands)]
+    commands: list[tuple[str, click.Command]] = []
+
+    def walk(title: str, command: click.Command) -> None:
+        """The command, then each of a group's commands, by name."""
+        commands.append((title, command))
+        if isinstance(command, click.Group):
+            for name in sorted(command.commands):
+                walk(f"{title} {name}", command.commands[name])
+
+    walk("mobicalc", main)
     for title, command in commands:
         parts += [f"## `{title}`", "", _text(command.help), ""]
         if isinstance(command, click.Group):
             parts += ["| command | what it does |", "| --- | --- |"]
             parts += [
-                f"| `{name}` | {main.commands[name].get_short_help_str(200)} |"
-                for name in sorted(main.commands)
+                f"| `{name}` | {command.commands[name].get_short_help_str(200)} |"
+                for name in sorted(command.commands)
             ]
             parts.append("")
         else:

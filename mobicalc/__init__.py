@@ -16,6 +16,10 @@ The Python API, with every option the CLI has, under the same names
     points = mobicalc.sweep("v1", alphas=["0.5", "1"], resolutions=[128, 224], budgets={"macs": 300_000_000})
     [(point.alpha, point.resolution, point.totals.macs) for point in points]
 
+    # Measured time beside the counts (needs TensorFlow: pip install 'mobicalc[tf]'):
+    result = mobicalc.bench("v1", standard=True)   # as ``mobicalc bench v1 --standard``
+    result.model.median, result.attribution.share("conv_dw_7"), result.time_ratio
+
 Every error mobicalc raises on purpose is a ``mobicalc.MobicalcError``.
 """
 
@@ -30,10 +34,13 @@ if TYPE_CHECKING:  # what the names below are; each is imported when first used 
     from mobicalc.count.layer import LayerComparison, compare_layer
     from mobicalc.count.memory import Memory
     from mobicalc.count.network import LayerRecord, NetworkCost
+    from mobicalc.count.roofline import LayerRoofline, roofline
     from mobicalc.count.settings import Settings
     from mobicalc.count.sweep import Configuration, DesignSpace, SweepPoint, design_space, sweep
+    from mobicalc.count.timing import Samples
     from mobicalc.errors import MissingDependency, MobicalcError
     from mobicalc.model.layers import Layer, Shape
+    from mobicalc.tf.bench import ModelBench, RatioBench, bench, bench_ratio
 
 API = {
     "mobicalc.count.budgets": ("METRICS", "BudgetCheck", "BudgetVerdict"),
@@ -43,18 +50,22 @@ API = {
     "mobicalc.count.memory": ("Memory",),
     "mobicalc.api": ("cost",),
     "mobicalc.count.network": ("LayerRecord", "NetworkCost"),
+    "mobicalc.count.roofline": ("LayerRoofline", "roofline"),
     "mobicalc.count.settings": ("Settings",),
     "mobicalc.count.sweep": ("Configuration", "DesignSpace", "SweepPoint", "design_space", "sweep"),
+    "mobicalc.count.timing": ("Samples",),
     "mobicalc.errors": ("MissingDependency", "MobicalcError"),
     "mobicalc.model.layers": ("Layer", "Shape"),
+    "mobicalc.tf.bench": ("ModelBench", "RatioBench", "bench", "bench_ratio"),
 }
 """Where each name of the API lives. They are loaded on first use, so that the command line, which
 imports this package first, loads only what its command needs."""
 
 __all__ = [
     "METRICS", "BudgetCheck", "BudgetVerdict", "Configuration", "Cost", "DesignSpace", "Layer",
-    "LayerComparison", "LayerRecord", "Memory", "MissingDependency", "MobicalcError", "NetworkCost",
-    "Settings", "Shape", "SweepPoint", "compare_layer", "cost", "design_space", "frontier", "sweep",
+    "LayerComparison", "LayerRecord", "LayerRoofline", "Memory", "MissingDependency", "MobicalcError",
+    "ModelBench", "NetworkCost", "RatioBench", "Samples", "Settings", "Shape", "SweepPoint", "bench",
+    "bench_ratio", "compare_layer", "cost", "design_space", "frontier", "roofline", "sweep",
 ]  # fmt: skip
 
 _HOME = {name: module for module, names in API.items() for name in names}

@@ -3,6 +3,7 @@
 Pure functions, shared by messages, the views (titles and notes) and the renderers.
 """
 
+import math
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
@@ -110,3 +111,32 @@ def percent(share: Fraction) -> str:
 
 def share(part: int | Fraction, whole: int | Fraction) -> Fraction:
     return Fraction(part) / Fraction(whole) if whole else Fraction(0)
+
+
+def measure(value: float, digits: int = 3) -> str:
+    """A measured or estimated number to ``digits`` significant digits, never in scientific notation.
+
+    >>> measure(45.16), measure(0.1131), measure(1.1), measure(157.4), measure(0.9996)
+    ('45.2', '0.113', '1.10', '157', '1.00')
+    """
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    magnitude = math.floor(math.log10(abs(value)))
+    if abs(round(value, digits - 1 - magnitude)) >= 10 ** (magnitude + 1):  # 0.9996 rounds to 1.00
+        magnitude += 1
+    return f"{value:.{max(0, digits - 1 - magnitude)}f}"
+
+
+TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+
+
+def duration(seconds: float) -> str:
+    """A time in seconds for reading, in the largest unit that leaves at least 1.
+
+    >>> duration(0.0126), duration(0.000812), duration(2.5), duration(0.0009996)
+    ('12.6 ms', '812 µs', '2.50 s', '1.00 ms')
+    """
+    for scale, unit in TIME_UNITS:
+        if abs(seconds) >= scale * 0.9995:  # what rounds to 1000 of a unit is 1.00 of the next
+            return f"{measure(seconds / scale)} {unit}"
+    return f"{measure(seconds / 1e-9)} ns" if seconds else "0 s"

@@ -83,3 +83,29 @@ def on_terminal(args: list[str], columns: int = 80, **env: str) -> tuple[int, st
     os.close(master)
     stderr = process.stderr.read().decode() if process.stderr else ""
     return process.returncode, b"".join(chunks).decode("utf-8", "replace").replace("\r", ""), stderr
+
+
+def stderr_on_terminal(args: list[str], columns: int = 80, **env: str) -> tuple[int, str, str]:
+    """Run mobicalc with a pseudo-terminal as its stderr and stdout piped; (exit code, stdout, what the
+    terminal got)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, columns, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mobicalc", *args],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=environment(**{"TERM": "xterm", **env}),
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the other end closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    stdout, _ = process.communicate(timeout=TIMEOUT)
+    os.close(master)
+    return process.returncode, stdout.decode(), b"".join(chunks).decode("utf-8", "replace")

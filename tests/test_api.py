@@ -58,10 +58,27 @@ def test_cost_takes_every_option_the_table_command_takes():
     from mobicalc.cli import main
 
     command = main.commands["table"]
+    roofline = {"roofline", "peak_gflops", "bandwidth_gbs"}  # a view of the network: mobicalc.roofline
     options = {param.name for param in command.params} - {"model", "arch", "output_format", "wide", "no_top"}
     accepted = set(inspect.signature(mobicalc.cost).parameters)
-    assert options <= accepted, options - accepted
+    assert options - roofline <= accepted, options - roofline - accepted
     assert "include_top" in accepted
+    assert roofline - {"roofline"} <= set(inspect.signature(mobicalc.roofline).parameters)
+
+
+def test_bench_takes_every_option_the_bench_commands_take():
+    """``mobicalc.bench`` is ``bench MODEL`` (the options of cost, then bench's own); ``bench_ratio`` is
+    ``bench ratio`` (the arguments of compare_layer, then bench's own). --plot draws; it is the CLI's."""
+    from mobicalc.cli import main
+
+    group = main.commands["bench"]
+    for name, function in (("model", mobicalc.bench), ("ratio", mobicalc.bench_ratio)):
+        command = group.commands[name]
+        options = {param.name for param in command.params} - {
+            "model", "arch", "output_format", "wide", "no_top", "plot",
+        }  # fmt: skip
+        accepted = set(inspect.signature(function).parameters)
+        assert options <= accepted, (name, options - accepted)
 
 
 def test_sweep_takes_every_option_the_sweep_command_takes():

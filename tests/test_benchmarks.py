@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 from helpers import ROOT
 
 
@@ -41,3 +42,16 @@ def test_limits_benchmark_times_what_tests_no_longer_time():
     assert "Hostile architecture tables" in result.stdout
     assert "mobicalc reproduce" in result.stdout and "mobicalc verify v1" in result.stdout
     assert "over the limit" in result.stdout
+
+
+@pytest.mark.tensorflow
+def test_latency_benchmark_runs_bench_and_prints_the_spread():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--quick", "--runs", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.count("wall (import included)") == 4
+    assert "mobicalc bench ratio" in result.stdout and "mobicalc bench v1" in result.stdout
+    assert result.stdout.count("spread (largest / smallest)") == 2

@@ -250,7 +250,10 @@ class TestCheck:
         assert "give at least one budget" in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["table"], ["ratio"], ["check"], ["verify"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["table"], ["ratio"], ["check"], ["verify"], ["bench"], ["bench", "model"], ["bench", "ratio"]],
+)
 def test_help_fits_80_columns(command):
     output = CliRunner().invoke(main, [*command, "--help"], terminal_width=80).output
     assert max(len(line) for line in output.splitlines()) <= 80

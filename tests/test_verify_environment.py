@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import stderr_on_terminal
 
 from mobicalc.cli.exits import Exit
 
@@ -59,6 +60,18 @@ def assert_one_line(stderr: str, *parts: str) -> None:
     assert stderr.count("\n") == 1 and stderr.endswith("\n"), stderr
     for part in parts:
         assert part in stderr, stderr
+
+
+def test_verify_shows_on_a_terminal_what_it_is_doing(tmp_path):
+    """Not a blank screen while TensorFlow loads: stderr's terminal says so; a pipe gets nothing."""
+    root = package(tmp_path, "tensorflow", 'import time; time.sleep(1); raise RuntimeError("no AVX")')
+    code, stdout, screen = stderr_on_terminal(
+        ["verify", "v1"], PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+    )
+    assert code == Exit.MISSING_DEPENDENCY
+    assert "importing TensorFlow" in screen
+    assert "verify needs TensorFlow, which fails to import (RuntimeError: no AVX)" in screen
+    assert stdout == ""
 
 
 class TestMissingDependency:
@@ -148,20 +161,22 @@ def test_the_limits_leave_the_published_models_alone():
 
 SLOW_TABLE = """
 import sys, time
-import mobicalc.cli.network, mobicalc.cli.verify
+import mobicalc.cli.bench, mobicalc.cli.network, mobicalc.cli.verify
 
 def slow(**options):
     print("ready", flush=True)
     time.sleep(60)
 
-mobicalc.cli.network.network_of = mobicalc.cli.verify.network_of = slow
+mobicalc.cli.network.network_of = mobicalc.cli.verify.network_of = mobicalc.cli.bench.network_of = slow
 sys.argv = ["mobicalc", *{args!r}]
 import runpy
 runpy.run_module("mobicalc", run_name="__main__")  # as python -m mobicalc
 """
 
 
-@pytest.mark.parametrize("args", [["table", "v1"], ["verify", "v1"], ["check", "v1", "--max-macs", "1G"]])
+@pytest.mark.parametrize(
+    "args", [["table", "v1"], ["verify", "v1"], ["check", "v1", "--max-macs", "1G"], ["bench", "v1"]]
+)
 def test_ctrl_c_exits_130_with_one_line(args):
     process = subprocess.Popen(
         [sys.executable, "-c", SLOW_TABLE.format(args=args)],

@@ -22,6 +22,7 @@ COMMANDS = {
     "table": "mobicalc.cli.network:table",
     "check": "mobicalc.cli.network:check",
     "verify": "mobicalc.cli.verify:verify",
+    "bench": "mobicalc.cli.bench:bench",
     "sweep": "mobicalc.cli.sweep:sweep",
     "reproduce": "mobicalc.cli.reproduce:reproduce",
 }
@@ -50,6 +51,7 @@ def main() -> None:
       mobicalc table v2 --format json        totals for a CI pipeline
       mobicalc table --arch my_net.toml      your own architecture table
       mobicalc check v2 --max-macs 300M      a budget in CI: exit 1 when over
+      mobicalc bench v1                      measured time beside every count
     """
 
 

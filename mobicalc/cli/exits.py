@@ -22,8 +22,8 @@ MEANINGS = {
     Exit.FAILED: "over budget or an incomplete count (check), no configuration within budget (sweep), "
     "or counts differ from TensorFlow (verify)",
     Exit.USAGE: "usage error: a bad option or a bad architecture table",
-    Exit.MISSING_DEPENDENCY: "an optional dependency is missing or broken (verify without TensorFlow, "
-    "sweep --plot without matplotlib)",
+    Exit.MISSING_DEPENDENCY: "an optional dependency is missing or broken (verify or bench without "
+    "TensorFlow, --plot without matplotlib)",
     Exit.OUTPUT_ERROR: "the output could not be written (stdout closed, device full)",
     Exit.INTERRUPTED: "interrupted (Ctrl-C)",
     Exit.BROKEN_PIPE: "the reader of the output went away (broken pipe); nothing more is written",

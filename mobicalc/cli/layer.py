@@ -1,5 +1,6 @@
 """``mobicalc ratio``: one layer, standard vs depthwise separable convolution."""
 
+from collections.abc import Callable
 from fractions import Fraction
 
 import click
@@ -10,29 +11,41 @@ from mobicalc.count.layer import compare_layer
 from mobicalc.views.ratio import ratio_report
 
 
+def layer_options(command: Callable) -> Callable:
+    """What one layer takes: its channels, kernel and size, the multipliers and the rounding."""
+    options: list[Callable[[Callable], Callable]] = [
+        click.option(
+            "--N", "--n", "N", type=COUNT, required=True, help="Output channels N (at most 1,000 digits)."
+        ),
+        click.option("--dk", type=COUNT, required=True, help="Kernel size Dk (Dk x Dk)."),
+        click.option("--M", "--m", "M", type=COUNT, help="Input channels M.  [default: N]"),
+        click.option(
+            "--dp", type=COUNT, default=1, help="Output spatial size Dp (Dp x Dp).  [default: 1, per pixel]"
+        ),
+        click.option(
+            "--alpha",
+            type=ALPHA,
+            default="1",
+            show_default=True,
+            help="Width multiplier on M and N (at most 100 characters).",
+        ),
+        click.option(
+            "--rho",
+            type=PositiveNumber(maximum=MAX_MULTIPLIER),
+            default="1",
+            show_default=True,
+            help="Resolution multiplier on Dp, rounded to the nearest integer (paper Table 3: 14 x 0.714 -> "
+            "10); at most 100 characters.",
+        ),
+        rounding_option,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @command(short_help="One layer: standard vs depthwise separable convolution.")
-@click.option("--N", "--n", "N", type=COUNT, required=True, help="Output channels N (at most 1,000 digits).")
-@click.option("--dk", type=COUNT, required=True, help="Kernel size Dk (Dk x Dk).")
-@click.option("--M", "--m", "M", type=COUNT, help="Input channels M.  [default: N]")
-@click.option(
-    "--dp", type=COUNT, default=1, help="Output spatial size Dp (Dp x Dp).  [default: 1, per pixel]"
-)
-@click.option(
-    "--alpha",
-    type=ALPHA,
-    default="1",
-    show_default=True,
-    help="Width multiplier on M and N (at most 100 characters).",
-)
-@click.option(
-    "--rho",
-    type=PositiveNumber(maximum=MAX_MULTIPLIER),
-    default="1",
-    show_default=True,
-    help="Resolution multiplier on Dp, rounded to the nearest integer (paper Table 3: 14 x 0.714 -> 10); "
-    "at most 100 characters.",
-)
-@rounding_option
+@layer_options
 @format_option
 def ratio(
     N: int,

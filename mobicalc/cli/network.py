@@ -7,9 +7,9 @@ import click
 
 from mobicalc.cli.base import command, emit
 from mobicalc.cli.exits import Exit
-from mobicalc.cli.options import EPILOG, budget_options, model_options
+from mobicalc.cli.options import EPILOG, PositiveNumber, budget_options, model_options
 from mobicalc.count.network import NetworkCost, cost
-from mobicalc.model.architecture import BUILTIN
+from mobicalc.model.architecture import BUILTIN, Architecture
 from mobicalc.views.check import check_report
 from mobicalc.views.table import table_report
 
@@ -70,9 +70,58 @@ def network_of(
     )  # fmt: skip
 
 
+def require_real_channels(network: NetworkCost, rounding: str) -> None:
+    """A usage error for a network with fractional channels: no real (TensorFlow) model has them."""
+    fractional = [
+        record.layer.name for record in network.records if not isinstance(record.layer.output.channels, int)
+    ]
+    if fractional:
+        if rounding == "exact":
+            raise click.UsageError(
+                "--rounding exact gives fractional channels, which no real model has; "
+                "use keras, int or divisible-by-8"
+            )
+        # The table asks for exact rounding itself: for the whole table or for some rows.
+        architecture = network.architecture
+        assert isinstance(architecture, Architecture)  # a graph's channels are whole: only a table's are not
+        exact_rows = [row.number for row in architecture.rows if row.rounding == "exact"]
+        cause = (
+            "the table's own rounding 'exact'"
+            if architecture.rounding == "exact"
+            else f"layer {exact_rows[0]}'s rounding 'exact'"
+        )
+        raise click.UsageError(
+            f"{architecture.path}: {cause} gives fractional channels ({fractional[0]} first), "
+            "which no real model has; pass --rounding int, divisible-by-8 or int-divisible-by-8"
+        )
+
+
 @command(epilog=EPILOG, short_help="A whole network, layer by layer, beside standard convolution.")
 @model_options
-def table(output_format: str, wide: bool, **options: Any) -> None:
+@click.option(
+    "--roofline",
+    is_flag=True,
+    help="Show each layer's arithmetic intensity (MACs per byte moved at --dtype), and with --peak-gflops "
+    "and --bandwidth-gbs its roofline time: an estimate, not a measurement (mobicalc bench measures).",
+)
+@click.option(
+    "--peak-gflops",
+    type=PositiveNumber(),
+    help="The roofline's machine: its peak arithmetic in GFLOP/s (2 FLOPs per MAC); implies --roofline.",
+)
+@click.option(
+    "--bandwidth-gbs",
+    type=PositiveNumber(),
+    help="The roofline's machine: its memory bandwidth in GB/s; implies --roofline.",
+)
+def table(
+    output_format: str,
+    wide: bool,
+    roofline: bool,
+    peak_gflops: Fraction | None,
+    bandwidth_gbs: Fraction | None,
+    **options: Any,
+) -> None:
     """A whole network, layer by layer, beside its standard-convolution counterpart.
 
     MODEL is v1 (MobileNetV1, Howard et al. 2017, Table 1), v2
@@ -83,8 +132,18 @@ def table(output_format: str, wide: bool, **options: Any) -> None:
     MobileNetV3Small with the same settings.
     The "standard" columns cost each depthwise + pointwise pair as one
     full convolution (the paper's "Conv MobileNet", Table 4).
+    --roofline estimates each layer's time without running anything; it
+    ranks layers, but at batch 1 on a CPU it under-predicts depthwise
+    layers several times over: mobicalc bench measures them.
     """
-    emit(table_report(network_of(**options)), output_format, wide)
+    if (peak_gflops is None) != (bandwidth_gbs is None):
+        raise click.UsageError("a roofline machine needs both --peak-gflops and --bandwidth-gbs")
+    machine = None
+    if peak_gflops is not None and bandwidth_gbs is not None:
+        from mobicalc.count.roofline import Machine
+
+        machine = Machine(peak_gflops, bandwidth_gbs)
+    emit(table_report(network_of(**options), roofline, machine), output_format, wide)
 
 
 @command()

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from mobicalc.cli.exits import MEANINGS
+from mobicalc.cli.paths import TablePath
 from mobicalc.cli.sources import keras_options
 from mobicalc.count import conventions
 from mobicalc.count.settings import DTYPES
@@ -178,20 +179,11 @@ class InputSize(click.ParamType):
         return numbers[0] if numbers[0] == numbers[1] else (numbers[0], numbers[1])
 
 
-class TablePath(click.Path):
-    """A table file's path; a NUL byte in it is a usage error, not os.stat's ValueError."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        try:
-            return super().convert(value, param, ctx)
-        except ValueError as error:
-            self.fail(f"{value!r}: cannot read: {error}", param, ctx)
-
-
-MAX_MULTIPLIER = Fraction(
-    100
-)  # the largest alpha (and rho): far past any real network and TensorFlow's limits
-ALPHA, COUNT, INPUT_SIZE = PositiveNumber(maximum=MAX_MULTIPLIER), PositiveCount(min=1), InputSize()
+MAX_MULTIPLIER = Fraction(100)
+"""The largest alpha (and rho) taken: far past any real network, and TensorFlow's limits."""
+ALPHA = PositiveNumber(maximum=MAX_MULTIPLIER)
+COUNT = PositiveCount(min=1)
+INPUT_SIZE = InputSize()
 
 
 class ValueText(str):

@@ -1,7 +1,6 @@
 """``mobicalc sweep``: the design space of alphas x resolutions, with budgets and published top-1."""
 
 from fractions import Fraction
-from pathlib import PurePath
 
 import click
 
@@ -16,13 +15,13 @@ from mobicalc.cli.options import (
     INPUT_CHANNELS_OPTION,
     MAX_MULTIPLIER,
     MINIMALISTIC_OPTION,
-    TablePath,
     Values,
     budget_options,
     convention_option,
     format_option,
     rounding_option,
 )
+from mobicalc.cli.paths import PlotPath, TablePath
 from mobicalc.count.sweep import design_space
 from mobicalc.model.architecture import BUILTIN
 from mobicalc.views.sweep import sweep_report
@@ -63,7 +62,7 @@ PLOT_KINDS = ("macs", "accuracy")
 @budget_options
 @click.option(
     "--plot",
-    type=click.Path(dir_okay=False, writable=True),
+    type=PlotPath(),
     help="Also draw the sweep to FILE (.svg or .png); needs matplotlib: pip install 'mobicalc[plot]'.",
 )
 @click.option(
@@ -110,8 +109,6 @@ def sweep(
     MACs and params). For v1 and v2 the released TF-slim checkpoints'
     published ImageNet top-1 stands beside their configurations.
     """
-    if plot is not None and PurePath(plot).suffix.lower() not in (".svg", ".png"):
-        raise click.BadParameter(f"{plot!r}: give a .svg or .png file", param_hint="'--plot'")
     with collection_paused():
         space = design_space(
             source_of(model, arch), alphas, resolutions, classes=classes, include_top=not no_top,

@@ -6,9 +6,9 @@ import click
 
 from mobicalc.cli.base import command, emit
 from mobicalc.cli.exits import Exit
-from mobicalc.cli.network import network_of
+from mobicalc.cli.network import network_of, require_real_channels
 from mobicalc.cli.options import model_options
-from mobicalc.model.architecture import Architecture
+from mobicalc.cli.progress import shown
 from mobicalc.views.verify import verify_report
 
 VERIFIABLE = ("keras", "tf-profiler")
@@ -54,31 +54,11 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
             "benchmarks/keras_zoo.py against TensorFlow"
         )
     network = network_of(**options)
-    fractional = [
-        record.layer.name for record in network.records if not isinstance(record.layer.output.channels, int)
-    ]
-    if fractional:
-        if options["rounding"] == "exact":
-            raise click.UsageError(
-                "--rounding exact gives fractional channels, which no real model has; "
-                "use keras, int or divisible-by-8"
-            )
-        # The table asks for exact rounding itself: for the whole table or for some rows.
-        architecture = network.architecture
-        assert isinstance(architecture, Architecture)  # a graph's channels are whole: only a table's are not
-        exact_rows = [row.number for row in architecture.rows if row.rounding == "exact"]
-        cause = (
-            "the table's own rounding 'exact'"
-            if architecture.rounding == "exact"
-            else f"layer {exact_rows[0]}'s rounding 'exact'"
-        )
-        raise click.UsageError(
-            f"{architecture.path}: {cause} gives fractional channels ({fractional[0]} first), "
-            "which no real model has; pass --rounding int, divisible-by-8 or int-divisible-by-8"
-        )
+    require_real_channels(network, options["rounding"])
     from mobicalc.tf.verify import verify_network
 
-    verification = verify_network(network)
+    with shown() as progress:
+        verification = verify_network(network, progress)
     emit(verify_report(verification), output_format, wide)
     if not verification.ok:
         raise SystemExit(Exit.FAILED)

@@ -7,7 +7,7 @@ from fractions import Fraction
 from mobicalc.count.costs import Cost, layer_cost
 from mobicalc.errors import NetworkError
 from mobicalc.model.kinds import STANDARD
-from mobicalc.model.layers import Layer, Shape
+from mobicalc.model.layers import IMAGE, Layer, Shape
 from mobicalc.model.rounding import KERAS, Count, scale_channels
 from mobicalc.numbers import significant
 
@@ -45,6 +45,23 @@ class LayerComparison:
     def closed_form(self) -> Fraction:
         return 1 / Fraction(self.N) + Fraction(1, self.dk * self.dk)
 
+    def layers(self) -> tuple[Layer, Layer, Layer]:
+        """The standard, depthwise and pointwise layers as records of a graph, as counted (``_layers``)."""
+        return _layers(self.M, self.N, self.dk, self.dp)
+
+
+def _layers(M: Count, N: Count, dk: int, dp: int) -> tuple[Layer, Layer, Layer]:
+    """The standard layer, and the depthwise and pointwise layers of the separable pair: stride 1, "same"
+    padding, no bias, batch-norm or activation. The standard and the depthwise layer read the input;
+    the pointwise layer reads the depthwise one."""
+    source = Shape(dp, dp, M)
+    output = source._replace(channels=N)
+    return (
+        Layer("standard", STANDARD, source, output, kernel=dk, reads=(IMAGE,)),
+        Layer("depthwise", "depthwise", source, source, kernel=dk, reads=(IMAGE,)),
+        Layer("pointwise", "pointwise", source, output, pair="depthwise", reads=("depthwise",)),
+    )
+
 
 def round_half_up(value: Fraction) -> int:
     """Nearest integer, halves up (the paper's 14 x 0.714 = 9.996 -> 10)."""
@@ -76,10 +93,7 @@ def compare_layer(
                 f"{what} is {significant(value):g}: a layer needs at least 1 channel and 1 pixel; "
                 "use a larger alpha or rho"
             )
-    source = Shape(size, size, in_channels)
-    depthwise = Layer("depthwise", "depthwise", source, source, kernel=dk)
-    pointwise = Layer("pointwise", "pointwise", source, source._replace(channels=out_channels))
-    standard = Layer("standard", STANDARD, source, pointwise.output, kernel=dk)
+    standard, depthwise, pointwise = _layers(in_channels, out_channels, dk, size)
     return LayerComparison(
         M=in_channels,
         N=out_channels,

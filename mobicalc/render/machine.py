@@ -20,12 +20,14 @@ def fields(value: Any, column: Column) -> dict[str, Any]:
     if column.style is Style.SHAPE:
         parts = value if value is not None else (None,) * 3
         return {f"{column.key}_{name}": part for name, part in zip(SHAPE_FIELDS, parts, strict=True)}
-    if value is not None and column.style in (Style.SHARE, Style.RATIO):
+    if value is not None and column.style in MEASURED:
         value = float(value) if abs(value) < 10**300 else str(significant(value, 17))
     return {column.key: value}
 
 
-RAW = frozenset(Style) - {Style.SHAPE, Style.SHARE, Style.RATIO}
+MEASURED = (Style.SHARE, Style.RATIO, Style.SECONDS, Style.MEASURE)
+"""The styles whose values machines read as floats (exact fractions where a float cannot hold them)."""
+RAW = frozenset(Style) - {Style.SHAPE, *MEASURED}
 """The styles whose values machines read as they are."""
 
 

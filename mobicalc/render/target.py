@@ -5,10 +5,10 @@ import re
 from fractions import Fraction
 from typing import Any, NamedTuple, TextIO
 
-from mobicalc.numbers import exact_decimal, grouped, human, percent, significant
+from mobicalc.numbers import duration, exact_decimal, grouped, human, measure, percent, significant
 from mobicalc.views.model import Column, Style
 
-ASCII = str.maketrans({"·": "*", "²": "^2", "✓": "ok", "✗": "X", "…": "..."})
+ASCII = str.maketrans({"·": "*", "²": "^2", "✓": "ok", "✗": "X", "…": "...", "µ": "u"})
 """What the symbols of the views become where the output cannot show them."""
 
 
@@ -97,6 +97,10 @@ def cell(value: Any, column: Column) -> str:
         return exact_decimal(value)
     if style is Style.SHORT:
         return human(value)
+    if style is Style.SECONDS:
+        return duration(float(value))
+    if style is Style.MEASURE:
+        return measure(float(value))
     if style is Style.HEAT:
         return human(value[0]) + value[1]
     if style is Style.SIZE:

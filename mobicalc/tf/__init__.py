@@ -1,4 +1,4 @@
-"""The TensorFlow bridge: verify (and next, Keras import and bench), isolated and imported lazily.
+"""The TensorFlow bridge: verify and bench (and next, Keras import), isolated and imported lazily.
 
 Only the commands that need TensorFlow import this package; its modules import
 TensorFlow inside their functions, never at module level.

@@ -18,8 +18,36 @@ VARIANTS = {MINIMALISTIC: {"minimalistic": True}}
 KERAS_MIN_RESOLUTION = 32  # keras.applications refuses smaller inputs
 
 
+class _Recorder:
+    """``keras.layers`` that notes every layer made through it: so each Keras layer is known to belong
+    to the engine layer it was made for (a batch-norm, an activation, a padding, a dense layer's
+    flatten), whatever Keras names it."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self.made: list[Any] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._module, name)
+        if not isinstance(attribute, type):
+            return attribute
+
+        def make(*args: Any, **kwargs: Any) -> Any:
+            layer = attribute(*args, **kwargs)
+            self.made.append(layer)
+            return layer
+
+        return make
+
+
 def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
-    """A tf.keras model of the engine's layers: the one builder for every table.
+    """A tf.keras model of the engine's layers: the one builder for every table (``build_network``)."""
+    return build_network(layers, name)[0]
+
+
+def build_network(layers: tuple[Layer, ...], name: str = "mobicalc") -> tuple[Any, dict[str, str]]:
+    """A tf.keras model of the engine's layers, and the engine layer each of its Keras layers belongs
+    to (by the Keras layer's name).
 
     Keras layers take the engine's names (batch-norm ``NAME_bn``, activation
     ``NAME_act``, explicit padding ``NAME_pad``), so the two map one to one. A
@@ -32,6 +60,8 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
     inputs = keras.Input((first.height, first.width, first.channels), batch_size=1, name=IMAGE)
     outputs = {IMAGE: inputs}
     taken = {IMAGE, *(layer.name for layer in layers)}
+    recorder = _Recorder(keras.layers)
+    owners: dict[str, str] = {}
 
     def helper(layer: Layer, suffix: str) -> str:
         """The name of a layer that only accompanies ``layer``: NAME_suffix, unless a table took it."""
@@ -49,18 +79,21 @@ def build_model(layers: tuple[Layer, ...], name: str = "mobicalc") -> Any:
             raise ValueError(
                 f"layer {layer.name} has {layer.output.channels} channels: no real model has that"
             )
+        recorder.made.clear()
         tensors = [outputs[name] for name in layer.reads]  # the graph's edges
         x = tensors[0] if len(tensors) == 1 else tensors
+        record = layer
         if isinstance(layer.padding, tuple):
-            x = keras.layers.ZeroPadding2D((layer.padding, layer.padding), name=helper(layer, "pad"))(x)
+            x = recorder.ZeroPadding2D((layer.padding, layer.padding), name=helper(layer, "pad"))(x)
             layer = layer._replace(padding="valid")
-        x = KINDS[layer.kind].build(keras.layers, layer, x)
+        x = KINDS[layer.kind].build(recorder, layer, x)
         if layer.batch_norm:
-            x = keras.layers.BatchNormalization(name=helper(layer, "bn"))(x)
+            x = recorder.BatchNormalization(name=helper(layer, "bn"))(x)
         if layer.activation is not None:
-            x = ACTIVATIONS[layer.activation].build(keras.layers, helper(layer, "act"))(x)
+            x = ACTIVATIONS[layer.activation].build(recorder, helper(layer, "act"))(x)
         outputs[layer.name] = x
-    return keras.Model(inputs, x, name=name)
+        owners.update({made.name: record.name for made in recorder.made})
+    return keras.Model(inputs, x, name=name), owners
 
 
 def reference_model(network: NetworkCost) -> tuple[Any | None, str]:

@@ -1,13 +1,13 @@
 """TensorFlow and Keras, imported quietly and only when asked for; the limits of what they can count.
 
 Nothing here imports TensorFlow at module level: ``import mobicalc.tf.runtime``
-stays cheap, and commands other than verify never load it.
+stays cheap, and commands other than verify and bench never load it.
 """
 
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,6 +26,15 @@ MAX_STATISTIC = 2**62
 """TensorFlow counts flops in int64; verify keeps its totals below half of 2**63."""
 ELEMENTWISE_PER_ELEMENT = 8
 """A bound on the profiler's elementwise flops per activation element (measured: about 2)."""
+
+
+Progress = Callable[[str], None]
+"""Told what a long piece of work is doing, in a few words ("importing TensorFlow", "round 3 of 15"),
+so that a terminal can show it; the CLI's shows it on stderr (``mobicalc.cli.progress``)."""
+
+
+def silent(step: str) -> None:
+    """A ``Progress`` that shows nothing: the Python API's default, and the CLI's off a terminal."""
 
 
 class TensorFlowMissing(MissingDependency):
@@ -123,8 +132,9 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = before
 
 
-def import_tensorflow() -> Any:
-    """Import TensorFlow and Keras quietly, on the CPU; TensorFlowMissing if either fails.
+def import_tensorflow(command: str = "verify") -> Any:
+    """Import TensorFlow and Keras quietly, on the CPU; TensorFlowMissing if either fails, saying
+    that ``command`` needs it.
 
     Any exception counts, not only ImportError: a broken install raises all sorts
     (a RuntimeError from the runtime, an AttributeError from mismatched versions).
@@ -145,7 +155,7 @@ def import_tensorflow() -> Any:
     except Exception as error:
         missing = isinstance(error, ModuleNotFoundError) and error.name in ("tensorflow", "keras")
         raise TensorFlowMissing(
-            f"verify needs {package}, which {'is not installed' if missing else 'fails to import'} "
+            f"{command} needs {package}, which {'is not installed' if missing else 'fails to import'} "
             f"({_short(error)}): {INSTALL}"
         ) from None
     return tf

@@ -16,7 +16,14 @@ from mobicalc.count.network import LayerRecord, NetworkCost
 from mobicalc.model.kinds import KINDS
 from mobicalc.model.rounding import Count
 from mobicalc.tf.build import build_model, reference_model
-from mobicalc.tf.runtime import TensorFlowCannotBuild, check_buildable, import_tensorflow, quiet_stderr
+from mobicalc.tf.runtime import (
+    Progress,
+    TensorFlowCannotBuild,
+    check_buildable,
+    import_tensorflow,
+    quiet_stderr,
+    silent,
+)
 
 MAC_OPS = ("Conv2D", "DepthwiseConv2dNative", "MatMul")
 KERAS_CLASSES = {
@@ -276,30 +283,34 @@ def _match_by_name(records: tuple[LayerRecord, ...], model: Any) -> dict[str, An
     return matched
 
 
-def verify_network(network: NetworkCost) -> Verification:
-    """Check ``network``'s counts against TensorFlow, model by model.
+def verify_network(network: NetworkCost, progress: Progress = silent) -> Verification:
+    """Check ``network``'s counts against TensorFlow, model by model, telling ``progress`` each step.
 
     TensorFlowCannotBuild (before importing TensorFlow) for a model beyond its
     limits; TensorFlowMissing when TensorFlow or Keras cannot be imported.
     """
     check_buildable(network)
+    progress("importing TensorFlow")
     import_tensorflow()
     import keras
 
     checks = []
     flops = network.convention.counts_elementwise
+    own_title = f"built from table {network.architecture.path}"
     with quiet_stderr():  # warnings Keras and TensorFlow print while building and tracing
+        progress(f"1 of 2: building the model {own_title} ({len(network.records)} layers)")
         own = build_model(tuple(record.layer for record in network.records), name="mobicalc")
         by_name = {layer.name: layer for layer in own.layers}
         matched = {record.layer.name: by_name[record.layer.name] for record in network.records}
-        checks.append(
-            _check(network.records, own, f"built from table {network.architecture.path}", matched, flops)
-        )
+        progress(f"1 of 2: tracing and counting the model {own_title}")
+        checks.append(_check(network.records, own, own_title, matched, flops))
         keras.backend.clear_session()
+        progress("2 of 2: building keras.applications' model")
         reference, title = reference_model(network)
         if reference is None:
             checks.append(ModelCheck(model="keras.applications", skipped=title))
         else:
+            progress(f"2 of 2: tracing and counting {title}")
             checks.append(
                 _check(network.records, reference, title, _match_by_name(network.records, reference), flops)
             )

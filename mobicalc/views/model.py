@@ -36,6 +36,11 @@ class Style(Enum):
     """A count in short form for people (149.5M); every digit for machines."""
     SIZE = "size"
     """An input size: a number (square) or [height, width], written ``192x256`` for people."""
+    SECONDS = "seconds"
+    """A measured or estimated time in seconds: ``12.6 ms``, ``812 µs`` for people; the float for machines."""
+    MEASURE = "measure"
+    """A measured or estimated real number (GMAC/s, MACs per byte): three significant digits for people;
+    a float for machines."""
     HEAT = "heat"
     """(count, mark) in a grid: the count in short form then the mark; on a colour terminal its
     background is scaled by the count among the view's."""

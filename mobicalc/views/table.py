@@ -5,9 +5,10 @@ from typing import Any
 
 from mobicalc.count.costs import Cost
 from mobicalc.count.network import LayerRecord, NetworkCost
+from mobicalc.count.roofline import Machine, roofline
 from mobicalc.model.kinds import kind_of
 from mobicalc.model.rounding import Count
-from mobicalc.numbers import human, human_bytes, percent, share
+from mobicalc.numbers import duration, exact_decimal, human, human_bytes, percent, share
 from mobicalc.views.common import (
     COUNT_COLUMNS,
     convention_document,
@@ -19,8 +20,15 @@ from mobicalc.views.common import (
     title,
     totals_view,
 )
-from mobicalc.views.model import WIDE, Column, Layout, Report, Style, View
+from mobicalc.views.model import ALWAYS, WIDE, Column, Layout, Report, Style, View
 
+INTENSITY = "MACs per byte of the layer's weights, inputs and output at the dtype (arithmetic intensity)."
+ROOFLINE_NOTE = (
+    "roofline time: an estimate, not a measurement: the larger of 2 x MACs / peak and bytes / bandwidth. "
+    "It ranks layers but misses what mobicalc bench exists to show: at batch 1 on a CPU, depthwise "
+    "layers run several times (3-20x, measured on 2-core CPUs) slower than it predicts, bound by "
+    "per-layer overhead and their kernels, not by bandwidth (docs/bench.md)."
+)
 STANDARD_NOTE = (
     "standard: each depthwise + pointwise pair as one full convolution, shown on the depthwise row."
 )
@@ -57,7 +65,18 @@ LAYER_COLUMNS = (
     Column("activation_bytes", "activation bytes", Style.BYTES, 5),
     Column("working_bytes", "working bytes", Style.BYTES, 6),
     Column("peak", "peak", Style.VERDICT, 5, words=("peak", "")),
+    Column("intensity", "MACs/byte", Style.MEASURE, WIDE, note="MACs/byte: " + INTENSITY),
 )
+ROOFLINE_COLUMNS = (
+    Column("roofline_s", "roofline time", Style.SECONDS),
+    Column("roofline_share", "share of it", Style.SHARE, 2),
+    Column("roofline_bound", "bound", priority=3),
+)
+
+
+def _later(priority: int) -> int:
+    """A column's priority behind the roofline's (never beyond WIDE, never before the always-shown)."""
+    return priority if priority in (ALWAYS, WIDE) else min(priority + 2, WIDE - 1)
 
 
 GRAPH_COLUMNS = (
@@ -135,7 +154,8 @@ def _layer_row(index: int, record: LayerRecord, partner_macs: Count, total_macs:
     }
 
 
-def layers_view(network: NetworkCost) -> View:
+def layers_view(network: NetworkCost, show_roofline: bool = False, machine: Machine | None = None) -> View:
+    """Every layer's row; ``roofline``: its intensity shown, and with a ``machine`` its roofline time."""
     records, total_macs = network.records, network.totals.macs
     partner = {record.layer.pair: record.cost.macs for record in records if record.layer.pair}
     rows = [
@@ -155,20 +175,62 @@ def layers_view(network: NetworkCost) -> View:
     for row, record in zip(rows, records, strict=True):
         if record.counted is False:
             row.update(macs=None, params=None, macs_share=None)
-    view = View(title(network), layer_columns(network), rows)
+    layers = roofline(network, *(machine or (None, None)))
+    for row, layer in zip(rows, layers, strict=True):
+        row["intensity"] = layer.intensity
+    columns = layer_columns(network)
+    if show_roofline:  # what was asked for first: every other column makes room
+        columns = tuple(
+            column._replace(priority=ALWAYS if column.key == "intensity" else _later(column.priority))
+            for column in columns
+        )
+    notes = []
     if network.uncounted:
         reasons = [record.note for record in records if record.counted is False]
-        view.notes.append(
+        notes.append(
             f"incomplete: {len(network.uncounted)} layers not counted ("
             + "; ".join(f"{name}: {note}" for name, note in zip(network.uncounted[:5], reasons, strict=False))
             + ("; ..." if len(reasons) > 5 else "")
             + ")."
         )
+    if show_roofline and machine is None:
+        notes.append("Give --peak-gflops and --bandwidth-gbs for each layer's roofline time on that machine.")
+    if machine is not None:
+        estimates = [layer.estimate for layer in layers if layer.estimate is not None]
+        total = sum(guess.seconds for guess in estimates)
+        for row, guess in zip(rows, estimates, strict=True):
+            row.update(
+                roofline_s=guess.seconds,
+                roofline_share=share(guess.seconds, total),
+                roofline_bound=guess.bound,
+            )
+        columns += ROOFLINE_COLUMNS
+        notes += [ROOFLINE_NOTE, _roofline_summary(network, machine, estimates, total)]
+    view = View(title(network), columns, rows, notes)
     view.notes.append(
         f"Peak activations ({memory.dtype}, batch 1, one layer at a time): "
         f"{human_bytes(memory.peak_activation_bytes)} while {memory.peak_layer} runs."
     )
     return view
+
+
+def _roofline_summary(network: NetworkCost, machine: Machine, estimates: list[Any], total: Any) -> str:
+    """The estimate's total, and each kind's share of it beside its share of the MACs."""
+    by_kind: dict[str, list[Any]] = {}
+    for record, guess in zip(network.records, estimates, strict=True):
+        entry = by_kind.setdefault(record.layer.kind, [0, 0])
+        entry[0] += guess.seconds
+        entry[1] += record.cost.macs
+    kinds = ", ".join(
+        f"{kind} {percent(share(seconds, total))} (of MACs {percent(share(macs, network.macs))})"
+        for kind, (seconds, macs) in by_kind.items()
+        if macs
+    )
+    return (
+        f"Roofline at {exact_decimal(machine.peak_gflops)} GFLOP/s and "
+        f"{exact_decimal(machine.bandwidth_gbs)} GB/s (compute-bound above {float(machine.balance):.3g} "
+        f"MACs/byte): {duration(float(total))} in all; by kind: {kinds}."
+    )
 
 
 KIND_SHARES = "shares: of the whole network's (a bar: against the largest kind's)."
@@ -207,9 +269,10 @@ RATIO_COLUMNS = (
 )
 
 
-def table_report(network: NetworkCost) -> Report:
+def table_report(network: NetworkCost, show_roofline: bool = False, machine: Machine | None = None) -> Report:
+    """``show_roofline``: each layer's arithmetic intensity shown; with a ``machine``, its roofline time."""
     totals, standard = network.totals, network.standard
-    layers = layers_view(network)
+    layers = layers_view(network, show_roofline or machine is not None, machine)
     summary = network_totals(network)
     conventional = totals_view(
         "As standard convolution (each depthwise + pointwise pair one full convolution)",
@@ -239,6 +302,14 @@ def table_report(network: NetworkCost) -> Report:
     if network.separable is not None:
         document["separable"] = separable = separable_view(network, network.separable)
         shown.insert(3, separable)
+    if machine is not None:
+        document["roofline"] = {
+            "peak_gflops": machine.peak_gflops,
+            "bandwidth_gbs": machine.bandwidth_gbs,
+            "balance": float(machine.balance),
+            "total_s": float(sum(row["roofline_s"] for row in layers.rows)),
+            "note": ROOFLINE_NOTE,
+        }
     return Report(document, shown)
 
 

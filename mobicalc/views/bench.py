@@ -1,0 +1,205 @@
+"""``mobicalc bench MODEL``: each layer's measured time beside its MACs; by kind; the whole model."""
+
+from typing import TYPE_CHECKING, Any
+
+from mobicalc.count.roofline import roofline
+from mobicalc.model.kinds import KINDS
+from mobicalc.numbers import percent, share
+from mobicalc.views.common import COUNT_MEANINGS, describe, title
+from mobicalc.views.measured import environment_view, rate, samples_row
+from mobicalc.views.model import WIDE, Column, Layout, Report, Style, View
+
+if TYPE_CHECKING:  # the TensorFlow bridge's result type, named without importing it
+    from mobicalc.tf.bench import ModelBench
+
+SHARE_NOTE = (
+    "shares: of the whole network's MACs, and of the time of every op traced (bars: against the largest)."
+)
+
+LAYER_COLUMNS = (
+    Column("index", "#", Style.NUMBER, 6),
+    Column("name", "layer"),
+    Column("kind", "kind", priority=5),
+    Column("macs", "MACs", Style.SHORT),
+    Column("macs_share", "MAC share", Style.SHARE, note=SHARE_NOTE),
+    Column("time_s", "time", Style.SECONDS, 2),
+    Column("time_share", "time share", Style.SHARE),
+    Column("gmacs_per_s", "GMAC/s", Style.MEASURE, 3),
+    Column("intensity", "MACs/byte", Style.MEASURE, 4),
+    Column("ops_per_call", "ops", Style.MEASURE, WIDE),
+)
+
+
+def layers_view(result: "ModelBench") -> View:
+    network, attribution = result.network, result.attribution
+    layers, costs = network.layers, [record.cost for record in network.records]
+    total = network.macs
+    rows = []
+    for index, (layer, cost, estimate) in enumerate(zip(layers, costs, roofline(network), strict=True), 1):
+        seconds = attribution.seconds(layer.name)
+        rows.append(
+            {
+                "index": index,
+                "name": layer.name,
+                "kind": layer.kind,
+                "macs": cost.macs,
+                "macs_share": share(cost.macs, total),
+                "time_s": seconds,
+                "time_share": attribution.share(layer.name),
+                "gmacs_per_s": rate(cost.macs, seconds),
+                "intensity": estimate.intensity,
+                "ops_per_call": attribution.ops[layer.name] / attribution.iterations,
+            }
+        )
+    view = View(f"Measured: {title(network)}", LAYER_COLUMNS, rows)
+    view.notes.append(
+        f"time: a layer's ops per call (with its batch-norm, activation and padding), from TensorFlow's "
+        f"profiler over {attribution.iterations} whole-model calls; GMAC/s: MACs / time; MACs/byte: MACs "
+        f"per byte of weights, inputs and output at {network.settings.dtype}."
+    )
+    if attribution.unattributed:
+        stray = attribution.unattributed_ops
+        view.notes.append(
+            f"{percent(attribution.unattributed_share)} of the traced time ran in ops of no layer "
+            f"({', '.join(stray[:3])}{', ...' if len(stray) > 3 else ''})."
+        )
+    return view
+
+
+BREAKDOWN_COLUMNS = (
+    Column("kind", "kind"),
+    Column("layers", "layers", Style.NUMBER, 3),
+    Column("macs", "MACs", Style.SHORT, 2),
+    Column("macs_share", "MAC share", Style.SHARE),
+    Column("time_s", "time", Style.SECONDS, 2),
+    Column("time_share", "time share", Style.SHARE),
+    Column("gmacs_per_s", "GMAC/s", Style.MEASURE, 2),
+)
+NO_LAYER = "(no layer)"
+"""The breakdown's row for the traced ops no layer made, so that its time shares add up to 1."""
+
+
+def breakdown_view(result: "ModelBench") -> View:
+    network, attribution = result.network, result.attribution
+    kinds: dict[str, list[Any]] = {}
+    for record in network.records:
+        kinds.setdefault(record.layer.kind, []).append(record)
+    rows = []
+    for kind in (kind for kind in KINDS if kind in kinds):
+        records = kinds[kind]
+        macs = sum(record.cost.macs for record in records)
+        seconds = sum(attribution.seconds(record.layer.name) for record in records)
+        rows.append(
+            {
+                "kind": kind,
+                "layers": len(records),
+                "macs": macs,
+                "macs_share": share(macs, network.macs),
+                "time_s": seconds,
+                "time_share": sum(attribution.share(record.layer.name) for record in records),
+                "gmacs_per_s": rate(macs, seconds),
+            }
+        )
+    if attribution.unattributed:
+        rows.append(
+            {
+                "kind": NO_LAYER,
+                "layers": 0,
+                "macs": 0,
+                "macs_share": 0,
+                "time_s": attribution.unattributed_seconds,
+                "time_share": attribution.unattributed_share,
+            }
+        )
+    return View("By layer kind: MAC share against time share", BREAKDOWN_COLUMNS, rows)
+
+
+TIMING_COLUMNS = (
+    Column("time_s", "whole model, median round", Style.SECONDS),
+    Column("time_min_s", "whole model, fastest round", Style.SECONDS),
+    Column("spread", "slowest round / fastest", Style.MEASURE),
+    Column("rounds", "rounds", Style.NUMBER),
+    Column("calls_per_round", "calls per round", Style.NUMBER),
+    Column("batch", "batch", Style.NUMBER, WIDE),
+    Column("timed_dtype", "timed at", priority=WIDE),
+    Column("profiled_calls", "profiled calls", Style.NUMBER, WIDE),
+    Column("profiled_s", "profiled ops per call", Style.SECONDS),
+    Column("unattributed_share", "of which in no layer", Style.SHARE, WIDE),
+)
+
+
+def timing_view(result: "ModelBench") -> View:
+    attribution = result.attribution
+    row = {
+        **samples_row(result.model),
+        "batch": 1,
+        "timed_dtype": "float32",
+        "profiled_calls": attribution.iterations,
+        "profiled_s": attribution.seconds_per_iteration,
+        "unattributed_share": attribution.unattributed_share,
+    }
+    view = View("Whole model", TIMING_COLUMNS, [row], layout=Layout.RECORD)
+    view.notes.append(
+        "One compiled tf.function call at batch 1, float32; a sample per round is the mean of its calls."
+    )
+    if result.network.settings.dtype != "float32":
+        view.notes.append(f"Times are at float32; MACs/byte is at {result.network.settings.dtype}.")
+    return view
+
+
+STANDARD_COLUMNS = (
+    Column("macs_ratio", "MACs: separable / standard", Style.RATIO),
+    Column("time_ratio", "time: separable / standard", Style.RATIO),
+    Column("time_ratio_min", "fastest / fastest", Style.RATIO),
+    Column("macs", "standard MACs", Style.COUNT),
+    Column("time_s", "standard, median round", Style.SECONDS),
+    Column("time_min_s", "standard, fastest round", Style.SECONDS),
+    Column("spread", "slowest round / fastest", Style.MEASURE, WIDE),
+    Column("rounds", "rounds", Style.NUMBER, WIDE),
+    Column("calls_per_round", "calls per round", Style.NUMBER, WIDE),
+)
+
+
+def standard_view(result: "ModelBench") -> View | None:
+    if result.standard is None or result.time_ratio is None:
+        return None
+    network, standard = result.network, result.standard
+    row = {
+        **samples_row(standard),
+        "macs": network.standard.macs,
+        "macs_ratio": share(network.macs, network.standard.macs),
+        "time_ratio": result.time_ratio,
+        "time_ratio_min": result.model.least / standard.least,
+    }
+    view = View(
+        "As standard convolution (each depthwise + pointwise pair one full convolution), same rounds",
+        STANDARD_COLUMNS,
+        [row],
+        layout=Layout.RECORD,
+    )
+    view.notes.append(
+        f"The separable network takes {result.time_ratio:.3f} of the standard network's time "
+        f"(median of {len(standard.seconds)} paired rounds) for {float(row['macs_ratio']):.3f} of its MACs."
+    )
+    return view
+
+
+def bench_report(result: "ModelBench") -> Report:
+    environment = environment_view(result.environment)
+    layers, breakdown, timing = layers_view(result), breakdown_view(result), timing_view(result)
+    standard = standard_view(result)
+    samples = {"model": list(result.model.seconds)}
+    if result.standard is not None:
+        samples["standard"] = list(result.standard.seconds)
+    document: dict[str | None, Any] = {
+        "model": describe(result.network),
+        "conventions": {"macs": COUNT_MEANINGS["macs"], "time_s": "seconds per call, batch 1, float32"},
+        "environment": environment,
+        "timing": timing,
+        "standard": standard,
+        "breakdown": breakdown,
+        "layers": layers,
+        "samples": samples,
+    }
+    views = [layers, breakdown, timing] + ([standard] if standard is not None else []) + [environment]
+    return Report(document, views, csv=layers)
