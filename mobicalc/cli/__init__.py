@@ -85,6 +85,11 @@ class QuietStream(io.TextIOBase):
         with contextlib.suppress(OSError, ValueError, AttributeError):
             self.stream.flush()  # type: ignore[union-attr]
 
+    def fileno(self) -> int:
+        if self.stream is None:
+            raise io.UnsupportedOperation("standard error is closed")
+        return self.stream.fileno()
+
     def isatty(self) -> bool:
         try:
             return bool(self.stream is not None and self.stream.isatty())

@@ -119,6 +119,10 @@ def bench_model(
     shares add up to the whole. Under the rows: MAC share against time
     share by layer kind, and the whole model's time.
     """
+    if options.get("keras") is not None:
+        raise click.UsageError(
+            "bench --keras is not built yet: bench times the built-in models and --arch tables"
+        )
     network = network_of(**options)
     require_real_channels(network, options["rounding"])
     if plot is not None:
