@@ -23,7 +23,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the names below are; each is imported when first used (``__getattr__``)
-    from mobicalc.api import cost
+    from mobicalc.api import cost, design_space, sweep
     from mobicalc.count.budgets import METRICS, BudgetCheck, BudgetVerdict
     from mobicalc.count.costs import Cost
     from mobicalc.count.frontier import frontier
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # what the names below are; each is imported when first used 
     from mobicalc.count.memory import Memory
     from mobicalc.count.network import LayerRecord, NetworkCost
     from mobicalc.count.settings import Settings
-    from mobicalc.count.sweep import Configuration, DesignSpace, SweepPoint, design_space, sweep
+    from mobicalc.count.sweep import Configuration, DesignSpace, SweepPoint
     from mobicalc.errors import MissingDependency, MobicalcError
     from mobicalc.model.layers import Layer, Shape
 
@@ -41,10 +41,10 @@ API = {
     "mobicalc.count.frontier": ("frontier",),
     "mobicalc.count.layer": ("LayerComparison", "compare_layer"),
     "mobicalc.count.memory": ("Memory",),
-    "mobicalc.api": ("cost",),
+    "mobicalc.api": ("cost", "design_space", "sweep"),
     "mobicalc.count.network": ("LayerRecord", "NetworkCost"),
     "mobicalc.count.settings": ("Settings",),
-    "mobicalc.count.sweep": ("Configuration", "DesignSpace", "SweepPoint", "design_space", "sweep"),
+    "mobicalc.count.sweep": ("Configuration", "DesignSpace", "SweepPoint"),
     "mobicalc.errors": ("MissingDependency", "MobicalcError"),
     "mobicalc.model.layers": ("Layer", "Shape"),
 }

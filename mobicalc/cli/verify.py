@@ -6,7 +6,7 @@ import click
 
 from mobicalc.cli.base import command, emit
 from mobicalc.cli.exits import Exit
-from mobicalc.cli.network import network_of
+from mobicalc.cli.network import keras_request, network_of
 from mobicalc.cli.options import model_options
 from mobicalc.model.architecture import Architecture
 from mobicalc.views.verify import verify_report
@@ -49,10 +49,19 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
             f"not {options['convention']}"
         )
     if options.get("keras") is not None:
-        raise click.UsageError(
-            "verify --keras is not built yet: a Keras model's counts are proved by the test suite and "
-            "benchmarks/keras_zoo.py against TensorFlow"
-        )
+        from mobicalc.tf.keras_verify import verify_keras
+
+        keras = options.pop("keras")
+        model, arch, no_top = options.pop("model"), options.pop("arch"), options.pop("no_top")
+        request = keras_request(
+            model, arch, no_top, options.pop("custom_objects"), options.pop("unsafe"),
+            options.pop("input_shape"), **options,
+        )  # fmt: skip
+        verification = verify_keras(keras, **request)
+        emit(verify_report(verification), output_format, wide)
+        if not verification.ok:
+            raise SystemExit(Exit.FAILED)
+        return
     network = network_of(**options)
     fractional = [
         record.layer.name for record in network.records if not isinstance(record.layer.output.channels, int)

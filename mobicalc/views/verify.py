@@ -23,11 +23,13 @@ VERIFY_COLUMNS = (
     Column("tf_elements", "TF values", Style.COUNT, 5),
     Column("ok", "", Style.VERDICT, words=("✓", "✗")),
 )
+NOT_COMPARABLE = Column("not_comparable", "not comparable", priority=1)
+"""Shown when some layer's MACs TensorFlow cannot count: why (its verdict is then blank, never ✓)."""
 
 
 def _profiler_note(check: "ModelCheck") -> str:
     """One line relating the TF profiler's total to MACs, because users compare against it."""
-    if check.profiler_flops is None or check.tf_totals is None:
+    if check.profiler_flops is None or check.tf_totals is None or "macs" not in check.tf_totals:
         return ""
     flops = 2 * check.tf_totals["macs"]
     return (
@@ -46,13 +48,22 @@ def verify_summary(verification: "Verification") -> str:
     ran = len(verification.checks) - len(skipped)
     parts = [f"{ran} of {len(verification.checks)} checks ran"]
     parts += [f"{check.model} skipped: {check.skipped}" for check in skipped]
+    layers = [layer for check in verification.checks for layer in check.layers]
+    unproved = [layer.name for layer in layers if layer.not_comparable is not None]
+    if unproved:
+        parts.append(
+            f"MACs of {len(unproved)} of {len(layers)} layers not comparable, TensorFlow cannot count them: "
+            + ", ".join(unproved[:3])
+            + (", ..." if len(unproved) > 3 else "")
+        )
     return f"{'ok' if verification.ok else 'DIFFERS'} ({'; '.join(parts)})"
 
 
 def _check_view(check: "ModelCheck", heading: str) -> View:
+    unproved = [layer for layer in check.layers if layer.not_comparable is not None]
     view = View(
         f"{check.model}: {heading}",
-        VERIFY_COLUMNS,
+        VERIFY_COLUMNS + (NOT_COMPARABLE,) * bool(unproved),
         [
             {
                 "name": layer.name,
@@ -65,7 +76,8 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
                 "tf_params": layer.tf_params,
                 "elements": layer.engine_elements,
                 "tf_elements": layer.tf_elements,
-                "ok": layer.ok,
+                "ok": layer.verdict,
+                **({"not_comparable": layer.not_comparable} if unproved else {}),
             }
             for layer in check.layers
         ],
@@ -81,6 +93,12 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
         engine, tensorflow = check.engine_totals[key], check.tf_totals[key]
         mark = "✓" if engine == tensorflow else "✗"
         view.notes.append(f"{mark} {key}: engine {grouped(engine)}, TensorFlow {grouped(tensorflow)}")
+    if unproved and "macs" not in check.engine_totals:
+        view.notes.append(
+            f"? macs: not compared: TensorFlow cannot count the MACs of {len(unproved)} layers "
+            f"({', '.join(layer.name for layer in unproved[:5])}{', ...' if len(unproved) > 5 else ''}); "
+            "mobicalc's formulas for them are proved by hand in its tests"
+        )
     sized = [layer for layer in check.layers if layer.tf_elements is not None]
     same_size = all(layer.engine_elements == layer.tf_elements for layer in sized)
     view.notes.append(
@@ -92,7 +110,11 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
     view.notes.append(
         f"✗ differs: {', '.join(differing)}"
         if differing
-        else ("✓ all agree" if check.ok else "✗ totals differ")
+        else (
+            ("✓ all agree" if not unproved else "✓ all that TensorFlow counts agree")
+            if check.ok
+            else "✗ totals differ"
+        )
     )
     if note := _profiler_note(check):
         view.notes.append(note)
