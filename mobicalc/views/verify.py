@@ -23,6 +23,8 @@ VERIFY_COLUMNS = (
     Column("tf_elements", "TF values", Style.COUNT, 5),
     Column("ok", "", Style.VERDICT, words=("✓", "✗")),
 )
+ANY_RANK = {"shape": "output_shape", "tf_shape": "tf_output_shape"}
+"""The shape columns when some shape is not (height, width, channels) (a Keras model's): lists of any rank."""
 NOT_COMPARABLE = Column("not_comparable", "not comparable", priority=1)
 """Shown when some layer's MACs TensorFlow cannot count: why (its verdict is then blank, never ✓)."""
 
@@ -61,15 +63,24 @@ def verify_summary(verification: "Verification") -> str:
 
 def _check_view(check: "ModelCheck", heading: str) -> View:
     unproved = [layer for layer in check.layers if layer.not_comparable is not None]
+    columns: tuple[Column, ...] = VERIFY_COLUMNS
+    shapes = [shape for layer in check.layers for shape in (layer.engine_shape, layer.tf_shape) if shape]
+    if any(len(shape) != 3 for shape in shapes):
+        columns = tuple(
+            column._replace(key=ANY_RANK[column.key], style=Style.SIZE) if column.key in ANY_RANK else column
+            for column in columns
+        )
     view = View(
         f"{check.model}: {heading}",
-        VERIFY_COLUMNS + (NOT_COMPARABLE,) * bool(unproved),
+        columns + (NOT_COMPARABLE,) * bool(unproved),
         [
             {
                 "name": layer.name,
                 "kind": layer.kind,
                 "shape": layer.engine_shape,
                 "tf_shape": layer.tf_shape,
+                "output_shape": layer.engine_shape,
+                "tf_output_shape": layer.tf_shape,
                 "macs": layer.engine_macs,
                 "tf_macs": layer.tf_macs,
                 "params": layer.engine_params,
