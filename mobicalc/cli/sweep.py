@@ -129,6 +129,8 @@ def sweep(
     kept one dominates (at least as much alpha and resolution for no more
     MACs and params). For v1 and v2 the released TF-slim checkpoints'
     published ImageNet top-1 stands beside their configurations.
+    With --keras, a Keras model over --resolution only (at most 100 sizes,
+    each walked again; a builder built again: slower than a table's sweep).
     """
     if plot is not None and PurePath(plot).suffix.lower() not in (".svg", ".png"):
         raise click.BadParameter(f"{plot!r}: give a .svg or .png file", param_hint="'--plot'")

@@ -35,6 +35,16 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
     pixels, or for a user table) is shown as skipped, with why.
 
     \b
+    With --keras SOURCE, any Keras model: TensorFlow traces it one layer
+    call at a time and each row (matched by name, outer/inner in a nested
+    model) shows the flops of the ops that call made, its count_params()
+    and output shape. A layer whose MACs TensorFlow cannot count (grouped
+    conv, transposed conv whose output is not input x stride,
+    Conv3DTranspose, attention einsums, RNN loops) is "not comparable": no
+    verdict, never agreement, counted in the last line; the MACs total is
+    then not compared.
+
+    \b
     Needs TensorFlow: pip install 'mobicalc[tf]'. Exit codes:
       0    every check that ran agrees
       1    some count differs
