@@ -71,7 +71,7 @@ def blind(op: Any) -> str | None:
         given = op.inputs[2].shape.as_list()[spatial]  # out_backprop: the transposed conv's input
         output = op.outputs[0].shape.as_list()[spatial]
         if any(o != i * s for o, i, s in zip(output, given, strides[spatial], strict=True)):
-            return "Conv2DBackpropInput (output not input x stride)"
+            return "Conv2DBackpropInput (output != input x stride)"
     return None
 
 

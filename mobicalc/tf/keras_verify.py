@@ -106,7 +106,7 @@ def _row(record: LayerRecord, traced: Traced | None, inputs: dict[str, tuple[int
         if shape is None:
             return ours  # no call of its name: shown as a difference
         return replace(ours, tf_macs=0, tf_params=0, tf_shape=shape, tf_elements=math.prod(shape))
-    why = f"TensorFlow cannot count {', '.join(traced.blind)}" if traced.blind else None
+    why = ", ".join(traced.blind) or None
     return replace(
         ours,
         tf_macs=None if why else traced.macs,

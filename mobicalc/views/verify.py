@@ -25,7 +25,7 @@ VERIFY_COLUMNS = (
 )
 ANY_RANK = {"shape": "output_shape", "tf_shape": "tf_output_shape"}
 """The shape columns when some shape is not (height, width, channels) (a Keras model's): lists of any rank."""
-NOT_COMPARABLE = Column("not_comparable", "not comparable", priority=1)
+NOT_COMPARABLE = Column("not_comparable", "not comparable: TF cannot count", priority=1)
 """Shown when some layer's MACs TensorFlow cannot count: why (its verdict is then blank, never ✓)."""
 
 
