@@ -27,7 +27,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the names below are; each is imported when first used (``__getattr__``)
-    from mobicalc.api import cost
+    from mobicalc.api import cost, design_space, sweep
     from mobicalc.count.budgets import METRICS, BudgetCheck, BudgetVerdict
     from mobicalc.count.costs import Cost
     from mobicalc.count.frontier import frontier
@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # what the names below are; each is imported when first used 
     from mobicalc.count.network import LayerRecord, NetworkCost
     from mobicalc.count.roofline import LayerRoofline, roofline
     from mobicalc.count.settings import Settings
-    from mobicalc.count.sweep import Configuration, DesignSpace, SweepPoint, design_space, sweep
+    from mobicalc.count.sweep import Configuration, DesignSpace, SweepPoint
     from mobicalc.count.timing import Samples
     from mobicalc.errors import MissingDependency, MobicalcError
     from mobicalc.model.layers import Layer, Shape
@@ -48,11 +48,11 @@ API = {
     "mobicalc.count.frontier": ("frontier",),
     "mobicalc.count.layer": ("LayerComparison", "compare_layer"),
     "mobicalc.count.memory": ("Memory",),
-    "mobicalc.api": ("cost",),
+    "mobicalc.api": ("cost", "design_space", "sweep"),
     "mobicalc.count.network": ("LayerRecord", "NetworkCost"),
     "mobicalc.count.roofline": ("LayerRoofline", "roofline"),
     "mobicalc.count.settings": ("Settings",),
-    "mobicalc.count.sweep": ("Configuration", "DesignSpace", "SweepPoint", "design_space", "sweep"),
+    "mobicalc.count.sweep": ("Configuration", "DesignSpace", "SweepPoint"),
     "mobicalc.count.timing": ("Samples",),
     "mobicalc.errors": ("MissingDependency", "MobicalcError"),
     "mobicalc.model.layers": ("Layer", "Shape"),

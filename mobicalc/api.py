@@ -1,13 +1,16 @@
 """``mobicalc.cost``: one entry for every source of layers (a table, or a Keras model)."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from mobicalc.count import conventions
+from mobicalc.count import sweep as sweeps
 from mobicalc.count.network import NetworkCost
 from mobicalc.count.network import cost as table_cost
+from mobicalc.count.settings import exact
+from mobicalc.count.sweep import DesignSpace
 from mobicalc.errors import NetworkError
 from mobicalc.model.architecture import Architecture
 from mobicalc.model.layers import Resolution
@@ -45,11 +48,7 @@ def cost(
     ``dtype`` and ``convention``; its widths are as built, so the table's knobs do not apply.
     """
     source = keras if keras is not None else model
-    is_table = keras is None and (
-        isinstance(model, Architecture)
-        or (isinstance(model, str | Path) and not str(model).lower().endswith(KERAS_FILES))
-    )
-    if is_table:
+    if not _is_keras(model, keras):
         return table_cost(
             model, alpha=alpha, resolution=resolution, classes=classes, include_top=include_top,
             rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
@@ -66,3 +65,94 @@ def cost(
         source, custom_objects=custom_objects, unsafe=unsafe, input_shapes=input_shape, resolution=resolution,
         input_channels=input_channels, include_top=include_top, dtype=dtype, convention=convention,
     )  # fmt: skip
+
+
+def _is_keras(model: Any, keras: str | None) -> bool:
+    """Whether a model is a Keras model (a ``keras.Model``, a ``.keras``/``.h5`` file, or ``keras=``)."""
+    return keras is not None or not (
+        isinstance(model, Architecture)
+        or (isinstance(model, str | Path) and not str(model).lower().endswith(KERAS_FILES))
+    )
+
+
+def design_space(
+    model: Any = "v1",
+    alphas: Sequence[float | str | Fraction] | str | None = None,
+    resolutions: Sequence[Resolution] | str | None = None,
+    *,
+    classes: int | None = None,
+    include_top: bool = True,
+    rounding: str = KERAS,
+    convention: str = conventions.DEFAULT,
+    dtype: str = "float32",
+    input_channels: int | None = None,
+    depth_multiplier: int | None = None,
+    minimalistic: bool = False,
+    variant: str | None = None,
+    budgets: Mapping[str, Fraction | int] | None = None,
+    notes: Sequence[str] = (),
+    keras: str | None = None,
+    custom_objects: Sequence[str] = (),
+    unsafe: bool = False,
+) -> DesignSpace:
+    """``count.sweep.design_space`` for a table; for a Keras model (``model`` a ``keras.Model`` or a
+    ``.keras``/``.h5`` file, or ``keras=`` a file or ``module:function``), its sweep over
+    ``resolutions`` as ``sweep --keras`` (``count.sweep.graph_design_space``): the model is walked
+    again at each size, ``module:function`` built again; ``alphas`` must be None."""
+    if not _is_keras(model, keras):
+        return sweeps.design_space(
+            model, alphas, resolutions, classes=classes, include_top=include_top, rounding=rounding,
+            convention=convention, dtype=dtype, input_channels=input_channels,
+            depth_multiplier=depth_multiplier, minimalistic=minimalistic, variant=variant, budgets=budgets,
+            notes=notes,
+        )  # fmt: skip
+    knobs = {"alphas": (alphas, None), "classes": (classes, None), "rounding": (rounding, KERAS),
+             "depth_multiplier": (depth_multiplier, None), "minimalistic": (minimalistic, False),
+             "variant": (variant, None)}  # fmt: skip
+    for name, (value, default) in knobs.items():
+        if value != default:
+            raise NetworkError(
+                f"{name} shapes a table's layers; a Keras model's are as it was built (sweep its resolutions)"
+            )
+    from mobicalc.tf.keras_model import keras_at
+
+    network_at = keras_at(
+        keras or model, custom_objects=custom_objects, unsafe=unsafe, input_channels=input_channels,
+        include_top=include_top, dtype=dtype, convention=convention,
+    )  # fmt: skip
+    return sweeps.graph_design_space(network_at, resolutions, budgets=budgets, notes=notes)
+
+
+def sweep(
+    model: Any,
+    alphas: Iterable[float | str | Fraction] = (1,),
+    resolutions: Iterable[Resolution] = (),
+    *,
+    classes: int | None = None,
+    include_top: bool = True,
+    rounding: str = KERAS,
+    convention: str = conventions.DEFAULT,
+    dtype: str = "float32",
+    input_channels: int | None = None,
+    depth_multiplier: int | None = None,
+    minimalistic: bool = False,
+    variant: str | None = None,
+    budgets: Mapping[str, Fraction | int] | None = None,
+    keras: str | None = None,
+    custom_objects: Sequence[str] = (),
+    unsafe: bool = False,
+) -> list[sweeps.SweepPoint]:
+    """``count.sweep.sweep`` for a table; for a Keras model (as ``design_space``), the totals at every
+    resolution within budget (``alphas``: only 1; ``resolutions`` empty: its own size)."""
+    table: dict[str, Any] = dict(
+        classes=classes, include_top=include_top, rounding=rounding, convention=convention, dtype=dtype,
+        input_channels=input_channels, depth_multiplier=depth_multiplier, minimalistic=minimalistic,
+        variant=variant, budgets=budgets,
+    )  # fmt: skip
+    if not _is_keras(model, keras):
+        return sweeps.sweep(model, alphas, resolutions, **table)
+    if any(exact(alpha) != 1 for alpha in alphas):
+        raise NetworkError("alphas: a Keras model has no width multiplier; sweep its resolutions only")
+    space = design_space(model, None, list(resolutions) or None, keras=keras, custom_objects=custom_objects,
+                         unsafe=unsafe, **table)  # fmt: skip
+    return [sweeps.SweepPoint(c.alpha, c.resolution, c.totals) for c in space.configurations]

@@ -54,6 +54,23 @@ def network_of(
             if value:
                 raise click.UsageError(f"{name} is for a Keras model: give --keras SOURCE")
         return cost(source_of(model, arch), include_top=not no_top, **options)
+    from mobicalc.tf.keras_model import keras_cost
+
+    return keras_cost(
+        keras, **keras_request(model, arch, no_top, custom_objects, unsafe, input_shape, **options)
+    )
+
+
+def keras_request(
+    model: str | None,
+    arch: str | None,
+    no_top: bool,
+    custom_objects: tuple[str, ...],
+    unsafe: bool,
+    input_shape: list[tuple[int, ...]] | None,
+    **options: Any,
+) -> dict[str, Any]:
+    """``keras_cost``'s arguments besides the source, from the model options given with --keras."""
     if model is not None or arch is not None:
         raise click.UsageError("give a model, --arch FILE or --keras SOURCE: one of them")
     for name, default in TABLE_ONLY.items():
@@ -61,10 +78,8 @@ def network_of(
             raise click.UsageError(
                 f"--{name.replace('_', '-')} shapes a table's layers; a Keras model's are as it was built"
             )
-    from mobicalc.tf.keras_model import keras_cost
-
-    return keras_cost(
-        keras, custom_objects=custom_objects, unsafe=unsafe, input_shapes=input_shape,
+    return dict(
+        custom_objects=custom_objects, unsafe=unsafe, input_shapes=input_shape,
         resolution=options["resolution"], input_channels=options["input_channels"], include_top=not no_top,
         dtype=options["dtype"], convention=options["convention"],
     )  # fmt: skip

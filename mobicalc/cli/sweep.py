@@ -22,7 +22,7 @@ from mobicalc.cli.options import (
     rounding_option,
 )
 from mobicalc.cli.paths import PlotPath, TablePath
-from mobicalc.count.sweep import design_space
+from mobicalc.count.sweep import design_space as _table_space
 from mobicalc.model.architecture import BUILTIN
 from mobicalc.views.sweep import sweep_report
 
@@ -51,6 +51,23 @@ PLOT_KINDS = ("macs", "accuracy")
     help="Input sizes, the same way, e.g. 128,160,192,224 or 96:320:16, and HEIGHTxWIDTH items, e.g. "
     "192x256 (at most 100 sizes then).  [default: v1/v2: the released checkpoints' sizes; else the table's]",
 )
+@click.option(
+    "--keras",
+    metavar="SOURCE",
+    help="A Keras model instead of a table (as table --keras: a .keras or .h5 file, or "
+    "package.module:function), swept over --resolution only (it has no alpha). Slower than a table's "
+    "sweep: the model is walked again at each size, and module:function is built again (about a second "
+    "each), so at most 100 sizes. Needs TensorFlow.",
+)
+@click.option(
+    "--custom-objects",
+    metavar="MODULE",
+    multiple=True,
+    help="With --keras FILE: import MODULE (your own code) for the custom layer classes the file names.",
+)
+@click.option(
+    "--unsafe", is_flag=True, help="With --keras FILE: turn Keras' safe mode off (a file you trust)."
+)
 @INPUT_CHANNELS_OPTION
 @DEPTH_MULTIPLIER_OPTION
 @click.option("--classes", type=COUNT, help="Classifier outputs (default: the table's, 1000).")
@@ -77,6 +94,9 @@ PLOT_KINDS = ("macs", "accuracy")
 def sweep(
     model: str | None,
     arch: str | None,
+    keras: str | None,
+    custom_objects: tuple[str, ...],
+    unsafe: bool,
     alphas: str | None,
     resolutions: str | None,
     input_channels: int | None,
@@ -108,14 +128,40 @@ def sweep(
     kept one dominates (at least as much alpha and resolution for no more
     MACs and params). For v1 and v2 the released TF-slim checkpoints'
     published ImageNet top-1 stands beside their configurations.
+    With --keras, a Keras model over --resolution only (at most 100 sizes,
+    each walked again; a builder built again: slower than a table's sweep).
     """
     with collection_paused():
-        space = design_space(
-            source_of(model, arch), alphas, resolutions, classes=classes, include_top=not no_top,
-            rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
-            depth_multiplier=depth_multiplier, minimalistic=minimalistic, budgets=budgets,
-            notes=[note for given in (alphas, resolutions) for note in getattr(given, "notes", [])],
-        )  # fmt: skip
+        notes = [note for given in (alphas, resolutions) for note in getattr(given, "notes", [])]
+        if keras is not None:
+            given = {"--alpha": alphas, "--classes": classes, "--depth-multiplier": depth_multiplier,
+                     "--minimalistic": minimalistic, "--rounding": rounding != "keras"}  # fmt: skip
+            if model is not None or arch is not None:
+                raise click.UsageError("give a model, --arch FILE or --keras SOURCE: one of them")
+            for name, value in given.items():
+                if value:
+                    raise click.UsageError(
+                        f"{name} shapes a table's layers (alpha is not a notion of an arbitrary model): "
+                        "sweep --keras sweeps --resolution only"
+                    )
+            from mobicalc.count.sweep import graph_design_space
+            from mobicalc.tf.keras_model import keras_at
+
+            network_at = keras_at(
+                keras, custom_objects=custom_objects, unsafe=unsafe, input_channels=input_channels,
+                include_top=not no_top, dtype=dtype, convention=convention,
+            )  # fmt: skip
+            space = graph_design_space(network_at, resolutions, budgets=budgets, notes=notes)
+        else:
+            if custom_objects or unsafe:
+                raise click.UsageError(
+                    "--custom-objects and --unsafe are for a Keras model: give --keras SOURCE"
+                )
+            space = _table_space(
+                source_of(model, arch), alphas, resolutions, classes=classes, include_top=not no_top,
+                rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
+                depth_multiplier=depth_multiplier, minimalistic=minimalistic, budgets=budgets, notes=notes,
+            )  # fmt: skip
         report = sweep_report(space)
         if plot is not None and space.ok:
             from mobicalc.render.plot import draw

@@ -6,7 +6,7 @@ import click
 
 from mobicalc.cli.base import command, emit
 from mobicalc.cli.exits import Exit
-from mobicalc.cli.network import network_of, require_real_channels
+from mobicalc.cli.network import keras_request, network_of, require_real_channels
 from mobicalc.cli.options import model_options
 from mobicalc.cli.progress import shown
 from mobicalc.views.verify import verify_report
@@ -35,6 +35,16 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
     pixels, or for a user table) is shown as skipped, with why.
 
     \b
+    With --keras SOURCE, any Keras model: TensorFlow traces it one layer
+    call at a time and each row (matched by name, outer/inner in a nested
+    model) shows the flops of the ops that call made, its count_params()
+    and output shape. A layer whose MACs TensorFlow cannot count (grouped
+    conv, transposed conv whose output is not input x stride,
+    Conv3DTranspose, attention einsums, RNN loops) is "not comparable": no
+    verdict, never agreement, counted in the last line; the MACs total is
+    then not compared.
+
+    \b
     Needs TensorFlow: pip install 'mobicalc[tf]'. Exit codes:
       0    every check that ran agrees
       1    some count differs
@@ -49,10 +59,19 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
             f"not {options['convention']}"
         )
     if options.get("keras") is not None:
-        raise click.UsageError(
-            "verify --keras is not built yet: a Keras model's counts are proved by the test suite and "
-            "benchmarks/keras_zoo.py against TensorFlow"
-        )
+        from mobicalc.tf.keras_verify import verify_keras
+
+        keras = options.pop("keras")
+        model, arch, no_top = options.pop("model"), options.pop("arch"), options.pop("no_top")
+        request = keras_request(
+            model, arch, no_top, options.pop("custom_objects"), options.pop("unsafe"),
+            options.pop("input_shape"), **options,
+        )  # fmt: skip
+        verification = verify_keras(keras, **request)
+        emit(verify_report(verification), output_format, wide)
+        if not verification.ok:
+            raise SystemExit(Exit.FAILED)
+        return
     network = network_of(**options)
     require_real_channels(network, options["rounding"])
     from mobicalc.tf.verify import verify_network

@@ -7,7 +7,7 @@ of its released checkpoint, and what was swept.
 """
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -257,3 +257,51 @@ def _count(given: Sequence[object] | str | None, *, integer: bool) -> int:
     if isinstance(given, str):
         return survey(given, integer=integer).total
     return 1 if given is None else len(given)
+
+
+MAX_GRAPH_SIZES = 100
+"""The most input sizes of a Keras model's sweep: each walks the model again (and a builder builds it)."""
+
+
+def graph_design_space(
+    network_at: Callable[[Resolution | None], NetworkCost],
+    resolutions: Sequence[Resolution] | str | None = None,
+    *,
+    budgets: Mapping[str, Fraction | int] | None = None,
+    notes: Sequence[str] = (),
+) -> DesignSpace:
+    """A graph's (a Keras model's) sweep over input sizes: ``network_at(resolution)`` costs it at each,
+    as ``table --keras --resolution`` does; None: its own size. A graph has no width multiplier, so
+    every configuration is alpha 1. At most ``MAX_GRAPH_SIZES`` sizes, refused before any is costed.
+    A configuration some of whose layers no formula counts is never within a budget (as ``check``)."""
+    limits = {metric: Fraction(limit) for metric, limit in (budgets or {}).items()}
+    count = _count(resolutions, integer=True)
+    if count > MAX_GRAPH_SIZES:
+        raise NetworkError(
+            f"{count:,} resolutions: a Keras model is walked again at each size, so its sweep has at most "
+            f"{MAX_GRAPH_SIZES} of them"
+        )
+    asked = sizes(resolutions) if isinstance(resolutions, str) else resolutions
+    networks = [network_at(resolution) for resolution in asked] if asked else [network_at(None)]
+    points, kept, notes = [], [], list(notes)
+    for network in networks:
+        point = SweepPoint(Fraction(1), network.resolution, network.totals)
+        points.append(point)
+        uncounted = network.uncounted or ()
+        if uncounted:
+            notes.append(
+                f"incomplete at {point.resolution}: {len(uncounted)} layers not counted "
+                f"({', '.join(uncounted[:3])}{', ...' if len(uncounted) > 3 else ''})"
+                + ("; never within a budget" if limits else "")
+            )
+        if not limits or (not uncounted and check_budgets(point.totals, limits, network.memory).ok):
+            kept.append(point)
+    configurations = [
+        Configuration(point.alpha, point.resolution, point.totals, mark, None)
+        for point, mark in zip(kept, frontier(kept), strict=True)
+    ]
+    return DesignSpace(
+        network=networks[0], alphas=[Fraction(1)], resolutions=[point.resolution for point in points],
+        budgets=limits, configurations=configurations, swept=len(points), published=None,
+        no_accuracy="a Keras model has no published accuracy", notes=notes,
+    )  # fmt: skip

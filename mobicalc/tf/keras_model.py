@@ -15,7 +15,7 @@ import json
 import os
 import stat
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -208,12 +208,17 @@ def import_keras() -> Any:
     return keras
 
 
+def is_file(source: str) -> bool:
+    """Whether a ``--keras`` SOURCE is a file (else ``module:function``)."""
+    return Path(source).suffix.lower() in SUFFIXES or os.path.exists(source) or ":" not in source
+
+
 def load(
     source: str, custom: dict[str, Any], unsafe: bool, resolution: tuple[int, ...] | None, include_top: bool
 ) -> Any:
     """The model a ``--keras`` SOURCE names."""
     path = Path(source)
-    if path.suffix.lower() in SUFFIXES or os.path.exists(source) or ":" not in source:
+    if is_file(source):
         if not include_top:
             raise KerasModelError(f"{source}: --no-top is for module:function; a file's model is as saved")
         return from_file(path, custom, unsafe)
@@ -260,6 +265,84 @@ def keras_network(
     return graph_cost(described, steps, settings)
 
 
+def keras_model(
+    model: Any,
+    *,
+    custom_objects: Sequence[str] = (),
+    unsafe: bool = False,
+    input_shapes: Sequence[tuple[int, ...]] | None = None,
+    resolution: Any = None,
+    input_channels: int | None = None,
+    include_top: bool = True,
+) -> tuple[Any, str, Sequence[tuple[int, ...]] | None]:
+    """The ``keras.Model`` a source names (built at ``resolution`` when it is ``module:function``), where
+    it comes from, and the sizes to walk it at (None: its own). The arguments are ``keras_cost``'s."""
+    if resolution is not None and input_shapes is not None:
+        raise KerasModelError("give --resolution or --input-shape, not both")
+    image = None
+    if resolution is not None:
+        height, width = (resolution, resolution) if isinstance(resolution, int) else resolution
+        image = (height, width, input_channels or 3)
+    if isinstance(model, str | Path):
+        path = str(model)
+        model = load(path, custom_classes(custom_objects), unsafe, image, include_top)
+    else:
+        path = "keras.Model object"
+    return model, path, sized(model, path, image, input_shapes)
+
+
+def sized(
+    model: Any, path: str, image: tuple[int, int, int] | None, shapes: Sequence[tuple[int, ...]] | None
+) -> Sequence[tuple[int, ...]] | None:
+    """The sizes to walk ``model`` at: its first input at ``image`` (height, width, channels), else
+    ``shapes``; the input's own channels stand when it has them."""
+    if image is None:
+        return shapes
+    keras = import_keras()
+    own = tuple(model.inputs[0].shape[1:]) if isinstance(model, keras.Model) and model.inputs else ()
+    if len(own) != 3:
+        raise KerasModelError(f"{path}: --resolution is for an image input (3 axes); give --input-shape")
+    return [(image[0], image[1], own[2] or image[2])]
+
+
+def keras_at(
+    source: Any,
+    *,
+    custom_objects: Sequence[str] = (),
+    unsafe: bool = False,
+    input_channels: int | None = None,
+    include_top: bool = True,
+    dtype: str = "float32",
+    convention: str = "keras",
+) -> Callable[[Any], NetworkCost]:
+    """A Keras model's cost at any input size (``resolution``: a number, (height, width), or None for
+    its own), as ``keras_cost`` gives it: ``module:function`` is built again at each size (its layers
+    may depend on it, as keras.applications' padding does); a file is read once and walked at each."""
+    if isinstance(source, str) and not is_file(source):
+
+        def built(resolution: Any) -> NetworkCost:
+            import_keras().backend.clear_session()  # the model built at the previous size
+            return keras_cost(
+                source, resolution=resolution, input_channels=input_channels, include_top=include_top,
+                dtype=dtype, convention=convention,
+            )  # fmt: skip
+
+        return built
+    model, path, _ = keras_model(
+        source, custom_objects=custom_objects, unsafe=unsafe, include_top=include_top
+    )
+    settings = Settings(dtype=dtype, convention=conventions.get(convention))
+
+    def walked(resolution: Any) -> NetworkCost:
+        image = None
+        if resolution is not None:
+            height, width = (resolution, resolution) if isinstance(resolution, int) else resolution
+            image = (height, width, input_channels or 3)
+        return keras_network(model, path, settings, sized(model, path, image, None))
+
+    return walked
+
+
 def keras_cost(
     model: Any,
     *,
@@ -277,23 +360,9 @@ def keras_cost(
     ``resolution`` (``224`` or ``(height, width)``) sizes the first input of an image model, with
     ``input_channels`` for a builder (default 3); ``input_shapes`` sizes every input, any rank.
     """
-    if resolution is not None and input_shapes is not None:
-        raise KerasModelError("give --resolution or --input-shape, not both")
-    image = None
-    if resolution is not None:
-        height, width = (resolution, resolution) if isinstance(resolution, int) else resolution
-        image = (height, width, input_channels or 3)
     settings = Settings(dtype=dtype, convention=conventions.get(convention))
-    if isinstance(model, str | Path):
-        path = str(model)
-        model = load(path, custom_classes(custom_objects), unsafe, image, include_top)
-    else:
-        path = "keras.Model object"
-    shapes = input_shapes
-    if image is not None:
-        keras = import_keras()
-        own = tuple(model.inputs[0].shape[1:]) if isinstance(model, keras.Model) and model.inputs else ()
-        if len(own) != 3:
-            raise KerasModelError(f"{path}: --resolution is for an image input (3 axes); give --input-shape")
-        shapes = [(image[0], image[1], own[2] or image[2])]
-    return keras_network(model, path, settings, shapes)
+    loaded, path, shapes = keras_model(
+        model, custom_objects=custom_objects, unsafe=unsafe, input_shapes=input_shapes,
+        resolution=resolution, input_channels=input_channels, include_top=include_top,
+    )  # fmt: skip
+    return keras_network(loaded, path, settings, shapes)

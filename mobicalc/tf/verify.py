@@ -67,6 +67,15 @@ class LayerCheck:
     """The output activation's values (the memory figures' unit), as the engine sizes it."""
     tf_elements: int | None = None
     """The Keras output tensor's values, batch left out: the product of its own shape."""
+    not_comparable: str | None = None
+    """Why TensorFlow cannot count this layer's MACs (its tf_macs is None): never agreement."""
+
+    @property
+    def verdict(self) -> bool | None:
+        """True: TensorFlow agrees; False: it differs; None: nothing differs, but its MACs are unproved."""
+        if not self.ok:
+            return False
+        return None if self.not_comparable is not None else True
 
     @property
     def ok(self) -> bool:

@@ -40,14 +40,14 @@ def is_graph(operation: Any) -> bool:
     return hasattr(operation, "_run_through_graph") or getattr(operation, "_functional", None) is not None
 
 
-def _graph(model: Any) -> Any:
+def graph_of(model: Any) -> Any:
     functional = getattr(model, "_functional", None)
     return functional if functional is not None else model
 
 
 def input_shapes(model: Any, given: Sequence[tuple[int, ...]] | None) -> list[tuple[int, ...]]:
     """Each input's shape without the batch axis: the model's, or ``given`` where it leaves sizes open."""
-    inputs = _graph(model).inputs
+    inputs = graph_of(model).inputs
     shapes = []
     for index, tensor in enumerate(inputs):
         own = tuple(tensor.shape[1:])
@@ -85,7 +85,7 @@ class _Walk:
         ]
 
     def run(self, model: Any, inputs: list[Any], prefix: str) -> Any:
-        return _graph(model)._run_through_graph(
+        return graph_of(model)._run_through_graph(
             inputs,
             operation_fn=lambda operation: operation,
             call_fn=lambda op, *a, **k: self.call(op, prefix, a, k),
@@ -123,7 +123,7 @@ def is_layer(operation: Any) -> bool:
 
 def walk(model: Any, keras: Any, shapes: Sequence[tuple[int, ...]]) -> tuple[Step, ...]:
     """The steps of ``model`` with inputs of ``shapes`` (batch axis left out), in the order they run."""
-    graph = _graph(model)
+    graph = graph_of(model)
     walker = _Walk(keras)
     inputs = []
     for index, (tensor, shape) in enumerate(zip(graph.inputs, shapes, strict=True)):

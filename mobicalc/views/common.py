@@ -5,6 +5,7 @@ from typing import Any
 from mobicalc.count import conventions
 from mobicalc.count.costs import Cost
 from mobicalc.count.network import NetworkCost
+from mobicalc.model.graph import GraphModel
 from mobicalc.numbers import exact_decimal
 from mobicalc.views.model import WIDE, Column, Layout, Style, View
 
@@ -76,13 +77,19 @@ def describe(network: NetworkCost) -> dict[str, Any]:
 
 def title(network: NetworkCost) -> str:
     model = describe(network)
+    convention = network.convention.name
+    if isinstance(network.architecture, GraphModel):  # a Keras model: no alpha, rounding nor top of its own
+        inputs = network.architecture.inputs
+        sizes = " and ".join("x".join(map(str, shape)) for shape in inputs)
+        return f"{model['name']} ({model['source']}): input{'s' * (len(inputs) > 1)} {sizes}" + (
+            f", convention {convention}" if convention != conventions.DEFAULT else ""
+        )
     if not model["include_top"]:
         top = "no top"
     elif model["classes"] is None:
         top = "no classifier"
     else:
         top = f"{model['classes']} classes"
-    convention = network.convention.name
     channels = model["input_channels"]
     return (
         f"{model['name']} ({model['source']}): alpha {exact_decimal(model['alpha'])}, "

@@ -5,6 +5,7 @@ from typing import Any
 
 from mobicalc.count import conventions
 from mobicalc.count.sweep import Configuration, DesignSpace
+from mobicalc.model.graph import GraphModel
 from mobicalc.model.layers import resolution_text
 from mobicalc.model.rounding import exact_count
 from mobicalc.numbers import exact_decimal, grouped, human
@@ -62,6 +63,12 @@ def _best(summary: DesignSpace) -> dict[str, Any] | None:
 
 def _sweep_title(summary: DesignSpace) -> str:
     model = _model(summary)
+    if isinstance(summary.network.architecture, GraphModel):  # a Keras model: no top nor rounding of its own
+        return f"{model['name']} ({model['source']})" + (
+            f", convention {summary.convention.name}"
+            if summary.convention.name != conventions.DEFAULT
+            else ""
+        )
     top = (
         "no top"
         if not model["include_top"]

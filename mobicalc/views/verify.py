@@ -23,11 +23,15 @@ VERIFY_COLUMNS = (
     Column("tf_elements", "TF values", Style.COUNT, 5),
     Column("ok", "", Style.VERDICT, words=("✓", "✗")),
 )
+ANY_RANK = {"shape": "output_shape", "tf_shape": "tf_output_shape"}
+"""The shape columns when some shape is not (height, width, channels) (a Keras model's): lists of any rank."""
+NOT_COMPARABLE = Column("not_comparable", "not comparable: TF cannot count", priority=1)
+"""Shown when some layer's MACs TensorFlow cannot count: why (its verdict is then blank, never ✓)."""
 
 
 def _profiler_note(check: "ModelCheck") -> str:
     """One line relating the TF profiler's total to MACs, because users compare against it."""
-    if check.profiler_flops is None or check.tf_totals is None:
+    if check.profiler_flops is None or check.tf_totals is None or "macs" not in check.tf_totals:
         return ""
     flops = 2 * check.tf_totals["macs"]
     return (
@@ -46,26 +50,45 @@ def verify_summary(verification: "Verification") -> str:
     ran = len(verification.checks) - len(skipped)
     parts = [f"{ran} of {len(verification.checks)} checks ran"]
     parts += [f"{check.model} skipped: {check.skipped}" for check in skipped]
+    layers = [layer for check in verification.checks for layer in check.layers]
+    unproved = [layer.name for layer in layers if layer.not_comparable is not None]
+    if unproved:
+        parts.append(
+            f"MACs of {len(unproved)} of {len(layers)} layers not comparable, TensorFlow cannot count them: "
+            + ", ".join(unproved[:3])
+            + (", ..." if len(unproved) > 3 else "")
+        )
     return f"{'ok' if verification.ok else 'DIFFERS'} ({'; '.join(parts)})"
 
 
 def _check_view(check: "ModelCheck", heading: str) -> View:
+    unproved = [layer for layer in check.layers if layer.not_comparable is not None]
+    columns: tuple[Column, ...] = VERIFY_COLUMNS
+    shapes = [shape for layer in check.layers for shape in (layer.engine_shape, layer.tf_shape) if shape]
+    if any(len(shape) != 3 for shape in shapes):
+        columns = tuple(
+            column._replace(key=ANY_RANK[column.key], style=Style.SIZE) if column.key in ANY_RANK else column
+            for column in columns
+        )
     view = View(
         f"{check.model}: {heading}",
-        VERIFY_COLUMNS,
+        columns + (NOT_COMPARABLE,) * bool(unproved),
         [
             {
                 "name": layer.name,
                 "kind": layer.kind,
                 "shape": layer.engine_shape,
                 "tf_shape": layer.tf_shape,
+                "output_shape": layer.engine_shape,
+                "tf_output_shape": layer.tf_shape,
                 "macs": layer.engine_macs,
                 "tf_macs": layer.tf_macs,
                 "params": layer.engine_params,
                 "tf_params": layer.tf_params,
                 "elements": layer.engine_elements,
                 "tf_elements": layer.tf_elements,
-                "ok": layer.ok,
+                "ok": layer.verdict,
+                **({"not_comparable": layer.not_comparable} if unproved else {}),
             }
             for layer in check.layers
         ],
@@ -81,6 +104,12 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
         engine, tensorflow = check.engine_totals[key], check.tf_totals[key]
         mark = "✓" if engine == tensorflow else "✗"
         view.notes.append(f"{mark} {key}: engine {grouped(engine)}, TensorFlow {grouped(tensorflow)}")
+    if unproved and "macs" not in check.engine_totals:
+        view.notes.append(
+            f"? macs: not compared: TensorFlow cannot count the MACs of {len(unproved)} layers "
+            f"({', '.join(layer.name for layer in unproved[:5])}{', ...' if len(unproved) > 5 else ''}); "
+            "mobicalc's formulas for them are proved by hand in its tests"
+        )
     sized = [layer for layer in check.layers if layer.tf_elements is not None]
     same_size = all(layer.engine_elements == layer.tf_elements for layer in sized)
     view.notes.append(
@@ -92,7 +121,11 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
     view.notes.append(
         f"✗ differs: {', '.join(differing)}"
         if differing
-        else ("✓ all agree" if check.ok else "✗ totals differ")
+        else (
+            ("✓ all agree" if not unproved else "✓ all that TensorFlow counts agree")
+            if check.ok
+            else "✗ totals differ"
+        )
     )
     if note := _profiler_note(check):
         view.notes.append(note)
