@@ -108,3 +108,15 @@ def test_progress_shows_on_a_terminal_and_then_the_error(tmp_path):
     assert "importing TensorFlow" in screen
     assert "bench needs TensorFlow, which fails to import (RuntimeError: no AVX)" in screen
     assert stdout == ""
+
+
+def test_loading_a_keras_model_shows_what_it_does_on_a_terminal(tmp_path):
+    """stderr a terminal: loading a Keras model says so while TensorFlow and Keras import (issue 18)."""
+    root = package(tmp_path, "tensorflow", 'import time; time.sleep(1); raise RuntimeError("no AVX")')
+    code, stdout, screen = stderr_on_terminal(
+        ["table", "--keras", "keras.applications:MobileNetV2"],
+        PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+    )
+    assert "loading keras.applications:MobileNetV2 and walking it" in screen
+    assert code == Exit.MISSING_DEPENDENCY
+    assert stdout == ""

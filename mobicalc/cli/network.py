@@ -54,11 +54,13 @@ def network_of(
             if value:
                 raise click.UsageError(f"{name} is for a Keras model: give --keras SOURCE")
         return cost(source_of(model, arch), include_top=not no_top, **options)
+    from mobicalc.cli.progress import shown
     from mobicalc.tf.keras_model import keras_cost
 
-    return keras_cost(
-        keras, **keras_request(model, arch, no_top, custom_objects, unsafe, input_shape, **options)
-    )
+    request = keras_request(model, arch, no_top, custom_objects, unsafe, input_shape, **options)
+    with shown() as progress:  # on a terminal: what takes the seconds before the first line
+        progress(f"loading {keras} and walking it (TensorFlow and Keras import first)")
+        return keras_cost(keras, **request)
 
 
 def keras_request(

@@ -151,7 +151,11 @@ def sweep(
                 keras, custom_objects=custom_objects, unsafe=unsafe, input_channels=input_channels,
                 include_top=not no_top, dtype=dtype, convention=convention,
             )  # fmt: skip
-            space = graph_design_space(network_at, resolutions, budgets=budgets, notes=notes)
+            from mobicalc.cli.progress import shown
+
+            with shown() as progress:
+                progress(f"loading {keras} and walking it at each size (TensorFlow and Keras import first)")
+                space = graph_design_space(network_at, resolutions, budgets=budgets, notes=notes)
         else:
             if custom_objects or unsafe:
                 raise click.UsageError(

@@ -67,7 +67,9 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
             model, arch, no_top, options.pop("custom_objects"), options.pop("unsafe"),
             options.pop("input_shape"), **options,
         )  # fmt: skip
-        verification = verify_keras(keras, **request)
+        with shown() as progress:
+            progress(f"loading {keras}, tracing it layer by layer and counting with TensorFlow")
+            verification = verify_keras(keras, **request)
         emit(verify_report(verification), output_format, wide)
         if not verification.ok:
             raise SystemExit(Exit.FAILED)
