@@ -10,7 +10,6 @@ from mobicalc.cli.exits import Exit
 from mobicalc.cli.options import EPILOG, PositiveNumber, budget_options, model_options
 from mobicalc.count.network import NetworkCost, cost
 from mobicalc.model.architecture import BUILTIN, Architecture
-from mobicalc.views.check import check_report
 from mobicalc.views.table import table_report
 
 
@@ -192,6 +191,8 @@ def check(
         )
     network = network_of(**options)
     verdict = network.check(budgets, allow_uncounted=allow_uncounted)
+    from mobicalc.views.check import check_report  # table's start-up does not pay for check's view
+
     emit(check_report(network, verdict), output_format, wide)
     if not verdict.ok:
         raise SystemExit(Exit.FAILED)

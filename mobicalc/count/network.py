@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from mobicalc.count import conventions
 from mobicalc.count.budgets import MEMORY_METRICS, BudgetVerdict, check_budgets
@@ -22,12 +22,14 @@ from mobicalc.count.plan import Plan, add_up, at_size, plan
 from mobicalc.count.settings import Settings, exact
 from mobicalc.errors import NetworkError
 from mobicalc.model.architecture import BUILTIN, Architecture, ArchitectureError
-from mobicalc.model.graph import GraphModel
 from mobicalc.model.kinds import ALL_KINDS, Spatial, kind_of
 from mobicalc.model.layers import Layer, Resolution, Shape, Size, input_size, normal_resolution
 from mobicalc.model.placing import place, skeleton, spatial_sizes
 from mobicalc.model.rounding import KERAS, Count
 from mobicalc.model.tables import load, parse, read
+
+if TYPE_CHECKING:  # a Keras model's description: the type only (a table's run never loads it)
+    from mobicalc.model.graph import GraphModel
 
 
 class LayerRecord(NamedTuple):
@@ -56,7 +58,7 @@ class LayerRecord(NamedTuple):
 class NetworkCost:
     """A whole network under one set of settings: its per-layer records and their sums."""
 
-    architecture: Architecture | GraphModel
+    architecture: "Architecture | GraphModel"
     """Where the layers come from: a table, or a graph (a Keras model)."""
     settings: Settings
     records: tuple[LayerRecord, ...]

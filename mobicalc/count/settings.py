@@ -31,7 +31,7 @@ def exact(alpha: float | str | Fraction) -> Fraction:
         raise NetworkError(f"alpha must be a number, got {alpha!r}") from None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Settings:
     """The knobs every model command takes."""
 

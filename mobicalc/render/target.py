@@ -106,7 +106,9 @@ def cell(value: Any, column: Column) -> str:
     if style is Style.SIZE:
         return str(value) if isinstance(value, int) else "x".join(map(str, value))
     if isinstance(value, list):
-        import json  # lists are rare (a layer's explicit padding): json costs start-up
+        if all(type(item) is int for item in value):  # a layer's explicit padding: as json.dumps writes it
+            return "[" + ", ".join(map(str, value)) + "]"
+        import json  # other lists are rare: json costs start-up
 
         return json.dumps(value)
     return escape(str(value))
