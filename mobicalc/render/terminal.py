@@ -5,13 +5,13 @@ Rich is imported only inside ``render_rich``: a pipe or a file never loads it.
 
 import io
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
 from mobicalc.numbers import share
 from mobicalc.render.target import ASCII, Target, escape, right
-from mobicalc.render.text import Grid, choose, grid_blocks, grid_of, notes_of
+from mobicalc.render.text import Grid, choose, grid_blocks, grid_of, notes_of, wrap
 from mobicalc.views.model import Layout, Style, View
 
 
@@ -30,27 +30,13 @@ def render_rich(views: Iterable[View], target: Target) -> str:
     would measure them: each column as wide as its widest cell, two spaces between columns) and
     given to Rich, which then measures nothing.
     """
-    from rich import box
-    from rich.box import Box
     from rich.cells import cell_len
-    from rich.console import Console, ConsoleOptions
-    from rich.segment import Segment
+    from rich.console import Console
     from rich.style import Style as RichStyle
-    from rich.table import Table
     from rich.text import Text
-
-    class Cell:
-        """A cell's text, justified and padded already, as one segment: Rich has nothing to wrap."""
-
-        def __init__(self, text: str, style: RichStyle | None) -> None:
-            self.text, self.style = text, style
-
-        def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
-            yield Segment(self.text, self.style)
 
     styles = {name: RichStyle.parse(name) for name in HEAT}
 
-    ascii_head = Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)  # SIMPLE_HEAD in ASCII
     file = io.StringIO()
     console = Console(
         file=file,
@@ -65,6 +51,12 @@ def render_rich(views: Iterable[View], target: Target) -> str:
 
     def drawn(text: str) -> str:
         return text if target.unicode else text.translate(ASCII)
+
+    def lines(text: str, bold: bool = False) -> None:
+        """A title or note wrapped as plain text wraps it, written beside Rich's output (cheaper than
+        Rich's printing a line at a time); a title in bold where colour is on."""
+        for line in wrap(drawn(text), target.width):
+            file.write(f"\x1b[1m{line}\x1b[0m\n" if bold and target.color and line else line + "\n")
 
     def shown_cells(grid: Grid) -> list[list[str]]:
         """Each row's cells as drawn: a share with its bar against the largest in its column."""
@@ -93,16 +85,10 @@ def render_rich(views: Iterable[View], target: Target) -> str:
     def width_of(widths: list[int]) -> int:
         return sum(widths) + 2 * (len(widths) - 1)  # a space of padding and a space of rule between
 
-    def table_of(grid: Grid, cells: list[list[str]], heat: tuple[float, float]) -> Table:
-        """A Rich table of cells already justified and padded: Rich measures and pads nothing (what
-        takes its time), and draws the same table as with ``padding=(0, 1, 0, 0)``."""
-        table = Table(
-            box=box.SIMPLE_HEAD if target.unicode else ascii_head,
-            show_header=any(column.header for column in grid.columns),
-            show_edge=False,
-            pad_edge=False,
-            padding=0,
-        )
+    def table_of(grid: Grid, cells: list[list[str]], heat: tuple[float, float]) -> Text:
+        """The table as one Rich text of cells already justified and padded, drawn as Rich's SIMPLE_HEAD
+        table with ``padding=(0, 1, 0, 0)`` draws it (a bold header, a rule under it, two spaces
+        between columns): Rich's Table would measure, pad and render every cell again."""
         widths = widths_of(grid, cells)
         last = len(widths) - 1
 
@@ -114,19 +100,21 @@ def render_rich(views: Iterable[View], target: Target) -> str:
                 text += " " * (widths[index] - cell_len(text))
             return text if index == last else text + " "  # a space of padding, then the rule's
 
-        for index, column in enumerate(grid.columns):
-            table.add_column(
-                padded(drawn(column.header), index), no_wrap=True, width=widths[index] + (index != last)
-            )
+        table = Text(no_wrap=True, overflow="ignore")
+        if any(column.header for column in grid.columns):
+            for index, column in enumerate(grid.columns):
+                table.append(padded(drawn(column.header), index), style="bold")
+                table.append(" " if index != last else "\n")
+            table.append(("─" if target.unicode else "-") * width_of(widths) + "\n")
         for row, texts in zip(grid.rows, cells, strict=True):
-            line = []
             for index, (text, column) in enumerate(zip(texts, grid.columns, strict=True)):
                 value = row.get(column.key)
                 style = None
                 if column.style is Style.HEAT and value is not None and target.color:
                     style = styles[_heat_style(value[0], heat)]
-                line.append(Cell(padded(text, index), style))
-            table.add_row(*line)
+                table.append(padded(text, index), style=style)
+                table.append(" " if index != last else "\n")
+        table.rstrip()
         return table
 
     for whole in views:
@@ -145,12 +133,11 @@ def render_rich(views: Iterable[View], target: Target) -> str:
             cells_shown = [[line[i] for i in chosen] for line in cells]
             # Never squeeze a number into "5,41…": a table wider than the terminal keeps its width.
             console.width = max(target.width, width_of([widths[i] for i in chosen]))
-            console.print(Text(drawn(escape(view.title)), style="bold"))
+            lines(escape(view.title), bold=True)
             console.print(table_of(grid, cells_shown, heat))
-            console.width = target.width
             for note in notes_of(view, grid.columns, target):
-                console.print(Text(drawn(note)))
-            console.print()
+                lines(note)
+            file.write("\n")
     return file.getvalue()
 
 

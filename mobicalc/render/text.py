@@ -119,7 +119,7 @@ def notes_of(view: View, shown: Sequence[Column], target: Target | None = None) 
     return left_out + view.notes + list(dict.fromkeys(said))  # a view's last note may be its verdict
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def wrap(text: str, width: int) -> list[str]:
     """A note or title wrapped at spaces only: never inside a number."""
     return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
 
@@ -171,7 +171,7 @@ def render_text(views: Iterable[View], target: Target) -> str:
                 for text, width, column in zip(texts, widths, columns, strict=True)
             ).rstrip()
 
-        lines = [*_wrap(escape(view.title), target.width), ""]
+        lines = [*wrap(escape(view.title), target.width), ""]
         headers = [column.header for column in grid.columns]
         if any(headers):
             lines += [aligned(headers), "  ".join("-" * width for width in widths)]
@@ -179,7 +179,7 @@ def render_text(views: Iterable[View], target: Target) -> str:
         if notes := notes_of(view, grid.columns, target):
             lines.append("")
             for note in notes:
-                lines += _wrap(note, target.width)
+                lines += wrap(note, target.width)
         blocks.append("\n".join(lines))
     text = "\n\n".join(blocks) + "\n"
     return text if target.unicode else text.translate(ASCII)
