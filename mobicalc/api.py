@@ -54,17 +54,26 @@ def cost(
             rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
             depth_multiplier=depth_multiplier, minimalistic=minimalistic, variant=variant,
         )  # fmt: skip
-    knobs = {"alpha": (alpha, 1), "classes": (classes, None), "rounding": (rounding, KERAS),
-             "depth_multiplier": (depth_multiplier, None), "minimalistic": (minimalistic, False)}  # fmt: skip
-    for name, (value, default) in knobs.items():
-        if value != default:
-            raise NetworkError(f"{name} shapes a table's layers; a Keras model's are as it was built")
+    _refuse_table_knobs(
+        alpha=(alpha, 1),
+        classes=(classes, None),
+        rounding=(rounding, KERAS),
+        depth_multiplier=(depth_multiplier, None),
+        minimalistic=(minimalistic, False),
+    )
     from mobicalc.tf.keras_model import keras_cost
 
     return keras_cost(
         source, custom_objects=custom_objects, unsafe=unsafe, input_shapes=input_shape, resolution=resolution,
         input_channels=input_channels, include_top=include_top, dtype=dtype, convention=convention,
     )  # fmt: skip
+
+
+def _refuse_table_knobs(hint: str = "", **knobs: tuple[Any, Any]) -> None:
+    """A NetworkError for a table's knob (name: (value, its default)) given with a Keras model."""
+    for name, (value, default) in knobs.items():
+        if value != default:
+            raise NetworkError(f"{name} shapes a table's layers; a Keras model's are as it was built{hint}")
 
 
 def _is_keras(model: Any, keras: str | None) -> bool:
@@ -106,14 +115,15 @@ def design_space(
             depth_multiplier=depth_multiplier, minimalistic=minimalistic, variant=variant, budgets=budgets,
             notes=notes,
         )  # fmt: skip
-    knobs = {"alphas": (alphas, None), "classes": (classes, None), "rounding": (rounding, KERAS),
-             "depth_multiplier": (depth_multiplier, None), "minimalistic": (minimalistic, False),
-             "variant": (variant, None)}  # fmt: skip
-    for name, (value, default) in knobs.items():
-        if value != default:
-            raise NetworkError(
-                f"{name} shapes a table's layers; a Keras model's are as it was built (sweep its resolutions)"
-            )
+    _refuse_table_knobs(
+        " (sweep its resolutions)",
+        alphas=(alphas, None),
+        classes=(classes, None),
+        rounding=(rounding, KERAS),
+        depth_multiplier=(depth_multiplier, None),
+        minimalistic=(minimalistic, False),
+        variant=(variant, None),
+    )
     from mobicalc.tf.keras_model import keras_at
 
     network_at = keras_at(

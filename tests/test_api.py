@@ -136,3 +136,18 @@ def test_importing_mobicalc_changes_nothing_process_wide():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize(
+    ("call", "knob"),
+    [
+        (lambda: mobicalc.cost("model.keras", alpha=0.5), "alpha"),
+        (lambda: mobicalc.cost("model.keras", rounding="int"), "rounding"),
+        (lambda: mobicalc.design_space("model.h5", alphas=["0.5"]), "alphas"),
+        (lambda: mobicalc.design_space("model.h5", variant="minimalistic"), "variant"),
+    ],
+)
+def test_a_tables_knob_with_a_keras_model_is_refused_before_it_loads(call, knob):
+    """A Keras model's widths are as it was built: a table's knob is an error, named, before any file is read."""
+    with pytest.raises(mobicalc.MobicalcError, match=f"^{knob} shapes a table's layers"):
+        call()
