@@ -307,40 +307,19 @@ class TestBudgetsAndFrontier:
     def test_frontier_against_brute_force(self, seed, sizes):
         generator = random.Random(seed)
 
-        def sides(size):
-            return (size, size) if isinstance(size, int) else size
-
-        def dominates(a, b):
-            (ha, wa), (hb, wb) = sides(a[1]), sides(b[1])
-            return (a[0], a[1]) != (b[0], b[1]) and a[0] >= b[0] and ha >= hb and wa >= wb and \
-                a[2].macs <= b[2].macs and a[2].params <= b[2].params  # fmt: skip
-
         for _ in range(300):
             points = [
                 (Fraction(generator.randint(1, 5), 4), generator.choice(sizes),
                  Cost(macs=generator.randint(0, 6), weights=generator.randint(0, 6)))
                 for _ in range(generator.randint(0, 14))
             ]  # fmt: skip
-            unique = {}
-            for point in points:
-                unique.setdefault((point[0], point[1]), point)
-            marks = frontier(list(unique.values()))
-            expected = [not any(dominates(a, b) for a in unique.values()) for b in unique.values()]
-            assert marks == expected, points
+            assert_frontier_is_brute_force(points)
 
     @pytest.mark.parametrize("sizes", [[1, 2, 3, 4, 5], [3, (2, 4), (4, 2), (3, 4), 1]])
     def test_frontier_against_brute_force_when_params_follow_alpha(self, sizes):
         """As in any sweep of a table: params depend on alpha alone and never fall as it grows (equal
         params at several alphas, as widths that round to the same channels); MACs anything."""
         generator = random.Random(13)
-
-        def sides(size):
-            return (size, size) if isinstance(size, int) else size
-
-        def dominates(a, b):
-            (ha, wa), (hb, wb) = sides(a[1]), sides(b[1])
-            return (a[0], a[1]) != (b[0], b[1]) and a[0] >= b[0] and ha >= hb and wa >= wb and \
-                a[2].macs <= b[2].macs and a[2].params <= b[2].params  # fmt: skip
 
         for _ in range(300):
             params = sorted(generator.randint(0, 4) for _ in range(5))  # by alpha 1/4 .. 5/4, never falling
@@ -349,12 +328,7 @@ class TestBudgetsAndFrontier:
                 step = generator.randint(1, 5)
                 points.append((Fraction(step, 4), generator.choice(sizes),
                                Cost(macs=generator.randint(0, 6), weights=params[step - 1])))  # fmt: skip
-            unique = {}
-            for point in points:
-                unique.setdefault((point[0], point[1]), point)
-            marks = frontier(list(unique.values()))
-            expected = [not any(dominates(a, b) for a in unique.values()) for b in unique.values()]
-            assert marks == expected, points
+            assert_frontier_is_brute_force(points)
 
 
 class TestPublishedAccuracy:
@@ -628,3 +602,24 @@ class TestMemoryBudgets:
         result = run("sweep", "v2", "--alpha", "0.1:1:0.001", "--resolution", "96:320:16", "--max-model-size", "1MB",
                      code=Exit.USAGE)  # fmt: skip
         assert "at most 10,000 configurations" in result.output
+
+
+def _sides(size):
+    return (size, size) if isinstance(size, int) else size
+
+
+def _dominates(a, b):
+    """At least as much alpha, height and width for no more MACs and params, and not the same one."""
+    (ha, wa), (hb, wb) = _sides(a[1]), _sides(b[1])
+    return (a[0], a[1]) != (b[0], b[1]) and a[0] >= b[0] and ha >= hb and wa >= wb and \
+        a[2].macs <= b[2].macs and a[2].params <= b[2].params  # fmt: skip
+
+
+def assert_frontier_is_brute_force(points):
+    """frontier() of the points (each configuration once) against every pair compared by hand."""
+    unique = {}
+    for point in points:
+        unique.setdefault((point[0], point[1]), point)
+    marks = frontier(list(unique.values()))
+    expected = [not any(_dominates(a, b) for a in unique.values()) for b in unique.values()]
+    assert marks == expected, points
