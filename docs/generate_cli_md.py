@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from mobicalc.cli import main
+from mobicalc.cli.options import WholeNumber
 
 TARGET = Path(__file__).with_name("cli.md")
 
@@ -35,7 +36,7 @@ def _type(param: click.Parameter) -> str:
         return " \\| ".join(f"`{choice}`" for choice in param.type.choices)
     if isinstance(param, click.Option) and param.is_flag:
         return "flag"
-    if isinstance(param.type, click.IntRange) and param.type.min == 1 and param.type.max is None:
+    if isinstance(param.type, WholeNumber) and param.type.minimum == 1 and param.type.maximum is None:
         return "positive integer"
     return param.type.name
 
@@ -64,6 +65,11 @@ def render() -> str:
         "",
         "Generated from the commands' own options and help texts by `docs/generate_cli_md.py`;",
         "`mobicalc COMMAND --help` shows the same on a terminal.",
+        "",
+        "**Numbers** are read one way by every option: ASCII digits with at most one decimal point",
+        "(`224`, `0.75`, `.5`); an `integer` is digits only. No sign, exponent (`1e0`), digit",
+        "separator (`1_28`), other script's digits or `128.0` for an integer: each is a usage error",
+        "(exit 2) naming the rule it breaks. Counts take `K`/`M`/`G`/`T`, sizes byte units.",
         "",
     ]
     commands: list[tuple[str, click.Command]] = []

@@ -4,8 +4,45 @@ Pure functions, shared by messages, the views (titles and notes) and the rendere
 """
 
 import math
+import re
 from decimal import Decimal, localcontext
 from fractions import Fraction
+
+from mobicalc.errors import MobicalcError
+
+DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+"""A number as mobicalc reads one a person writes: ASCII digits with at most one decimal point."""
+WHOLE = re.compile(r"[0-9]+")
+"""A whole number as mobicalc reads one: ASCII digits only."""
+SPELLING = "digits 0-9 with at most one decimal point: no sign, exponent, separator or other script's digits"
+"""The rule of ``read_number``, for messages and docs."""
+
+
+class NumberError(MobicalcError):
+    """A number written in a way mobicalc does not read; the message says which rule it breaks."""
+
+
+def read_number(text: str, what: str = "value", *, whole: bool = False, positive: bool = True) -> Fraction:
+    """A positive number a person wrote (an option, an item of a list, a side of a size), exactly.
+
+    One spelling per value, everywhere (docs/cli.md, "Numbers"): ``224``, ``0.75``, ``.5``; a whole
+    number is digits only (``128``, not ``128.0``). Signs, exponents (``1e0``), digit separators
+    (``1_28``) and other scripts' digits are refused, not guessed at.
+    """
+    text = text.strip()
+    what = f"{what} " if what else ""  # "": the caller names it (click names the option)
+    if not DECIMAL.fullmatch(text):
+        if text.startswith("-") and DECIMAL.fullmatch(text[1:]):
+            raise NumberError(f"{what}{text!r} is negative: give a positive number")
+        kind = "a whole number" if whole else "a number"
+        rule = "digits 0-9 only" if whole else SPELLING
+        raise NumberError(f"{what}{text!r} is not {kind}: write {rule}")
+    if whole and not WHOLE.fullmatch(text):
+        raise NumberError(f"{what}{text!r} is not a whole number: write digits 0-9 only")
+    value = Fraction(text)
+    if positive and value == 0:
+        raise NumberError(f"{what}{text!r} is not positive")
+    return value
 
 
 def significant(value: int | Fraction, digits: int = 6) -> Decimal:

@@ -1,7 +1,6 @@
 """The options and parameter types the commands share: parsed and validated as usage errors (exit 2)."""
 
 import functools
-import math
 import re
 import textwrap
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from mobicalc.count import conventions
 from mobicalc.count.settings import DTYPES
 from mobicalc.model.architecture import BUILTIN
 from mobicalc.model.rounding import DESCRIPTIONS, KERAS, POLICIES
+from mobicalc.numbers import DECIMAL, NumberError, read_number
 from mobicalc.render import FORMATS
 from mobicalc.views.common import COUNT_MEANINGS
 
@@ -58,7 +58,7 @@ def _too_long(text: str, limit: int, what: str) -> str:
 
 
 class PositiveNumber(click.ParamType):
-    """A positive, finite real number, kept exact: '0.6' is 3/5, not 0.59999..."""
+    """A positive number, as ``numbers.read_number`` reads one, kept exact: '0.6' is 3/5, not 0.59999..."""
 
     name = "number"
 
@@ -68,17 +68,15 @@ class PositiveNumber(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
         if isinstance(value, Fraction):
             return value
-        if len(str(value).strip()) > MAX_NUMBER_CHARACTERS:
-            self.fail(_too_long(str(value).strip(), MAX_NUMBER_CHARACTERS, "characters"), param, ctx)
+        text = str(value).strip()
+        if len(text) > MAX_NUMBER_CHARACTERS:
+            self.fail(_too_long(text, MAX_NUMBER_CHARACTERS, "characters"), param, ctx)
         try:
-            number = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not math.isfinite(number) or number <= 0:
-            self.fail(f"{value!r} must be a positive finite number", param, ctx)
-        exact = Fraction(str(value).strip())
+            exact = read_number(text, "")
+        except NumberError as error:
+            self.fail(str(error), param, ctx)
         if self.maximum is not None and exact > self.maximum:
-            self.fail(f"{value} is out of range: at most {self.maximum}", param, ctx)
+            self.fail(f"{text} is out of range: at most {self.maximum}", param, ctx)
         return exact
 
 
@@ -91,10 +89,10 @@ class Budget(click.ParamType):
     name = "count"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
-        text = str(value).strip().replace("_", "")
+        text = str(value).strip()
         suffix = text[-1:].upper() if text[-1:].isalpha() else ""
         number = text[: len(text) - len(suffix)]
-        if suffix not in SUFFIXES or not re.fullmatch(r"[0-9]+(\.[0-9]*)?|\.[0-9]+", number):
+        if suffix not in SUFFIXES or not DECIMAL.fullmatch(number):
             self.fail(
                 f"{value!r} is not a count: use digits with an optional K, M, G or T (300M, 4.3M)", param, ctx
             )
@@ -119,10 +117,8 @@ class ByteSize(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
         if isinstance(value, Fraction):
             return value
-        text = str(value).strip().replace("_", "")
-        match = re.fullmatch(
-            r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+) ?([a-zA-Z]*)", text[: MAX_NUMBER_CHARACTERS + 1]
-        )
+        text = str(value).strip()
+        match = re.fullmatch(rf"({DECIMAL.pattern}) ?([a-zA-Z]*)", text[: MAX_NUMBER_CHARACTERS + 1])
         unit = match.group(2).lower() if match else ""
         if match is None or unit not in BYTE_UNITS or len(text) > MAX_NUMBER_CHARACTERS:
             self.fail(
@@ -137,14 +133,29 @@ class ByteSize(click.ParamType):
         return size
 
 
-class PositiveCount(click.IntRange):
-    """A positive integer of at most MAX_COUNT_DIGITS digits."""
+class WholeNumber(click.ParamType):
+    """A whole number from ``minimum`` to ``maximum``, as ``numbers.read_number`` reads one (digits only),
+    of at most MAX_COUNT_DIGITS digits."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int = 1, maximum: int | None = None) -> None:
+        self.minimum, self.maximum = minimum, maximum
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        text = value.strip().lstrip("+-").replace("_", "") if isinstance(value, str) else ""
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
         if len(text) > MAX_COUNT_DIGITS:
-            self.fail(_too_long(value.strip(), MAX_COUNT_DIGITS, "digits"), param, ctx)
-        return super().convert(value, param, ctx)
+            self.fail(_too_long(text, MAX_COUNT_DIGITS, "digits"), param, ctx)
+        try:
+            number = int(read_number(text, "", whole=True, positive=self.minimum > 0))
+        except NumberError as error:
+            self.fail(str(error), param, ctx)
+        if number < self.minimum or (self.maximum is not None and number > self.maximum):
+            top = "" if self.maximum is None else f" to {self.maximum}"
+            self.fail(f"{text} is out of range: from {self.minimum}{top}", param, ctx)
+        return number
 
 
 class InputSize(click.ParamType):
@@ -168,21 +179,20 @@ class InputSize(click.ParamType):
             )
         numbers = []
         for what, side in zip(("height", "width"), sides, strict=True):
-            side = side.strip().replace("_", "")
+            side = side.strip()
             if len(side) > MAX_COUNT_DIGITS:
                 self.fail(f"the {what} " + _too_long(side, MAX_COUNT_DIGITS, "digits"), param, ctx)
-            if not side.isascii() or not side.isdigit() or int(side) < 1:
-                self.fail(
-                    f"{text[:40]!r}: the {what} must be a positive integer, got {side[:20]!r}", param, ctx
-                )
-            numbers.append(int(side))
+            try:
+                numbers.append(int(read_number(side, f"the {what}", whole=True)))
+            except NumberError as error:
+                self.fail(f"{text[:40]!r}: {error}", param, ctx)
         return numbers[0] if numbers[0] == numbers[1] else (numbers[0], numbers[1])
 
 
 MAX_MULTIPLIER = Fraction(100)
 """The largest alpha (and rho) taken: far past any real network, and TensorFlow's limits."""
 ALPHA = PositiveNumber(maximum=MAX_MULTIPLIER)
-COUNT = PositiveCount(min=1)
+COUNT = WholeNumber()
 INPUT_SIZE = InputSize()
 
 

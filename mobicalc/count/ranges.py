@@ -6,19 +6,16 @@ among them.
 """
 
 import math
-import re
 from fractions import Fraction
 from typing import NamedTuple
 
 from mobicalc.errors import MobicalcError
-from mobicalc.numbers import exact_decimal
+from mobicalc.numbers import NumberError, exact_decimal, read_number
 
 MAX_CONFIGURATIONS = 1_000_000
 """The most alpha x resolution configurations one sweep may have."""
 MAX_ITEM_CHARACTERS = 100
 """The longest number, or start:stop:step range, in a list."""
-
-NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 class RangeError(MobicalcError):
@@ -26,14 +23,10 @@ class RangeError(MobicalcError):
 
 
 def _number(text: str, what: str, integer: bool) -> Fraction:
-    if not NUMBER.fullmatch(text):
-        if text.startswith("-"):
-            raise RangeError(f"{what} {text!r} is negative: values and steps must be positive")
-        raise RangeError(f"{what} {text!r} is not a number")
-    value = Fraction(text)
-    if integer and value.denominator != 1:
-        raise RangeError(f"{what} {text!r} is not a whole number")
-    return value
+    try:
+        return read_number(text, what, whole=integer, positive=False)
+    except NumberError as error:
+        raise RangeError(str(error)) from None
 
 
 def _items(text: str) -> list[str]:

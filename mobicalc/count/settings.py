@@ -14,6 +14,7 @@ from mobicalc.count.conventions import Convention
 from mobicalc.errors import NetworkError
 from mobicalc.model.layers import Resolution
 from mobicalc.model.rounding import KERAS, POLICIES
+from mobicalc.numbers import read_number
 
 DTYPES = {"float32": 4, "float16": 2, "int8": 1}
 """Bytes per element of each dtype ``--dtype`` takes, for activations and weights."""
@@ -25,10 +26,12 @@ def exact(alpha: float | str | Fraction) -> Fraction:
         return alpha
     if isinstance(alpha, bool) or not isinstance(alpha, int | float | str):
         raise NetworkError(f"alpha must be a number, got {alpha!r}")
+    if isinstance(alpha, str):  # as a person writes it: the CLI's one reading of numbers
+        return read_number(alpha, "alpha", positive=False)
     try:
-        return Fraction(str(alpha).strip())
-    except (ValueError, ZeroDivisionError):
-        raise NetworkError(f"alpha must be a number, got {alpha!r}") from None
+        return Fraction(str(alpha))
+    except ValueError:  # inf, nan
+        raise NetworkError(f"alpha must be a finite number, got {alpha!r}") from None
 
 
 @dataclass(frozen=True)
