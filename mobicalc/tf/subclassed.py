@@ -37,6 +37,11 @@ NOTE = (
     "not, and its memory follows the layers' edges, so it is approximate."
 )
 
+NOT_VERIFIED = (
+    "a subclassed model cannot be verified: verify --keras pairs TensorFlow's ops with the calls of a "
+    "Functional or Sequential graph, and a subclassed model has none (table --keras counts its layers)"
+)
+
 Hook = Callable[..., Any]
 
 
