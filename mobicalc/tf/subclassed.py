@@ -30,7 +30,7 @@ from typing import Any
 from mobicalc.count.graph import Step
 from mobicalc.count.keras_layers import KERAS_LAYERS
 from mobicalc.tf.runtime import import_tensorflow
-from mobicalc.tf.walk import Input, _Walk, class_key, input_name, is_graph, symbolic_inputs
+from mobicalc.tf.walk import Input, Walk, class_key, input_name, is_graph, symbolic_inputs
 
 NOTE = (
     "A subclassed model: only the calls of its layers are counted; raw ops in call() (keras.ops, tf) are "
@@ -67,7 +67,7 @@ def sublayers(layer: Any) -> list[Any]:
     return list(layer._flatten_layers(include_self=False, recursive=False))
 
 
-class _Calls(_Walk):
+class _Calls(Walk):
     """A walk by layer calls, on TensorFlow's symbolic tensors."""
 
     def __init__(self, keras: Any, tf: Any, model: Any) -> None:

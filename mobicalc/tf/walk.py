@@ -110,7 +110,7 @@ def input_shapes(model: Any, given: Sequence[tuple[int, ...]] | None) -> list[tu
     return shapes
 
 
-class _Walk:
+class Walk:
     """A functional walk: each operation answers ``compute_output_spec`` on symbolic tensors."""
 
     def __init__(self, keras: Any) -> None:
@@ -176,7 +176,7 @@ def is_layer(operation: Any) -> bool:
     return hasattr(operation, "trainable_weights")
 
 
-def symbolic_inputs(walker: _Walk, inputs: Sequence[Input], shapes: Sequence[tuple[int, ...]]) -> list[Any]:
+def symbolic_inputs(walker: Walk, inputs: Sequence[Input], shapes: Sequence[tuple[int, ...]]) -> list[Any]:
     """Batch-1 symbolic inputs of ``shapes``: the first read as ``layers.IMAGE``, any other as a step of its
     own (``InputLayer``), as a table's image and a graph's further inputs are."""
     symbolic = []
@@ -192,6 +192,6 @@ def symbolic_inputs(walker: _Walk, inputs: Sequence[Input], shapes: Sequence[tup
 
 def walk(model: Any, keras: Any, shapes: Sequence[tuple[int, ...]]) -> tuple[Step, ...]:
     """The steps of ``model`` with inputs of ``shapes`` (batch axis left out), in the order they run."""
-    walker = _Walk(keras)
+    walker = Walk(keras)
     walker.run(model, symbolic_inputs(walker, declared(model) or [], shapes), "")
     return tuple(walker.steps)
