@@ -29,5 +29,5 @@ class GraphModel(NamedTuple):
 
     @property
     def details(self) -> dict[str, object]:
-        """What a graph adds to the JSON 'model': its inputs' shapes."""
-        return {"inputs": [list(shape) for shape in self.inputs]}
+        """What a graph adds to the JSON 'model': its inputs' shapes, and what the walk could not see."""
+        return {"inputs": [list(shape) for shape in self.inputs], "notes": list(self.notes)}

@@ -25,8 +25,9 @@ from mobicalc.count.network import NetworkCost
 from mobicalc.count.settings import Settings
 from mobicalc.errors import MobicalcError, Refused
 from mobicalc.model.graph import GraphModel
+from mobicalc.tf import subclassed
 from mobicalc.tf.runtime import import_tensorflow, quiet_stderr
-from mobicalc.tf.walk import input_shapes, is_graph, walk
+from mobicalc.tf.walk import declared, input_shapes, is_graph, walk
 
 MAX_CONFIG_BYTES = 64 * 2**20
 """The largest model config read (the architecture of any real model is a few MB at most)."""
@@ -235,17 +236,16 @@ def keras_network(
     keras = import_keras()
     if not isinstance(model, keras.Model):
         raise KerasModelError(f"{path}: gives a {type(model).__name__}, not a keras.Model")
-    if not is_graph(model):
-        raise KerasModelError(
-            f"{path}: a subclassed model ({type(model).__name__}) has no graph to walk; "
-            "build it as a Functional or Sequential model"
-        )
-    if getattr(model, "_functional", True) is None:
-        raise KerasModelError(f"{path}: a Sequential model without an input shape: build it first")
     sizes = input_shapes(model, shapes)
+    notes: tuple[str, ...] = ()
     try:
         with quiet_stderr():
-            steps = walk(model, keras, sizes)
+            if not is_graph(model):  # subclassed, or a Sequential not yet built
+                subclassed.build(model, keras, sizes)
+            if is_graph(model):
+                steps = walk(model, keras, sizes)
+            else:
+                steps, notes = subclassed.walk_calls(model, keras, sizes)
     except MobicalcError:
         raise
     except Exception as error:  # a shape the model's layers refuse
@@ -258,7 +258,7 @@ def keras_network(
     resolution = (first[0] if first[0] == first[1] else (first[0], first[1])) if image else 1
     described = GraphModel(
         model.name, f"Keras model ({type(model).__name__})", path, resolution, first[-1] if first else 1,
-        tuple(sizes),
+        tuple(sizes), notes,
     )  # fmt: skip
     # The walk's input sizes are the model's: the settings' own apply to tables.
     settings = dataclasses.replace(settings or Settings(), resolution=None, input_channels=None)
@@ -299,7 +299,10 @@ def sized(
     if image is None:
         return shapes
     keras = import_keras()
-    own = tuple(model.inputs[0].shape[1:]) if isinstance(model, keras.Model) and model.inputs else ()
+    inputs = declared(model) if isinstance(model, keras.Model) else None
+    if inputs is None:  # a subclassed model not yet built: the size given is its
+        return [image]
+    own = inputs[0].shape if inputs else ()
     if len(own) != 3:
         raise KerasModelError(f"{path}: --resolution is for an image input (3 axes); give --input-shape")
     return [(image[0], image[1], own[2] or image[2])]

@@ -20,9 +20,11 @@ from typing import Any, NamedTuple
 from mobicalc.count.memory import elements
 from mobicalc.count.network import LayerRecord, NetworkCost
 from mobicalc.count.settings import Settings
+from mobicalc.errors import Refused
 from mobicalc.tf.keras_check import MAC_OPS, blind, op_macs, traced_graph
 from mobicalc.tf.keras_model import import_keras, keras_model, keras_network
 from mobicalc.tf.runtime import import_tensorflow, quiet_stderr
+from mobicalc.tf.subclassed import NOT_VERIFIED
 from mobicalc.tf.verify import LayerCheck, ModelCheck, Verification, _profiler_flops, _refuse_overflow, _size
 from mobicalc.tf.walk import graph_of, is_graph, is_layer
 
@@ -154,6 +156,8 @@ def verify_keras(
     model, path, shapes = keras_model(source, **loading)
     settings = Settings(dtype=dtype, convention=conventions.get(convention))
     network = keras_network(model, path, settings, shapes)
+    if not is_graph(model):
+        raise Refused(f"{path}: {NOT_VERIFIED}")
     with quiet_stderr():  # what TensorFlow prints while tracing
         check = check_model(network, model, f"{path}, traced by TensorFlow")
     _refuse_overflow(check)

@@ -9,7 +9,7 @@ inputs and outputs are walked alike. The walk knows nothing of formulas: it give
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from mobicalc.count.graph import Step
 from mobicalc.count.keras_layers import Call
@@ -45,16 +45,54 @@ def graph_of(model: Any) -> Any:
     return functional if functional is not None else model
 
 
+class Input(NamedTuple):
+    """One input as the model declares it."""
+
+    name: str
+    shape: tuple[int | None, ...]
+    """Without the batch axis; None where the model leaves a size open."""
+    dtype: str
+
+
+def declared(model: Any) -> list[Input] | None:
+    """The model's inputs: a graph's, or those a subclassed model was built with (None: not built, or
+    built without a shape Keras kept)."""
+    if is_graph(model):
+        return [Input(t.name, tuple(t.shape[1:]), t.dtype) for t in graph_of(model).inputs]
+    config = (model.get_build_config() or {}) if getattr(model, "built", False) else {}
+    shape = config.get("input_shape")
+    if not isinstance(shape, list | tuple) or not shape:
+        return None
+    shapes = list(shape) if isinstance(shape[0], list | tuple) else [shape]
+    if not all(isinstance(one, list | tuple) and one for one in shapes):
+        return None
+    return [Input(input_name(index), tuple(one[1:]), "float32") for index, one in enumerate(shapes)]
+
+
+def input_name(index: int) -> str:
+    """How the walk names a subclassed model's input (whose inputs have no names)."""
+    return f"input_{index}" if index else IMAGE
+
+
 def input_shapes(model: Any, given: Sequence[tuple[int, ...]] | None) -> list[tuple[int, ...]]:
     """Each input's shape without the batch axis: the model's, or ``given`` where it leaves sizes open."""
-    inputs = graph_of(model).inputs
+    inputs = declared(model)
+    if inputs is None:
+        if given is None:
+            raise OpenInput(
+                f"the model ({type(model).__name__}) does not declare its input size (it is subclassed, or "
+                "not built yet): give it with --input-shape (any rank, without the batch axis, e.g. "
+                "224x224x3) or --resolution HxW"
+            )
+        inputs = [
+            Input(input_name(index), (None,) * len(shape), "float32") for index, shape in enumerate(given)
+        ]
     shapes = []
-    for index, tensor in enumerate(inputs):
-        own = tuple(tensor.shape[1:])
-        shape = given[index] if given is not None and index < len(given) else own
+    for index, (name, own, _) in enumerate(inputs):
+        shape: tuple[int | None, ...] = given[index] if given is not None and index < len(given) else own
         if len(shape) != len(own):
             raise MobicalcError(
-                f"input {tensor.name!r} has {len(own)} axes besides the batch {own}; "
+                f"input {name!r} has {len(own)} axes besides the batch {own}; "
                 f"the size given has {len(shape)}: {shape}"
             )
         open_axes = [axis + 1 for axis, size in enumerate(shape) if size is None]
@@ -65,24 +103,32 @@ def input_shapes(model: Any, given: Sequence[tuple[int, ...]] | None) -> list[tu
                 for axis in open_axes
             )
             raise OpenInput(
-                f"input {tensor.name!r} has open sizes {own}: {which}; give them with --resolution HxW "
+                f"input {name!r} has open sizes {own}: {which}; give them with --resolution HxW "
                 "(an image) or --input-shape (any rank, without the batch axis, e.g. 224x224x3)"
             )
-        shapes.append(tuple(int(size) for size in shape))
+        shapes.append(tuple(int(size) for size in shape if size is not None))
     return shapes
 
 
-class _Walk:
+class Walk:
+    """A functional walk: each operation answers ``compute_output_spec`` on symbolic tensors."""
+
     def __init__(self, keras: Any) -> None:
         self.keras = keras
         self.steps: list[Step] = []
         self.producer: dict[int, str] = {}
         self.calls: dict[int, int] = {}
 
+    def is_tensor(self, value: Any) -> bool:
+        return isinstance(value, self.keras.KerasTensor)
+
     def tensors(self, values: Any) -> list[Any]:
-        return [
-            value for value in self.keras.tree.flatten(values) if isinstance(value, self.keras.KerasTensor)
-        ]
+        return [value for value in self.keras.tree.flatten(values) if self.is_tensor(value)]
+
+    def sources(self, tensor: Any) -> tuple[str, ...]:
+        """The steps that wrote ``tensor`` (none: a constant, or a tensor the walk did not see made)."""
+        name = self.producer.get(id(tensor))
+        return () if name is None else (name,)
 
     def run(self, model: Any, inputs: list[Any], prefix: str) -> Any:
         return graph_of(model)._run_through_graph(
@@ -95,45 +141,57 @@ class _Walk:
         if is_graph(operation):
             return self.run(operation, self.tensors((args, kwargs)), f"{prefix}{operation.name}/")
         output = operation.compute_output_spec(*args, **kwargs)
+        self.record(operation, prefix, args, kwargs, output)
+        return output
+
+    def name(self, operation: Any, prefix: str) -> str:
+        """``prefix`` + the operation's name, with ``(call N)`` from its second call on."""
         count = self.calls[id(operation)] = self.calls.get(id(operation), 0) + 1
-        name = f"{prefix}{operation.name}" + (f" (call {count})" if count > 1 else "")
+        return f"{prefix}{operation.name}" + (f" (call {count})" if count > 1 else "")
+
+    def record(
+        self, operation: Any, prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any
+    ) -> None:
+        """One step: the call of ``operation`` on ``args`` and ``kwargs`` that gave ``output``."""
+        name = self.name(operation, prefix)
         read: list[tuple[str | None, Any]] = [(None, tensor) for tensor in self.tensors(args)]
         read += [(keyword, tensor) for keyword, value in kwargs.items() for tensor in self.tensors(value)]
         config = operation.get_config() if hasattr(operation, "get_config") and is_layer(operation) else {}
         activation = config.get("activation") if isinstance(config.get("activation"), str) else None
         outputs = self.tensors(output)
+        reads = [source for _, tensor in read for source in self.sources(tensor)]
         self.steps.append(
             Step(
                 name, class_key(operation),
                 Call(config, tuple(tuple(t.shape) for _, t in read), tuple(tuple(t.shape) for t in outputs),
                      tuple(keyword for keyword, _ in read)),
-                tuple(self.producer[id(t)] for _, t in read if id(t) in self.producer),
-                id(operation),
-                None if activation in (None, "linear") else activation,
+                tuple(reads), id(operation), None if activation in (None, "linear") else activation,
             )
         )  # fmt: skip
         for tensor in outputs:
             self.producer[id(tensor)] = name
-        return output
 
 
 def is_layer(operation: Any) -> bool:
     return hasattr(operation, "trainable_weights")
 
 
+def symbolic_inputs(walker: Walk, inputs: Sequence[Input], shapes: Sequence[tuple[int, ...]]) -> list[Any]:
+    """Batch-1 symbolic inputs of ``shapes``: the first read as ``layers.IMAGE``, any other as a step of its
+    own (``InputLayer``), as a table's image and a graph's further inputs are."""
+    symbolic = []
+    for index, (given, shape) in enumerate(zip(inputs, shapes, strict=True)):
+        tensor = walker.keras.KerasTensor((1, *shape), dtype=given.dtype)
+        symbolic.append(tensor)
+        name = IMAGE if index == 0 else given.name or input_name(index)
+        if index:
+            walker.steps.append(Step(name, "InputLayer", Call({}, (), ((1, *shape),)), (), id(tensor)))
+        walker.producer[id(tensor)] = name
+    return symbolic
+
+
 def walk(model: Any, keras: Any, shapes: Sequence[tuple[int, ...]]) -> tuple[Step, ...]:
     """The steps of ``model`` with inputs of ``shapes`` (batch axis left out), in the order they run."""
-    graph = graph_of(model)
-    walker = _Walk(keras)
-    inputs = []
-    for index, (tensor, shape) in enumerate(zip(graph.inputs, shapes, strict=True)):
-        symbolic = keras.KerasTensor((1, *shape), dtype=tensor.dtype)
-        inputs.append(symbolic)
-        if index == 0:
-            walker.producer[id(symbolic)] = IMAGE
-            continue
-        name = tensor.name or f"input_{index}"
-        walker.steps.append(Step(name, "InputLayer", Call({}, (), ((1, *shape),)), (), id(tensor)))
-        walker.producer[id(symbolic)] = name
-    walker.run(model, inputs, "")
+    walker = Walk(keras)
+    walker.run(model, symbolic_inputs(walker, declared(model) or [], shapes), "")
     return tuple(walker.steps)

@@ -141,7 +141,8 @@ def sweep_grid_view(summary: DesignSpace) -> View:
             row[key(resolution)] = (configuration.totals.macs, mark)
         rows.append(row)
     title = f"MACs, alpha x resolution: {_sweep_title(summary)}"
-    view = View(title, columns, rows, notes=list(summary.notes), layout=Layout.GRID)
+    seen = summary.network.architecture.notes if isinstance(summary.network.architecture, GraphModel) else ()
+    view = View(title, columns, rows, notes=[*summary.notes, *seen], layout=Layout.GRID)
     kept, swept = len(summary.configurations), summary.swept
     if summary.budgets:
         view.notes.append(

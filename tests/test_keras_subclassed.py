@@ -1,0 +1,185 @@
+"""Subclassed Keras models (no graph: a ``call()`` of Python), walked by the calls of their layers.
+
+Numbers: hand calculations written here, and Keras' own ``count_params()``; never our output. A raw
+op inside ``call()`` (``keras.ops.matmul``) is no layer's: the count leaves it out, and says so.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.tensorflow
+
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+
+import mobicalc  # noqa: E402
+from mobicalc.errors import MobicalcError  # noqa: E402
+from mobicalc.tf.keras_model import KerasModelError  # noqa: E402
+from mobicalc.tf.subclassed import layer_calls  # noqa: E402
+
+layers = keras.layers
+
+
+class Block(layers.Layer):
+    """A composite custom layer (no formula of its own): its layers are counted, as block/dw, ..."""
+
+    def __init__(self, filters, **kwargs):
+        super().__init__(**kwargs)
+        self.dw = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name="dw")
+        self.bn = layers.BatchNormalization(name="bn")
+        self.pw = layers.Conv2D(filters, 1, use_bias=False, name="pw")
+
+    def call(self, x):
+        return self.pw(keras.ops.relu(self.bn(self.dw(x))))  # a raw relu: no MACs to miss
+
+
+class Net(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = layers.Conv2D(8, 3, strides=2, padding="same", name="conv")
+        self.bn = layers.BatchNormalization(name="bn")
+        self.relu = layers.ReLU(name="relu")
+        self.block = Block(16, name="block")
+        self.shared = layers.Conv2D(16, 1, name="shared")
+        self.pool = layers.GlobalAveragePooling2D(name="pool")
+        self.head = keras.Sequential([layers.Dense(10, name="dense")], name="head")
+
+    def call(self, x):
+        x = self.block(self.relu(self.bn(self.conv(x))))
+        return self.head(self.pool(self.shared(self.shared(x))))
+
+
+# At 16x16x3, every layer after conv works on 8x8 = 64 pixels.
+BY_HAND = {  # name: (MACs, params)
+    "conv": (64 * 8 * 3 * 3 * 3, 3 * 3 * 3 * 8 + 8),  # 13,824; 224
+    "bn": (0, 4 * 8),
+    "relu": (0, 0),
+    "block/dw": (64 * 8 * 3 * 3, 8 * 3 * 3),  # 4,608; 72
+    "block/bn": (0, 4 * 8),
+    "block/pw": (64 * 8 * 16, 8 * 16),  # 8,192; 128
+    "shared": (64 * 16 * 16, 16 * 16 + 16),  # 16,384; 272
+    "shared (call 2)": (64 * 16 * 16, 0),  # MACs at every call, params once
+    "pool": (0, 0),
+    "head/dense": (16 * 10, 16 * 10 + 10),  # 160; 170
+}
+MACS = 13_824 + 4_608 + 8_192 + 2 * 16_384 + 160
+PARAMS = 224 + 32 + 72 + 32 + 128 + 272 + 170
+
+
+def test_subclassed_model_by_hand_and_count_params():
+    model = Net()
+    network = mobicalc.cost(model, input_shape=[(16, 16, 3)])
+    rows = {record.layer.name: (record.cost.macs, record.cost.params) for record in network.records}
+    assert rows == BY_HAND
+    assert (network.totals.macs, network.totals.params) == (MACS, PARAMS) == (59_552, 930)
+    assert network.totals.params == model.count_params()
+    reads = {record.layer.name: record.layer.reads for record in network.records}
+    assert reads["block/pw"] == ("block/bn",)  # through the raw relu, in the TensorFlow graph
+    assert reads["shared (call 2)"] == ("shared",)
+    assert reads["head/dense"] == ("pool",)  # into the nested Sequential
+    depthwise = next(record for record in network.records if record.layer.name == "block/dw")
+    assert depthwise.standard.macs == 64 * 3 * 3 * 8 * 16  # the dw + pw pair as one convolution
+    assert any("raw ops in call()" in note for note in network.architecture.notes)
+
+
+def test_built_and_unbuilt_give_the_same_numbers_and_a_built_one_knows_its_size():
+    built = Net()
+    built(np.zeros((1, 16, 16, 3), "float32"))
+    own = mobicalc.cost(built)  # the size Keras kept when it was built
+    fresh = mobicalc.cost(Net(), input_shape=[(16, 16, 3)])
+    assert [r.layer.name for r in own.records] == [r.layer.name for r in fresh.records]
+    assert own.totals == fresh.totals and own.totals.macs == MACS
+    assert mobicalc.cost(built, resolution=32).totals.macs == 4 * (MACS - 160) + 160  # 4x the pixels
+
+
+def test_a_subclassed_model_without_a_size_is_one_error():
+    with pytest.raises(MobicalcError, match=r"does not declare its input size.*--input-shape"):
+        mobicalc.cost(Net())
+
+
+def test_layer_call_is_restored_even_when_the_walk_fails():
+    original = keras.layers.Layer.__dict__["__call__"]
+
+    class Fails(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, x):
+            if not tf.executing_eagerly():  # the recorded pass (symbolic), not the eager build
+                raise RuntimeError("only eagerly")
+            return self.dense(x)
+
+    with pytest.raises(KerasModelError, match="cannot run"):
+        mobicalc.cost(Fails(), input_shape=[(4,)])
+    assert keras.layers.Layer.__dict__["__call__"] is original
+    with pytest.raises(ZeroDivisionError), layer_calls(keras, lambda *_: 1 / 0):
+        layers.Dense(2)(np.zeros((1, 3)))
+    assert keras.layers.Layer.__dict__["__call__"] is original
+
+
+RAW = textwrap.dedent(
+    """
+    import keras
+
+    @keras.saving.register_keras_serializable("rawmod")
+    class Raw(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = keras.layers.Dense(16, name="dense")
+            self.w = self.add_weight(shape=(16, 4), name="w")
+
+        def call(self, x):
+            return keras.ops.matmul(self.dense(x), self.w)  # a raw op: 16 x 4 MACs no layer makes
+
+    def build():
+        return Raw(name="raw")
+    """
+)
+
+
+def run(*arguments, path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(path), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(
+        [sys.executable, "-m", "mobicalc", *arguments], capture_output=True, text=True, env=env, cwd=path
+    )
+
+
+def test_raw_ops_are_not_counted_and_the_output_says_so(tmp_path):
+    (tmp_path / "rawmod.py").write_text(RAW)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import rawmod
+
+        model = rawmod.build()
+        model(np.zeros((1, 8), "float32"))
+        model.save(tmp_path / "raw.keras")
+    finally:
+        sys.path.remove(str(tmp_path))
+    dense = 8 * 16  # the Dense layer: counted
+    matmul = 16 * 4  # keras.ops.matmul with a weight of the model's own: not counted
+    assert model.count_params() == (dense + 16) + matmul  # 208: Keras sees the raw op's weight
+
+    process = run(
+        "table", "--keras", "raw.keras", "--custom-objects", "rawmod", "--format", "json", path=tmp_path
+    )
+    assert process.returncode == 0, process.stderr
+    document = json.loads(process.stdout)
+    assert (document["totals"]["macs"], document["totals"]["params"]) == (dense, dense + 16)
+    assert document["model"]["inputs"] == [[8]]  # the size the saved model was built at
+    notes = " ".join(document["model"]["notes"])
+    assert "raw ops in call()" in notes and "64 parameters" in notes
+
+    text = run("table", "--keras", "rawmod:build", "--input-shape", "8", path=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "raw ops in call()" in " ".join(text.stdout.split())
+
+    verify = run("verify", "--keras", "rawmod:build", "--input-shape", "8", path=tmp_path)
+    assert verify.returncode == 2 and verify.stderr.count("\n") == 1
+    assert "subclassed model cannot be verified" in verify.stderr
