@@ -76,6 +76,14 @@ def layers_view(result: "ModelBench") -> View:
             f"{len(uncounted)} layers not counted ({', '.join(uncounted[:3])}{more}): no formula for their "
             "class, so no MACs, GMAC/s or MACs/byte; their time is measured."
         )
+    silent = [layer.name for layer in layers if not attribution.ops[layer.name] and layer.kind != "input"]
+    if silent:
+        more = ", ..." if len(silent) > 3 else ""
+        view.notes.append(
+            f"{len(silent)} layers show no op ({', '.join(silent[:3])}{more}): once warmed up, TensorFlow "
+            "treats an op it has measured as cheap (a few µs) as inexpensive, and its profiler then leaves "
+            "it out; the whole model's time includes it."
+        )
     if attribution.fused:
         pairs = [f"{target} + {source}" for source, target in attribution.fused.items()]
         view.notes.append(
