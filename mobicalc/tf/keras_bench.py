@@ -94,5 +94,7 @@ def bench_keras(
     )
     names = [record.layer.name for record in records]
     ops = profile([call], iterations)
-    attribution = attribute(ops, scopes, names, iterations, fused)
+    named = set(names)  # a call the walk did not name (none should be) is timed as no layer's
+    known = {scope: name for scope, name in scopes.items() if name in named}
+    attribution = attribute(ops, known, names, iterations, fused)
     return ModelBench(network, found, samples["model"], attribution)
