@@ -1,9 +1,9 @@
-"""``mobicalc.cost``: one entry for every source of layers (a table, or a Keras model)."""
+"""``mobicalc.cost``, ``mobicalc.bench``: one entry for every source of layers (a table, or a Keras model)."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mobicalc.count import conventions
 from mobicalc.count import sweep as sweeps
@@ -11,10 +11,15 @@ from mobicalc.count.network import NetworkCost
 from mobicalc.count.network import cost as table_cost
 from mobicalc.count.settings import exact
 from mobicalc.count.sweep import DesignSpace
+from mobicalc.count.timing import ROUNDS
 from mobicalc.errors import NetworkError
 from mobicalc.model.architecture import Architecture
 from mobicalc.model.layers import Resolution
 from mobicalc.model.rounding import KERAS
+
+if TYPE_CHECKING:  # the TensorFlow bridge's types, named without importing it
+    from mobicalc.tf.bench import ModelBench
+    from mobicalc.tf.runtime import Progress
 
 KERAS_FILES = (".keras", ".h5", ".hdf5")
 
@@ -66,6 +71,58 @@ def cost(
     return keras_cost(
         source, custom_objects=custom_objects, unsafe=unsafe, input_shapes=input_shape, resolution=resolution,
         input_channels=input_channels, include_top=include_top, dtype=dtype, convention=convention,
+    )  # fmt: skip
+
+
+def bench(
+    model: Any = "v1",
+    *,
+    alpha: float | str | Fraction = 1,
+    resolution: Resolution | None = None,
+    classes: int | None = None,
+    include_top: bool = True,
+    rounding: str = KERAS,
+    convention: str = conventions.DEFAULT,
+    dtype: str = "float32",
+    input_channels: int | None = None,
+    depth_multiplier: int | None = None,
+    minimalistic: bool = False,
+    variant: str | None = None,
+    keras: str | None = None,
+    custom_objects: Sequence[str] = (),
+    unsafe: bool = False,
+    input_shape: Sequence[tuple[int, ...]] | None = None,
+    standard: bool = False,
+    threads: int = 0,
+    rounds: int = ROUNDS,
+    progress: "Progress | None" = None,
+) -> "ModelBench":
+    """Time a model as ``mobicalc bench MODEL`` (or ``--keras``) does, with the options of ``cost`` (the
+    network it costs is the one timed) and bench's own: ``standard`` (a table only), ``threads``,
+    ``rounds``, ``progress`` (told each step in a few words)."""
+    from mobicalc.tf.bench import bench_network
+    from mobicalc.tf.runtime import silent
+
+    timing: dict[str, Any] = dict(
+        standard=standard, threads=threads, rounds=rounds, progress=progress or silent,
+    )  # fmt: skip
+    if not _is_keras(model, keras):
+        network = table_cost(
+            model, alpha=alpha, resolution=resolution, classes=classes, include_top=include_top,
+            rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
+            depth_multiplier=depth_multiplier, minimalistic=minimalistic, variant=variant,
+        )  # fmt: skip
+        return bench_network(network, **timing)
+    _refuse_table_knobs(
+        alpha=(alpha, 1), classes=(classes, None), rounding=(rounding, KERAS),
+        depth_multiplier=(depth_multiplier, None), minimalistic=(minimalistic, False),
+    )  # fmt: skip
+    from mobicalc.tf.keras_bench import bench_keras
+
+    return bench_keras(
+        keras if keras is not None else model, custom_objects=custom_objects, unsafe=unsafe,
+        input_shapes=input_shape, resolution=resolution, input_channels=input_channels,
+        include_top=include_top, dtype=dtype, convention=convention, **timing,
     )  # fmt: skip
 
 

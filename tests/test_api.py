@@ -69,7 +69,7 @@ def test_cost_takes_every_option_the_table_command_takes():
 def test_bench_takes_every_option_the_bench_commands_take():
     """``mobicalc.bench`` is ``bench MODEL`` (the options of cost, then bench's own); ``bench_ratio`` is
     ``bench ratio`` (the arguments of compare_layer, then bench's own). --plot draws; it is the CLI's.
-    bench does not take a Keras model yet (--keras and what loading one takes)."""
+    A Keras model's options are ``mobicalc.bench``'s under the same names, as ``mobicalc.cost``'s."""
     from mobicalc.cli import main
 
     group = main.commands["bench"]
@@ -77,7 +77,6 @@ def test_bench_takes_every_option_the_bench_commands_take():
         command = group.commands[name]
         options = {param.name for param in command.params} - {
             "model", "arch", "output_format", "wide", "no_top", "plot",
-            "keras", "custom_objects", "unsafe", "input_shape",
         }  # fmt: skip
         accepted = set(inspect.signature(function).parameters)
         assert options <= accepted, (name, options - accepted)
@@ -145,9 +144,17 @@ def test_importing_mobicalc_changes_nothing_process_wide():
         (lambda: mobicalc.cost("model.keras", rounding="int"), "rounding"),
         (lambda: mobicalc.design_space("model.h5", alphas=["0.5"]), "alphas"),
         (lambda: mobicalc.design_space("model.h5", variant="minimalistic"), "variant"),
+        (lambda: mobicalc.bench("model.keras", classes=10), "classes"),
+        (lambda: mobicalc.bench(keras="pkg.models:build", depth_multiplier=2), "depth_multiplier"),
     ],
 )
 def test_a_tables_knob_with_a_keras_model_is_refused_before_it_loads(call, knob):
     """A Keras model's widths are as it was built: a table's knob is an error, named, before any file is read."""
     with pytest.raises(mobicalc.MobicalcError, match=f"^{knob} shapes a table's layers"):
         call()
+
+
+def test_bench_of_a_keras_model_with_its_standard_network_is_refused_before_it_loads():
+    """The standard-convolution network is built for a table only (docs/bench.md says why)."""
+    with pytest.raises(mobicalc.MobicalcError, match="for a Keras model it is not built"):
+        mobicalc.bench(keras="pkg.models:build", standard=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import mobicalc
-from mobicalc.count.attribution import OpTime, attribute, owner
+from mobicalc.count.attribution import OpTime, attribute, fused_owners, owner
 from mobicalc.count.costs import layer_cost
 from mobicalc.count.layer import compare_layer
 from mobicalc.count.timing import Samples, calls_per_sample, paired_ratio
@@ -302,3 +302,34 @@ def test_times_read_in_their_unit():
     import mobicalc.numbers
 
     assert doctest.testmod(mobicalc.numbers).failed == 0
+
+
+def test_a_fused_convolution_goes_to_the_layer_with_the_macs():
+    """conv -> bn -> relu: TensorFlow names the fused op after relu; it is conv's. An add reads two
+    tensors, so an op in its scope stays its own (which branch's convolution it holds is unknown)."""
+    layers = [
+        ("conv", (IMAGE,), True),
+        ("bn", ("conv",), False),
+        ("relu", ("bn",), False),
+        ("other", ("relu",), True),
+        ("add", ("relu", "other"), False),
+        ("after", ("add",), False),
+        ("custom", ("after",), True),  # not counted: it may run a convolution of its own
+        ("act", ("custom",), False),
+    ]
+    fused = fused_owners(layers)
+    assert fused == {"bn": "conv", "relu": "conv", "act": "custom"}
+    ops = [
+        OpTime("c.relu/relu_1/Relu", "_MklNativeFusedConv2D", 50),
+        OpTime("c.relu/relu_1/Relu", "_MklNativeFusedConv2D", 70),
+        OpTime("c.bn/bn_1/batchnorm/mul_1", "Mul", 7),  # not fused: bn's own
+        OpTime("c.add/add_1/Add", "_FusedConv2D", 11),  # in a two-input layer's scope: the add's
+        OpTime("c.act/act_1/Relu", "Relu", 3),
+    ]
+    scopes = {f"c.{name}": name for name, _, _ in layers}
+    attribution = attribute(ops, scopes, [name for name, _, _ in layers], 2, fused)
+    assert attribution.picoseconds == {
+        "conv": 120, "bn": 7, "relu": 0, "other": 0, "add": 11, "after": 0, "custom": 0, "act": 3,
+    }  # fmt: skip
+    assert attribution.fused == {"relu": "conv"}
+    assert attribution.total == 50 + 70 + 7 + 11 + 3

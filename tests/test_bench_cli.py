@@ -60,6 +60,10 @@ def test_a_broken_tensorflow_exits_3_with_its_error(tmp_path):
         ),
         (["v1", "--plot", "out.pdf"], "give a .svg or .png file"),
         (["v3-small", "--standard"], "the standard-convolution network cannot be built"),
+        (["--keras", "model.keras", "--standard"], "for a Keras model it is not built"),
+        (["--keras", "pkg.models:build", "--alpha", "0.5"], "--alpha shapes a table's layers"),
+        (["v1", "--keras", "model.keras"], "give a model, --arch FILE or --keras SOURCE"),
+        (["v1", "--custom-objects", "mine"], "--custom-objects is for a Keras model"),
         (["v1", "--rounds", "0"], "--rounds"),
         (["ratio", "--N", "8", "--dk", "3", "--threads", "-1"], "--threads"),
     ],
@@ -103,6 +107,18 @@ def test_progress_shows_on_a_terminal_and_then_the_error(tmp_path):
     root = package(tmp_path, "tensorflow", 'import time; time.sleep(1); raise RuntimeError("no AVX")')
     code, stdout, screen = stderr_on_terminal(
         ["bench", "v1"], PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+    )
+    assert code == Exit.MISSING_DEPENDENCY
+    assert "importing TensorFlow" in screen
+    assert "bench needs TensorFlow, which fails to import (RuntimeError: no AVX)" in screen
+    assert stdout == ""
+
+
+def test_bench_of_a_keras_model_shows_progress_on_a_terminal_and_then_the_error(tmp_path):
+    root = package(tmp_path, "tensorflow", 'import time; time.sleep(1); raise RuntimeError("no AVX")')
+    code, stdout, screen = stderr_on_terminal(
+        ["bench", "--keras", "keras.applications:MobileNetV2"],
+        PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
     )
     assert code == Exit.MISSING_DEPENDENCY
     assert "importing TensorFlow" in screen

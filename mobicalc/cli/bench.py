@@ -8,7 +8,7 @@ import click
 
 from mobicalc.cli.base import WritingCommand, emit
 from mobicalc.cli.layer import layer_options
-from mobicalc.cli.network import network_of, require_real_channels
+from mobicalc.cli.network import keras_request, network_of, require_real_channels
 from mobicalc.cli.options import format_option, model_options
 from mobicalc.cli.paths import PlotPath
 from mobicalc.cli.progress import shown
@@ -80,6 +80,7 @@ def bench() -> None:
       mobicalc bench v1                    each layer's time beside its MACs
       mobicalc bench v2 --alpha 0.5 --standard --threads 1
       mobicalc bench --arch my_net.toml --format json
+      mobicalc bench --keras model.keras   your own Keras model, per layer call
     MACs are not time: at batch 1 on a CPU a depthwise layer takes a far
     larger share of the time than of the MACs. Times are measured in
     interleaved rounds (minimum, median, and paired ratios) and vary from
@@ -94,7 +95,8 @@ def bench() -> None:
     is_flag=True,
     help="Also time the network with every depthwise + pointwise pair as one standard convolution, in "
     "the same rounds: the whole-network time ratio beside the MAC ratio. Not where a block sits "
-    "between a pair's two layers (MobileNetV3's squeeze-and-excite; --minimalistic has none).",
+    "between a pair's two layers (MobileNetV3's squeeze-and-excite; --minimalistic has none), "
+    "nor for a Keras model (--keras).",
 )
 @bench_options
 def bench_model(
@@ -110,7 +112,8 @@ def bench_model(
 
     \b
     MODEL is v1, v2, v3-large or v3-small, as for mobicalc table, or give
-    --arch FILE; `mobicalc bench v1` is `mobicalc bench model v1`.
+    --arch FILE or --keras SOURCE; `mobicalc bench v1` is `mobicalc bench
+    model v1`.
     The model is the one `mobicalc table` counts, built in Keras (batch 1,
     float32) and compiled with tf.function. Its time per call is measured
     in rounds of about 30 ms; each layer's time comes from TensorFlow's
@@ -118,21 +121,43 @@ def bench_model(
     made it (its batch-norm and activation with it), so the layers'
     shares add up to the whole. Under the rows: MAC share against time
     share by layer kind, and the whole model's time.
+
+    \b
+    With --keras SOURCE (a .keras or .h5 file, or module:function, as for
+    table --keras), your own model: its graph runs as Keras runs it, each
+    layer call in a name scope of its own, so every row of table --keras
+    (outer/inner in a nested model, name (call 2) for a shared layer's
+    later calls) gets the time of its own ops. A file's weights are not
+    read: the model runs with fresh weights, which take the same time.
     """
-    if options.get("keras") is not None:
-        raise click.UsageError(
-            "bench --keras is not built yet: bench times the built-in models and --arch tables"
-        )
-    network = network_of(**options)
-    require_real_channels(network, options["rounding"])
+    keras = options.pop("keras")
+    if keras is None:
+        network = network_of(**options)
+        require_real_channels(network, options["rounding"])
+    else:
+        request = keras_request(
+            options.pop("model"), options.pop("arch"), options.pop("no_top"), options.pop("custom_objects"),
+            options.pop("unsafe"), options.pop("input_shape"), **options,
+        )  # fmt: skip
+        if standard:
+            from mobicalc.tf.keras_bench import NO_STANDARD
+
+            raise click.UsageError(NO_STANDARD)
     if plot is not None:
         from mobicalc.render.plot import require_matplotlib
 
         require_matplotlib()
-    from mobicalc.tf.bench import bench_network
-
     with shown() as progress:
-        result = bench_network(network, standard=standard, threads=threads, rounds=rounds, progress=progress)
+        if keras is None:
+            from mobicalc.tf.bench import bench_network
+
+            result = bench_network(
+                network, standard=standard, threads=threads, rounds=rounds, progress=progress
+            )
+        else:
+            from mobicalc.tf.keras_bench import bench_keras
+
+            result = bench_keras(keras, **request, threads=threads, rounds=rounds, progress=progress)
     report = bench_report(result)
     if plot is not None:
         from mobicalc.render.plot import draw_model_bench

@@ -53,7 +53,8 @@ def keras_options(command: Callable) -> Callable:
             "--unsafe",
             is_flag=True,
             help="With --keras FILE: turn Keras' safe mode off, so that a Lambda layer's stored code "
-            "loads (it is run by Keras only when the model is called: mobicalc never calls it). "
+            "loads (it runs when the model is called, as bench and verify call it; table, check and sweep "
+            "never do). "
             "Only for a file you trust.",
         ),
         click.option(

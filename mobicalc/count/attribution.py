@@ -11,14 +11,24 @@ each op goes to the layer of the longest scope its name starts with. An op
 under no layer's scope (the function's output, a copy of the input) is counted
 apart, as unattributed: every op is counted once, and the layers' times plus
 the unattributed time are the trace's whole.
+
+TensorFlow's graph optimiser fuses a convolution or a matrix product with the
+bias, activation or addition after it into one op, named after the last of them:
+a Keras ``Conv2D`` followed by a ``ReLU`` layer runs as one ``_FusedConv2D`` in the
+ReLU's scope. Where layers are each their own row (a Keras model's), such an op is
+given to the layer whose MACs it computes (``fused_into``), not to the activation.
 """
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
 PICOSECONDS = 10**12
+FUSED = re.compile(r"Fused\w*(Conv|MatMul)")
+"""The op types of a convolution or matrix product fused with what follows it (``_FusedConv2D``,
+``_MklNativeFusedConv2D``, ``_MklNativeFusedMatMul``, ``_MklNativeFusedDepthwiseConv2dNative``)."""
 
 
 class OpTime(NamedTuple):
@@ -58,6 +68,8 @@ class Attribution:
     """Their names, each once."""
     events: dict[str, dict[str, list[tuple[int, int]]]] = field(default_factory=dict)
     """Per layer, each op name's events as (start, picoseconds)."""
+    fused: dict[str, str] = field(default_factory=dict)
+    """Each layer a fused op was taken from (it ran in its scope), to the layer it was given to."""
 
     def per_iteration(self, layer: str) -> tuple[float, ...] | None:
         """``layer``'s seconds in each traced call, in order: each op's n-th event is in the n-th call.
@@ -97,14 +109,21 @@ class Attribution:
 
 
 def attribute(
-    ops: Iterable[OpTime], scopes: Mapping[str, str], layers: Iterable[str], iterations: int
+    ops: Iterable[OpTime],
+    scopes: Mapping[str, str],
+    layers: Iterable[str],
+    iterations: int,
+    fused_into: Mapping[str, str] | None = None,
 ) -> Attribution:
     """Give each op of a trace of ``iterations`` calls to its layer.
 
     ``scopes``: each Keras scope path, as the trace names it, to the layer whose ops
     run in it (helper Keras layers, a batch-norm or an activation, to the layer they
-    belong to); ``layers``: every layer, in order.
+    belong to); ``layers``: every layer, in order; ``fused_into``: for a layer without
+    MACs, the layer whose MACs a fused op in its scope computes (``fused_owners``).
     """
+    fused_into = fused_into or {}
+    moved: dict[str, str] = {}
     if iterations < 1:
         raise ValueError("a trace covers at least one iteration")
     picoseconds = dict.fromkeys(layers, 0)
@@ -117,7 +136,11 @@ def attribute(
     owners: dict[str, str | None] = {}  # by op name: each op name runs once per iteration
     for op in ops:
         if op.name not in owners:
-            owners[op.name] = owner(op.name, scopes)
+            found = owner(op.name, scopes)
+            if found is not None and found in fused_into and FUSED.search(op.type):
+                moved[found] = fused_into[found]
+                found = fused_into[found]
+            owners[op.name] = found
         layer = owners[op.name]
         if layer is None:
             unattributed += op.picoseconds
@@ -126,4 +149,22 @@ def attribute(
             picoseconds[layer] += op.picoseconds
             counts[layer] += 1
             events[layer].setdefault(op.name, []).append((op.start, op.picoseconds))
-    return Attribution(iterations, picoseconds, counts, unattributed, tuple(stray), events)
+    return Attribution(iterations, picoseconds, counts, unattributed, tuple(stray), events, moved)
+
+
+def fused_owners(layers: Iterable[tuple[str, tuple[str, ...], bool]]) -> dict[str, str]:
+    """For each layer without MACs that reads one tensor, the nearest layer before it with MACs, back
+    through layers without MACs that read one tensor: where TensorFlow's fused op of a convolution and
+    what follows it belongs. ``layers``: (name, the layers it reads, whether it has MACs or may have:
+    a layer no formula counts may run a convolution of its own), in order."""
+    reads, has_macs = {}, {}
+    for name, read, macs in layers:
+        reads[name], has_macs[name] = read, macs
+    found = {}
+    for name in reads:
+        source = name
+        while not has_macs[source] and len(reads[source]) == 1 and reads[source][0] in reads:
+            source = reads[source][0]
+        if source != name and has_macs[source]:
+            found[name] = source
+    return found

@@ -12,6 +12,8 @@ import math
 import statistics
 from typing import NamedTuple
 
+ROUNDS = 15
+"""Interleaved rounds by default: one sample of each thing timed per round."""
 SAMPLE_SECONDS = 0.030
 """How long one sample lasts at least: about 30 ms of calls."""
 

@@ -131,7 +131,8 @@ def draw_model_bench(path: str, result: "ModelBench") -> None:
     totals: dict[str, list[float]] = {}
     for record in network.records:
         entry = totals.setdefault(record.layer.kind, [0.0, 0.0])
-        entry[0] += float(record.cost.macs / network.macs)
+        # A layer no formula counts has no MAC bar (NaN draws none), never a bar of zero.
+        entry[0] += float(record.cost.macs / network.macs) if record.counted is not False else float("nan")
         entry[1] += float(attribution.share(record.layer.name))
     names = list(totals)
     positions = range(len(names))

@@ -15,18 +15,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
-from mobicalc.count import conventions
 from mobicalc.count.attribution import Attribution, OpTime, attribute
 from mobicalc.count.layer import LayerComparison, compare_layer
 from mobicalc.count.memory import elements
-from mobicalc.count.network import NetworkCost, cost
-from mobicalc.count.timing import Samples, calls_per_sample, paired_ratio
+from mobicalc.count.network import NetworkCost
+from mobicalc.count.timing import ROUNDS, Samples, calls_per_sample, paired_ratio
 from mobicalc.errors import NetworkError, Refused
-from mobicalc.model.architecture import Architecture
-from mobicalc.model.layers import Layer, Resolution
+from mobicalc.model.layers import Layer
 from mobicalc.model.rounding import KERAS, Count
 from mobicalc.model.standard import standard_layers
 from mobicalc.numbers import grouped
@@ -35,7 +32,6 @@ from mobicalc.tf.environment import Environment, environment, set_threads
 from mobicalc.tf.runtime import MAX_WEIGHTS, Progress, import_tensorflow, silent
 from mobicalc.tf.trace import compile_forward, profile
 
-ROUNDS = 15
 WARM_UP = 3
 """Calls before any is timed (after the one that compiles)."""
 ITERATIONS = 20
@@ -171,7 +167,8 @@ class _Compiled:
         return attribute(ops, self.scopes, self.layers, iterations)
 
 
-def _start(threads: int, progress: Progress) -> Environment:
+def start_tensorflow(threads: int, progress: Progress) -> Environment:
+    """Import TensorFlow and set its threads (before any op runs); the environment measured in."""
     progress("importing TensorFlow")
     import_tensorflow("bench")
     set_threads(threads)
@@ -197,7 +194,7 @@ def bench_network(
     others = standard_layers(layers) if standard else ()
     if standard:
         check_benchable(others, network.standard.macs, network.standard.params, "the standard network")
-    found = _start(threads, progress)
+    found = start_tensorflow(threads, progress)
     import keras
 
     progress(f"building and tracing the model ({len(layers)} layers)")
@@ -228,7 +225,7 @@ def bench_layer(
     standard, depthwise, pointwise = comparison.layers()
     every = (standard, depthwise, pointwise)
     check_benchable(every, comparison.standard.macs, comparison.standard.params, "the layer")
-    found = _start(threads, progress)
+    found = start_tensorflow(threads, progress)
     import keras
 
     progress("building and tracing the layers")
@@ -260,35 +257,6 @@ def _typical(attribution: Attribution, layers: tuple[str, ...]) -> float:
     if any(seconds is None for seconds in calls):
         return sum(attribution.seconds(layer) for layer in layers)
     return statistics.median(map(sum, zip(*calls, strict=True)))
-
-
-def bench(
-    model: Architecture | str | Path = "v1",
-    *,
-    alpha: float | str | Fraction = 1,
-    resolution: Resolution | None = None,
-    classes: int | None = None,
-    include_top: bool = True,
-    rounding: str = KERAS,
-    convention: str = conventions.DEFAULT,
-    dtype: str = "float32",
-    input_channels: int | None = None,
-    depth_multiplier: int | None = None,
-    minimalistic: bool = False,
-    variant: str | None = None,
-    standard: bool = False,
-    threads: int = 0,
-    rounds: int = ROUNDS,
-    progress: Progress = silent,
-) -> ModelBench:
-    """Time a model as ``mobicalc bench MODEL`` does, with the options of ``mobicalc.cost`` (the network
-    it costs is the one timed) and bench's own: ``standard``, ``threads``, ``rounds``."""
-    network = cost(
-        model, alpha=alpha, resolution=resolution, classes=classes, include_top=include_top,
-        rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
-        depth_multiplier=depth_multiplier, minimalistic=minimalistic, variant=variant,
-    )  # fmt: skip
-    return bench_network(network, standard=standard, threads=threads, rounds=rounds, progress=progress)
 
 
 def bench_ratio(

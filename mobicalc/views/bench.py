@@ -3,7 +3,8 @@
 from typing import TYPE_CHECKING, Any
 
 from mobicalc.count.roofline import roofline
-from mobicalc.model.kinds import KINDS
+from mobicalc.model.graph import GraphModel
+from mobicalc.model.kinds import ALL_KINDS
 from mobicalc.numbers import percent, share
 from mobicalc.views.common import COUNT_MEANINGS, describe, title
 from mobicalc.views.measured import environment_view, rate, samples_row
@@ -30,33 +31,66 @@ LAYER_COLUMNS = (
 )
 
 
+TABLE_TIME = "a layer's ops per call (with its batch-norm, activation and padding)"
+GRAPH_TIME = (
+    "the ops of each layer call (a shared layer's each call on its own row; a nested model's layers as "
+    "outer/inner)"
+)
+
+
 def layers_view(result: "ModelBench") -> View:
     network, attribution = result.network, result.attribution
     layers, costs = network.layers, [record.cost for record in network.records]
     total = network.macs
+    counted = [record.counted is not False for record in network.records]
     rows = []
-    for index, (layer, cost, estimate) in enumerate(zip(layers, costs, roofline(network), strict=True), 1):
+    for index, (layer, cost, estimate, known) in enumerate(
+        zip(layers, costs, roofline(network), counted, strict=True), 1
+    ):
         seconds = attribution.seconds(layer.name)
         rows.append(
             {
                 "index": index,
                 "name": layer.name,
                 "kind": layer.kind,
-                "macs": cost.macs,
-                "macs_share": share(cost.macs, total),
+                "macs": cost.macs if known else None,  # not counted: never shown as zero
+                "macs_share": share(cost.macs, total) if known else None,
                 "time_s": seconds,
                 "time_share": attribution.share(layer.name),
-                "gmacs_per_s": rate(cost.macs, seconds),
-                "intensity": estimate.intensity,
+                "gmacs_per_s": rate(cost.macs, seconds) if known else None,
+                "intensity": estimate.intensity if known else None,
                 "ops_per_call": attribution.ops[layer.name] / attribution.iterations,
             }
         )
+    graph = isinstance(network.architecture, GraphModel)
     view = View(f"Measured: {title(network)}", LAYER_COLUMNS, rows)
     view.notes.append(
-        f"time: a layer's ops per call (with its batch-norm, activation and padding), from TensorFlow's "
-        f"profiler over {attribution.iterations} whole-model calls; GMAC/s: MACs / time; MACs/byte: MACs "
-        f"per byte of weights, inputs and output at {network.settings.dtype}."
+        f"time: {GRAPH_TIME if graph else TABLE_TIME}, from TensorFlow's profiler over "
+        f"{attribution.iterations} whole-model calls; GMAC/s: MACs / time; MACs/byte: MACs per byte of "
+        f"weights, inputs and output at {network.settings.dtype}."
     )
+    if not all(counted):
+        uncounted = [layer.name for layer, known in zip(layers, counted, strict=True) if not known]
+        more = ", ..." if len(uncounted) > 3 else ""
+        view.notes.append(
+            f"{len(uncounted)} layers not counted ({', '.join(uncounted[:3])}{more}): no formula for their "
+            "class, so no MACs, GMAC/s or MACs/byte; their time is measured."
+        )
+    silent = [layer.name for layer in layers if not attribution.ops[layer.name] and layer.kind != "input"]
+    if silent:
+        more = ", ..." if len(silent) > 3 else ""
+        view.notes.append(
+            f"{len(silent)} layers show no op ({', '.join(silent[:3])}{more}): once warmed up, TensorFlow "
+            "treats an op it has measured as cheap (a few µs) as inexpensive, and its profiler then leaves "
+            "it out; the whole model's time includes it."
+        )
+    if attribution.fused:
+        pairs = [f"{target} + {source}" for source, target in attribution.fused.items()]
+        view.notes.append(
+            f"TensorFlow fused {len(pairs)} layers with the layer after them into one op, named in the "
+            f"later layer's scope ({', '.join(pairs[:3])}{', ...' if len(pairs) > 3 else ''}): each such "
+            "op's time is on the row of the layer whose MACs it computes."
+        )
     if attribution.unattributed:
         stray = attribution.unattributed_ops
         view.notes.append(
@@ -85,16 +119,17 @@ def breakdown_view(result: "ModelBench") -> View:
     for record in network.records:
         kinds.setdefault(record.layer.kind, []).append(record)
     rows = []
-    for kind in (kind for kind in KINDS if kind in kinds):
+    for kind in (kind for kind in ALL_KINDS if kind in kinds):
         records = kinds[kind]
-        macs = sum(record.cost.macs for record in records)
+        known = all(record.counted is not False for record in records)
+        macs = sum(record.cost.macs for record in records) if known else None
         seconds = sum(attribution.seconds(record.layer.name) for record in records)
         rows.append(
             {
                 "kind": kind,
                 "layers": len(records),
                 "macs": macs,
-                "macs_share": share(macs, network.macs),
+                "macs_share": share(macs, network.macs) if macs is not None else None,
                 "time_s": seconds,
                 "time_share": sum(attribution.share(record.layer.name) for record in records),
                 "gmacs_per_s": rate(macs, seconds),
