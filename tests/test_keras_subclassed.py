@@ -183,3 +183,7 @@ def test_raw_ops_are_not_counted_and_the_output_says_so(tmp_path):
     verify = run("verify", "--keras", "rawmod:build", "--input-shape", "8", path=tmp_path)
     assert verify.returncode == 2 and verify.stderr.count("\n") == 1
     assert "subclassed model cannot be verified" in verify.stderr
+
+    bench = run("bench", "--keras", "rawmod:build", "--input-shape", "8", "--rounds", "1", path=tmp_path)
+    assert bench.returncode == 2 and bench.stderr.count("\n") == 1
+    assert "subclassed model cannot be timed per layer" in bench.stderr

@@ -76,9 +76,12 @@ def bench_keras(
         source, custom_objects=custom_objects, unsafe=unsafe, input_shapes=input_shapes,
         resolution=resolution, input_channels=input_channels, include_top=include_top,
     )  # fmt: skip
-    network = keras_network(model, path, settings, shapes)
     if not is_graph(model):
-        raise KerasModelError(f"{path}: bench times a Functional or Sequential model's graph")
+        raise KerasModelError(
+            f"{path}: a subclassed model cannot be timed per layer: bench runs a Functional or Sequential "
+            "graph one named layer call at a time, and a subclassed model has none (table --keras counts it)"
+        )
+    network = keras_network(model, path, settings, shapes)
     check_benchable(network.layers, network.macs, network.params, "the model")
     sizes = sizes_of(model, shapes)
     progress(f"tracing the model ({len(network.records)} layer calls)")
