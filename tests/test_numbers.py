@@ -114,3 +114,18 @@ def test_a_value_spelt_two_ways_is_one_value_in_table_and_sweep():
     assert run_json("table", "v1", "--alpha", "0.50", "--format", "json")["totals"]["macs"] == table
     sweep = run_json("sweep", "v1", "--alpha", ".5,0.50", "--resolution", "224", "--format", "json")
     assert [row["macs"] for row in sweep["configurations"]] == [table]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--threads", "+2"], "'+2' is not a whole number"),
+        (["--threads", "2.0"], "'2.0' is not a whole number"),
+        (["--threads", "1025"], "1025 is out of range: from 0 to 1024"),
+        (["--rounds", "0"], "'0' is not positive"),
+        (["--rounds", "1_0"], "'1_0' is not a whole number"),
+    ],
+)
+def test_bench_counts_are_read_the_same_way(args, message):
+    """Refused as options, before TensorFlow is imported."""
+    assert message in run("bench", "v1", *args, code=2).output

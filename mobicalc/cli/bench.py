@@ -9,7 +9,7 @@ import click
 from mobicalc.cli.base import WritingCommand, emit
 from mobicalc.cli.layer import layer_options
 from mobicalc.cli.network import keras_request, network_of, require_real_channels
-from mobicalc.cli.options import format_option, model_options
+from mobicalc.cli.options import WholeNumber, format_option, model_options
 from mobicalc.cli.paths import PlotPath
 from mobicalc.cli.progress import shown
 from mobicalc.count.layer import compare_layer
@@ -45,7 +45,7 @@ def bench_options(command: Callable) -> Callable:
     options: list[Callable[[Callable], Callable]] = [
         click.option(
             "--threads",
-            type=click.IntRange(0, 1024),
+            type=WholeNumber(0, 1024),
             default=0,
             show_default=True,
             help="Threads each op may use, with one op at a time; 0: TensorFlow's default (one per logical "
@@ -53,7 +53,7 @@ def bench_options(command: Callable) -> Callable:
         ),
         click.option(
             "--rounds",
-            type=click.IntRange(1, 1000),
+            type=WholeNumber(1, 1000),
             default=15,
             show_default=True,
             help="Interleaved timing rounds; each times every part once, for about 30 ms of calls.",
