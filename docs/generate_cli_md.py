@@ -36,8 +36,10 @@ def _type(param: click.Parameter) -> str:
         return " \\| ".join(f"`{choice}`" for choice in param.type.choices)
     if isinstance(param, click.Option) and param.is_flag:
         return "flag"
-    if isinstance(param.type, WholeNumber) and param.type.minimum == 1 and param.type.maximum is None:
-        return "positive integer"
+    if isinstance(param.type, WholeNumber):
+        if param.type.maximum is not None:
+            return f"integer, {param.type.minimum} to {param.type.maximum}"
+        return "positive integer" if param.type.minimum == 1 else "integer"
     return param.type.name
 
 
