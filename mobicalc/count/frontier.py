@@ -184,21 +184,21 @@ def _equal_params(runs: Sequence[Run]) -> list[list[int]] | None:
 def _one_width(sizes: Sequence[int], macs: Sequence[int | Fraction]) -> list[bool]:
     """One alpha's configurations: dominated by a larger size of no more MACs (the first of a size
     given twice stands for both, as in ``_dominance``)."""
-    mark = [False] * len(sizes)
+    count = len(sizes)
+    mark = [False] * count
     least = None  # the least MACs of the sizes larger than those being decided
-    order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
-    start = 0
-    while start < len(order):
-        size = sizes[order[start]]
-        end = start
-        while end < len(order) and sizes[order[end]] == size:
-            end += 1
-        same = order[start:end]
-        first = min(same)
-        mark[first] = least is None or least > macs[first]
-        smallest = min(macs[i] for i in same)
-        least = smallest if least is None else min(least, smallest)
-        start = end
+    order = sorted(range(count), key=sizes.__getitem__, reverse=True)  # stable: a size's first is first
+    position = 0
+    while position < count:
+        first = order[position]
+        size, smallest = sizes[first], macs[first]
+        mark[first] = least is None or least > smallest
+        position += 1
+        while position < count and sizes[order[position]] == size:  # the same size again
+            smallest = min(smallest, macs[order[position]])
+            position += 1
+        if least is None or smallest < least:
+            least = smallest
     return mark
 
 

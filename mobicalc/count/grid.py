@@ -15,7 +15,7 @@ from itertools import accumulate
 from typing import NamedTuple, overload
 
 from mobicalc.count.budgets import MEMORY_METRICS, validate
-from mobicalc.count.costs import Cost
+from mobicalc.count.costs import Cost, flops
 from mobicalc.count.memory import peak_terms
 from mobicalc.count.plan import plan
 from mobicalc.count.settings import Settings, bytes_per_value
@@ -207,7 +207,7 @@ def _within(
     params = fixed.params
     value_of: dict[str, Callable[[int], Count]] = {
         "macs": macs.__getitem__,
-        "flops": lambda j: 2 * macs[j] + elementwise[j],
+        "flops": lambda j: flops(macs[j], elementwise[j]),
         "params": lambda j: params,
         "params_bytes": lambda j: params * size,
     }
