@@ -40,8 +40,8 @@ def refuse_over_limits(alphas: int, resolutions: int, budgets: Mapping[str, Frac
         )
     if set(budgets) & set(MEMORY_METRICS) and count > MAX_MEMORY_CONFIGURATIONS:
         raise NetworkError(
-            f"a memory budget costs each configuration's every layer: a sweep with one has at most "
-            f"{MAX_MEMORY_CONFIGURATIONS:,} configurations, not {count:,}"
+            f"a sweep with a memory budget has at most {MAX_MEMORY_CONFIGURATIONS:,} configurations, "
+            f"not {count:,}"
         )
 
 
