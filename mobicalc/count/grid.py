@@ -179,8 +179,8 @@ def price(
             continue
         peaks = None
         if memory and sizes:
-            height, width_ = input_size(sizes[0])
-            image = Shape(height, width_, base.input_channels or architecture.input_channels)
+            height, across = input_size(sizes[0])
+            image = Shape(height, across, base.input_channels or architecture.input_channels)
             present = network_plan.present
             layers = place(blueprints, image, network_plan.channels, present, placed[0])
             classes = [group for group, there in zip(group_of, present, strict=True) if there]
