@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from helpers import ROOT, TIMEOUT, mobicalc_process, run, run_json
 
 from mobicalc.cli import main
+from mobicalc.cli.base import write
 from mobicalc.cli.exits import Exit
 
 TABLE = 'name = "mine"\nlayers = [{ operator = "conv", c = 8, s = 2 }, { operator = "pool" }, { operator = "classifier" }]\n'
@@ -36,6 +37,48 @@ def test_a_pipe_that_breaks_after_64_kib_is_a_broken_pipe():
     process.stdout.close()
     assert process.wait(timeout=TIMEOUT) == Exit.BROKEN_PIPE
     assert process.stderr.read() == b""
+
+
+STREAMED = ["sweep", "v1", "--alpha", "0.25:1:0.005", "--resolution", "96:1000:2"]
+"""151 x 453 = 68,403 configurations: written batch by batch (render.machine.BATCH rows at a time)."""
+
+
+@pytest.mark.parametrize("output_format", ["csv", "json"])
+def test_a_reader_that_leaves_mid_stream_is_a_broken_pipe(output_format):
+    """Rows are written as they are made: the reader takes the first pieces of a sweep and goes away
+    long before its end; the sweep then stops with 141, quietly."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mobicalc", *STREAMED, "--format", output_format],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    first = process.stdout.read(300_000)  # several batches; the whole output is over 5 MB
+    assert first.startswith(b"alpha,resolution," if output_format == "csv" else b'{\n  "model": {')
+    process.stdout.close()
+    assert process.wait(timeout=TIMEOUT) == Exit.BROKEN_PIPE
+    assert process.stderr.read() == b""
+
+
+@pytest.mark.parametrize("output_format", ["csv", "json"])
+def test_a_stream_to_a_full_device_is_an_output_error(output_format):
+    with open("/dev/full", "w") as full:
+        result = mobicalc_process(*STREAMED, "--format", output_format, stdout=full, stderr=subprocess.PIPE,
+                                  text=True)  # fmt: skip
+    assert result.returncode == Exit.OUTPUT_ERROR
+    assert result.stderr == "mobicalc: cannot write the output: No space left on device\n"
+
+
+def test_a_fault_while_making_the_output_is_not_taken_for_a_failed_write(capsys):
+    """Pieces are made outside the handling of write errors: a ValueError of the renderer's is no
+    "cannot write the output" (exit 74), but the fault it is."""
+
+    def pieces():
+        yield "first\n"
+        raise ValueError("a renderer's fault")
+
+    with pytest.raises(ValueError, match="a renderer's fault"):
+        write(pieces())
+    assert capsys.readouterr().out == "first\n"
 
 
 def test_a_usage_error_with_stderr_closed_writes_nothing_to_stdout():

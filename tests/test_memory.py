@@ -12,6 +12,8 @@ from fractions import Fraction
 import pytest
 from click.testing import CliRunner
 from helpers import run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mobicalc import cost
 from mobicalc.cli import ByteSize, main
@@ -322,3 +324,71 @@ def test_v3_squeeze_and_excite_reads_the_map_it_scales():
     # While the first excite conv runs (16 -> 8 channels on 1x1): the pool's output, its own, and
     # the depthwise output that the multiply will read.
     assert network.memory.working_bytes[start + 1] == (pooled + 8 + held) * 4
+
+
+# --- a sweep's memory budgets: each width's peak terms against every configuration's records -----
+
+ODD = """name = "odd"
+layers = [
+  { operator = "conv", kernel = 3, c = 12, s = 2, padding = "valid" },
+  { operator = "separable", kernel = 5, c = 20, s = 3, padding = [0, 1] },
+  { operator = "bottleneck", t = 3, c = 20, n = 3, s = 1, se = true },
+  { operator = "bottleneck", t = 6, c = 28, n = 2, s = 2, kernel = 5, padding = [2, 1] },
+  { operator = "pool" },
+  { operator = "classifier" },
+]
+"""
+"""Odd sizes everywhere: a valid stride-2 stem, a stride-3 separable padded [0, 1], squeeze-and-excite
+(a multiply broadcast back to its map), residual adds, a stride-2 kernel-5 block padded [2, 1]."""
+
+
+def _odd_table():
+    from mobicalc.model.tables import parse
+
+    return parse(ODD, "odd.toml")
+
+
+SIDES = st.integers(40, 260)
+SIZES = st.one_of(SIDES, st.tuples(SIDES, SIDES))
+SWEPT_ALPHAS = st.sampled_from(["0.25", "0.35", "0.5", "0.6", "0.75", "1", "1.3", "1.4", "0.333"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    model=st.sampled_from(["v1", "v2", "v3-large", "v3-small", "odd"]),
+    alphas=st.lists(SWEPT_ALPHAS, min_size=1, max_size=3),
+    resolutions=st.lists(SIZES, min_size=1, max_size=3),
+    dtype=st.sampled_from(sorted(DTYPES)),
+    metrics=st.sets(
+        st.sampled_from(["peak_activation_bytes", "peak_streamed_bytes", "params_bytes"]), min_size=1
+    ),
+    data=st.data(),
+)
+def test_a_sweep_s_memory_budgets_keep_what_each_configuration_s_records_would(
+    model, alphas, resolutions, dtype, metrics, data
+):
+    """The sweep evaluates each width's peak terms per size (memory.peak_terms); here every configuration
+    is costed on its own, its layers placed and its memory worked out from its records (memory.memory),
+    and a budget is set exactly at one of those figures, or one byte either side of it."""
+    from mobicalc.count.network import network_cost
+    from mobicalc.count.settings import Settings
+    from mobicalc.count.sweep import sweep
+
+    architecture = _odd_table() if model == "odd" else model
+    costed = [
+        (Fraction(alpha), network_cost(architecture, Settings(alpha=alpha, resolution=size, dtype=dtype)))
+        for alpha in alphas
+        for size in resolutions
+    ]
+    budgets = {}
+    for metric in sorted(metrics):
+        figures = sorted({getattr(network.memory, metric) for _, network in costed})
+        budgets[metric] = data.draw(st.sampled_from(figures)) + data.draw(st.sampled_from([-1, 0, 1]))
+    expected = [
+        (alpha, network.resolution, network.totals)
+        for alpha, network in costed
+        if all(getattr(network.memory, metric) <= budget for metric, budget in budgets.items())
+    ]
+    assert [
+        tuple(point) for point in sweep(architecture, alphas, resolutions, dtype=dtype, budgets=budgets)
+    ] == expected

@@ -8,11 +8,11 @@ from fractions import Fraction
 import pytest
 
 from mobicalc.numbers import exact_decimal, grouped, human, percent
-from mobicalc.render.machine import render_csv, render_json
+from mobicalc.render.machine import BATCH, csv_chunks, json_chunks, render_csv, render_json
 from mobicalc.render.target import Target
 from mobicalc.render.terminal import render_rich
 from mobicalc.render.text import render_markdown, render_text
-from mobicalc.views.model import Column, Style, View
+from mobicalc.views.model import Block, Column, Style, View
 
 
 @pytest.mark.parametrize(
@@ -95,3 +95,70 @@ def test_plain_text_aligns_columns():
     assert lines[2].split() == ["name", "MACs", "share"]
     assert lines[4].endswith("1,234,567  25.00%")
     assert lines[5].endswith("      2.5  75.00%")
+
+
+# --- views in blocks: written as they are made, in the text their rows' dicts would give ---------------
+
+BLOCK_COLUMNS = (
+    Column("alpha", "alpha", Style.DECIMAL),
+    Column("size", "size", Style.SIZE),
+    Column("macs", "MACs", Style.COUNT),
+    Column("name", "name"),
+    Column("50%", "odd key", Style.TEXT),
+    Column("missing", "in no row"),
+    Column("ok", "ok", Style.VERDICT),
+)
+ODD_VALUES = [None, True, False, 0, -7, 10**40, Fraction(3, 4), Fraction(1, 3), "plain", 'a "quoted", comma',
+              "two\nlines", "100% %s %d", "ünï", [192, 256], [], {"x": 1}]  # fmt: skip
+
+
+def _blocks():
+    """Three blocks: keys in the columns' order, keys out of it (and one no column has), no rows."""
+    yield Block({"alpha": Fraction(1, 4), "name": "a,b"}, ("size", "macs", "50%", "ok"),
+                [(128, 5, "x", True), ([192, 256], 6, '"q"', False)])  # fmt: skip
+    yield Block({"alpha": Fraction(1, 3), "ok": None, "name": "5% %s off"}, ("extra", "macs", "size"),
+                [(value, value, value) for value in ODD_VALUES])  # fmt: skip
+    yield Block({"alpha": 1}, ("macs",), [])
+
+
+def _views():
+    streamed = View("blocks", BLOCK_COLUMNS, blocks=_blocks)
+    return streamed, View("rows", BLOCK_COLUMNS, [dict(row) for row in streamed.rows])
+
+
+def test_a_view_in_blocks_is_written_as_its_rows_would_be():
+    streamed, listed = _views()
+    assert streamed.blocks is not None and listed.blocks is None
+    assert len(listed.rows) == 2 + len(ODD_VALUES)
+    streamed = View("blocks", BLOCK_COLUMNS, blocks=_blocks)  # its rows not made yet
+    assert render_csv(streamed) == render_csv(listed)
+    document = {"first": 1, "nested": {"rows": streamed, "after": [1, 2]}, "last": None}
+    expected = render_json({"first": 1, "nested": {"rows": listed, "after": [1, 2]}, "last": None})
+    assert render_json(document) == expected
+    assert json.loads(expected)["nested"]["rows"][2 + ODD_VALUES.index(10**40)]["macs"] == 10**40
+    assert render_json([streamed]) == render_json([listed])  # inside a list: written whole, the same
+
+
+def test_an_empty_view_in_blocks():
+    empty = View("none", BLOCK_COLUMNS, blocks=lambda: iter(()))
+    assert render_json({"rows": empty}) == render_json({"rows": View("none", BLOCK_COLUMNS, [])})
+    assert render_csv(empty) == "alpha,size,macs,name,50%,missing,ok\n"
+
+
+def test_rows_in_blocks_are_made_a_batch_at_a_time():
+    """The first piece of output is written before most rows are made: memory stays bounded."""
+    made = []
+
+    def rows():
+        for index in range(10 * BATCH):
+            made.append(index)
+            yield (index, index, True)
+
+    view = View("many", BLOCK_COLUMNS, blocks=lambda: [Block({"alpha": 1}, ("size", "macs", "ok"), rows())])
+    for chunks in (csv_chunks(view), json_chunks({"rows": view})):
+        made.clear()
+        pieces = iter(chunks)
+        while len(made) == 0:
+            next(pieces)
+        assert len(made) <= BATCH
+        assert sum(1 for _ in pieces) >= 9  # and the rest, batch by batch

@@ -330,6 +330,36 @@ class TestBudgetsAndFrontier:
                                Cost(macs=generator.randint(0, 6), weights=params[step - 1])))  # fmt: skip
             assert_frontier_is_brute_force(points)
 
+    def test_configurations_are_a_sequence_made_from_columns(self):
+        """design_space holds its configurations by width (count/grid.py); each one made when asked for is
+        what cost() gives for it alone, with the frontier frontier() gives and the published top-1."""
+        alphas, sizes = (
+            [Fraction(7, 20), Fraction(1, 2), Fraction(1, 2), Fraction(7, 5)],
+            [96, (128, 160), 96, 224],
+        )
+        space = mobicalc.design_space("v2", alphas, sizes, budgets={"macs": 300_000_000})
+        listed = list(space.configurations)
+        expected = [
+            (alpha, network.resolution, network.totals)
+            for alpha in alphas
+            for size in sizes
+            if (network := mobicalc.cost("v2", alpha=alpha, resolution=size)).macs <= 300_000_000
+        ]
+        assert [(c.alpha, c.resolution, c.totals) for c in listed] == expected
+        assert [c.frontier for c in listed] == frontier(expected)
+        top1 = space.published.top1
+        assert [c.top1 for c in listed] == [
+            top1.get((a, r)) if isinstance(r, int) else None for a, r, _ in expected
+        ]
+        assert any(c.top1 is not None for c in listed) and any(c.top1 is None for c in listed)
+        configurations = space.configurations
+        assert len(configurations) == len(listed) == 15  # of 16: only 1.4 at 224 (582M MACs) is over
+        assert configurations == listed and configurations[1:4] == listed[1:4]
+        assert configurations[0] == listed[0] and configurations[-1] == listed[-1]
+        assert configurations.rated() == [c for c in listed if c.top1 is not None]
+        with pytest.raises(IndexError):
+            configurations[len(listed)]
+
 
 class TestPublishedAccuracy:
     def test_the_data_cites_its_sources(self):

@@ -5,6 +5,7 @@ usage error (exit 2) in one line; Ctrl-C is one line and exit 130.
 """
 
 import atexit
+import codecs
 import contextlib
 import gc
 import importlib
@@ -12,35 +13,52 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, NoReturn
 
 import click
 
 from mobicalc.cli.exits import Exit
 from mobicalc.errors import MissingDependency, MobicalcError, OutputError, Refused
-from mobicalc.render import render
+from mobicalc.render import render_chunks
 from mobicalc.render.target import detect
 from mobicalc.views.model import Report
 
 
-def write(text: str) -> None:
-    """Write the whole output to stdout, or end with the exit code for what went wrong.
+def write(output: str | Iterable[str]) -> None:
+    """Write the whole output to stdout, piece by piece as it is made (``render_chunks``), or end
+    with the exit code for what went wrong.
 
-    A reader that went away (``| head -1``) ends the run quietly; a closed or
-    full stdout is said on stderr. A failed write never exits 0.
+    A reader that went away (``| head -1``) ends the run quietly, mid-stream too; a closed or
+    full stdout is said on stderr. A failed write never exits 0. The pieces are made outside the
+    handling of write errors: a fault in making them is never taken for a failed write.
     """
     stream = sys.stdout
-    try:
+    with _write_errors():
         if stream is None:  # started with stdout closed (>&-)
             raise OSError("standard output is closed")
         descriptor = _descriptor(stream)
-        if descriptor is None:  # not a file (a test's capture)
-            stream.write(text)
+        if descriptor is not None:
+            stream.flush()
+            encoder = codecs.getincrementalencoder(stream.encoding)(stream.errors or "strict")
+    for text in (output,) if isinstance(output, str) else output:
+        with _write_errors():
+            if descriptor is None:  # not a file (a test's capture)
+                stream.write(text)
+            else:
+                _write_all(descriptor, encoder.encode(text))
+    with _write_errors():
+        if descriptor is None:
             stream.flush()
         else:
-            stream.flush()
-            _write_all(descriptor, text.encode(stream.encoding, stream.errors or "strict"))
+            _write_all(descriptor, encoder.encode("", final=True))
+
+
+@contextlib.contextmanager
+def _write_errors() -> Iterator[None]:
+    """A broken pipe exits 141; any other failed write (a closed or full stdout) 74, said on stderr."""
+    try:
+        yield
     except BrokenPipeError:
         drop_stdout()
         raise SystemExit(Exit.BROKEN_PIPE) from None
@@ -84,7 +102,7 @@ def emit(report: Report, output_format: str, wide: bool) -> None:
         with contextlib.suppress(ValueError, OSError):
             stream.reconfigure(errors="backslashreplace")
     write(
-        render(
+        render_chunks(
             report, output_format, detect(stream, wide) if stream is not None else detect(sys.stderr, wide)
         )
     )

@@ -37,14 +37,20 @@ class BudgetVerdict(NamedTuple):
         return tuple(check.metric for check in self.checks if not check.ok)
 
 
+def validate(budgets: Mapping[str, Fraction]) -> None:
+    """Every budget is on one of ``METRICS``."""
+    for metric in budgets:
+        if metric not in METRICS:
+            raise NetworkError(f"unknown budget {metric!r}; expected one of: {', '.join(METRICS)}")
+
+
 def check_budgets(
     totals: Cost, budgets: Mapping[str, Fraction], memory: Memory | None = None
 ) -> BudgetVerdict:
     """Each budget against the totals (or ``memory``, for bytes); inclusive: exactly at it is within."""
+    validate(budgets)
     checks = []
     for metric, budget in budgets.items():
-        if metric not in METRICS:
-            raise NetworkError(f"unknown budget {metric!r}; expected one of: {', '.join(METRICS)}")
         if metric in MEMORY_METRICS and memory is None:
             raise ValueError(f"a budget on {metric} needs the network's memory figures")
         value = getattr(memory if metric in MEMORY_METRICS else totals, metric)

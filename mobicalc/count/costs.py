@@ -26,7 +26,7 @@ class Cost(NamedTuple):
 
     @property
     def flops(self) -> Count:
-        return 2 * self.macs + self.elementwise
+        return flops(self.macs, self.elementwise)
 
     @property
     def trainable_params(self) -> Count:
@@ -42,6 +42,11 @@ class Cost(NamedTuple):
 
     def __add__(self, other: "Cost") -> "Cost":  # type: ignore[override]
         return Cost(*map(operator.add, self, other))
+
+
+def flops(macs: Count, elementwise: Count) -> Count:
+    """FLOPs: two per multiply-add, plus ``Cost.elementwise``."""
+    return 2 * macs + elementwise
 
 
 def unit_cost(

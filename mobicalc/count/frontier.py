@@ -9,6 +9,7 @@ frontier, when it has at least as much top-1 for no more MACs (and more of one o
 from collections.abc import Sequence
 from fractions import Fraction
 from itertools import pairwise
+from typing import NamedTuple
 
 from mobicalc.count.costs import Cost
 from mobicalc.model.layers import Resolution
@@ -49,7 +50,7 @@ class _SquareIndex:
     """Square sizes, ordered by themselves: a two-dimensional tree over the ranks of alpha and size
     (rank 1 the largest), so one query covers every configuration at least as large."""
 
-    def __init__(self, points: Sequence[tuple[Fraction, int, Cost]], alpha_rank: dict[Fraction, int]) -> None:
+    def __init__(self, points: Sequence[tuple[Fraction, int]], alpha_rank: dict[Fraction, int]) -> None:
         sizes = sorted({point[1] for point in points}, reverse=True)
         size_rank = {size: index + 1 for index, size in enumerate(sizes)}
         self.keys = [(alpha_rank[point[0]], size_rank[point[1]]) for point in points]
@@ -79,7 +80,7 @@ class _SizedIndex:
     (``MAX_SIZED`` sizes at most)."""
 
     def __init__(
-        self, points: Sequence[tuple[Fraction, Resolution, Cost]], alpha_rank: dict[Fraction, int]
+        self, points: Sequence[tuple[Fraction, Resolution]], alpha_rank: dict[Fraction, int]
     ) -> None:
         sizes = list(dict.fromkeys(point[1] for point in points))
         sides = [_sides(size) for size in sizes]
@@ -101,6 +102,15 @@ class _SizedIndex:
         self.trees[s].take(a, params)
 
 
+class Run(NamedTuple):
+    """Configurations in a row of a sweep that share their alpha and their params (a table's width)."""
+
+    alpha: Fraction
+    params: int | Fraction
+    sizes: Sequence[Resolution]
+    macs: Sequence[int | Fraction]
+
+
 def frontier(points: Sequence[tuple[Fraction, Resolution, Cost]]) -> list[bool]:
     """For each configuration (alpha, input size, totals): True if no other one dominates it.
 
@@ -109,7 +119,20 @@ def frontier(points: Sequence[tuple[Fraction, Resolution, Cost]]) -> list[bool]:
     height and width each at least) for no more MACs and no more params, and differs from
     it. The frontier is what a budget leaves worth having: nothing else gives as much
     network for as little. Pass only the configurations within budget, sizes as ``sizes``
-    gives them (a square is a number, never a pair).
+    gives them (a square is a number, never a pair). ``run_frontiers`` decides it.
+    """
+    runs: list[Run] = []
+    for alpha, size, totals in points:
+        params = totals.params
+        if not runs or runs[-1].alpha != alpha or runs[-1].params != params:
+            runs.append(Run(alpha, params, [], []))
+        runs[-1].sizes.append(size)  # type: ignore[attr-defined]  # the lists just made
+        runs[-1].macs.append(totals.macs)  # type: ignore[attr-defined]
+    return [mark for marks in run_frontiers(runs) for mark in marks]
+
+
+def run_frontiers(runs: Sequence[Run]) -> list[list[bool]]:
+    """``frontier`` of the configurations of ``runs``, in order, run by run.
 
     Exact for any costs: configurations are taken in order of MACs (ties: params, then the
     larger configurations first), so every possible dominator of one is taken before it;
@@ -119,71 +142,82 @@ def frontier(points: Sequence[tuple[Fraction, Resolution, Cost]]) -> list[bool]:
     dominate each other: each group of them is decided on its own, a single width's in one
     pass over its sizes.
     """
-    groups = _equal_params(points)
+    groups = _equal_params(runs)
+    by_params = groups is not None
     if groups is None:
-        return _dominance(points)
-    result = [False] * len(points)
+        groups = [list(range(len(runs)))]
+    result: list[list[bool]] = [[] for _ in runs]
     for group in groups:
-        width = {points[i][0] for i in group}
-        sized = all(isinstance(points[i][1], int) for i in group)
-        marks = (
-            _one_width(points, group) if len(width) == 1 and sized else _dominance([points[i] for i in group])
-        )
-        for i, mark in zip(group, marks, strict=True):
-            result[i] = mark
+        sizes = [size for i in group for size in runs[i].sizes]
+        macs = [count for i in group for count in runs[i].macs]
+        square = all(isinstance(size, int) for size in sizes)
+        if by_params and square and len({runs[i].alpha for i in group}) == 1:
+            marks = _one_width(sizes, macs)  # type: ignore[arg-type]  # square sizes: ints
+        else:
+            alphas = [runs[i].alpha for i in group for _ in runs[i].macs]
+            params = [runs[i].params for i in group for _ in runs[i].macs]
+            marks = _dominance(alphas, sizes, macs, params)
+        start = 0
+        for i in group:
+            result[i] = marks[start : start + len(runs[i].macs)]
+            start += len(runs[i].macs)
     return result
 
 
-def _equal_params(points: Sequence[tuple[Fraction, Resolution, Cost]]) -> list[list[int]] | None:
-    """The configurations by equal params, when params is a function of alpha that never falls as
-    alpha grows; None otherwise."""
+def _equal_params(runs: Sequence[Run]) -> list[list[int]] | None:
+    """The runs (their positions) by equal params, when params is a function of alpha that never falls
+    as alpha grows; None otherwise."""
     of_alpha: dict[Fraction, int | Fraction] = {}
     by_params: dict[int | Fraction, list[int]] = {}
-    for i, (alpha, _, totals) in enumerate(points):
-        params = totals.params
-        if of_alpha.setdefault(alpha, params) != params:
+    for i, run in enumerate(runs):
+        if not run.macs:
+            continue
+        if of_alpha.setdefault(run.alpha, run.params) != run.params:
             return None
-        by_params.setdefault(params, []).append(i)
+        by_params.setdefault(run.params, []).append(i)
     ordered = [of_alpha[alpha] for alpha in sorted(of_alpha)]
     if any(later < earlier for earlier, later in pairwise(ordered)):
         return None
     return list(by_params.values())
 
 
-def _one_width(points: Sequence[tuple[Fraction, Resolution, Cost]], group: list[int]) -> list[bool]:
+def _one_width(sizes: Sequence[int], macs: Sequence[int | Fraction]) -> list[bool]:
     """One alpha's configurations: dominated by a larger size of no more MACs (the first of a size
     given twice stands for both, as in ``_dominance``)."""
-    mark = dict.fromkeys(group, False)
+    count = len(sizes)
+    mark = [False] * count
     least = None  # the least MACs of the sizes larger than those being decided
-    order = sorted(group, key=lambda i: -points[i][1])  # type: ignore[operator]  # square sizes: ints
-    start = 0
-    while start < len(order):
-        size = points[order[start]][1]
-        end = start
-        while end < len(order) and points[order[end]][1] == size:
-            end += 1
-        same = order[start:end]
-        first = min(same)
-        macs = points[first][2].macs
-        mark[first] = least is None or least > macs
-        smallest = min(points[i][2].macs for i in same)
-        least = smallest if least is None else min(least, smallest)
-        start = end
-    return [mark[i] for i in group]
+    order = sorted(range(count), key=sizes.__getitem__, reverse=True)  # stable: a size's first is first
+    position = 0
+    while position < count:
+        first = order[position]
+        size, smallest = sizes[first], macs[first]
+        mark[first] = least is None or least > smallest
+        position += 1
+        while position < count and sizes[order[position]] == size:  # the same size again
+            smallest = min(smallest, macs[order[position]])
+            position += 1
+        if least is None or smallest < least:
+            least = smallest
+    return mark
 
 
-def _dominance(points: Sequence[tuple[Fraction, Resolution, Cost]]) -> list[bool]:
-    """``frontier`` for any costs: the index of Fenwick trees."""
-    alphas = sorted({point[0] for point in points}, reverse=True)
-    alpha_rank = {alpha: index + 1 for index, alpha in enumerate(alphas)}  # 1 = the largest
+def _dominance(
+    alphas: Sequence[Fraction],
+    sizes: Sequence[Resolution],
+    macs: Sequence[int | Fraction],
+    params: Sequence[int | Fraction],
+) -> list[bool]:
+    """``frontier`` for any costs (configurations by columns): the index of Fenwick trees."""
+    points = list(zip(alphas, sizes, strict=True))
+    ranked = sorted(set(alphas), reverse=True)
+    alpha_rank = {alpha: index + 1 for index, alpha in enumerate(ranked)}  # 1 = the largest
     index: _SquareIndex | _SizedIndex
-    if all(isinstance(point[1], int) for point in points):
+    if all(isinstance(size, int) for size in sizes):
         index = _SquareIndex(points, alpha_rank)  # type: ignore[arg-type]
     else:
         index = _SizedIndex(points, alpha_rank)
-    # Keys and params once per configuration: a Fraction hashes slowly and params is a sum.
-    params = [point[2].params for point in points]
-    order = sorted(range(len(points)), key=lambda i: (points[i][2].macs, params[i], index.larger_first[i]))
+    order = sorted(range(len(points)), key=lambda i: (macs[i], params[i], index.larger_first[i]))
     result = [False] * len(points)
     seen: set[tuple[int, int]] = set()
     for i in order:

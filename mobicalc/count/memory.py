@@ -44,6 +44,7 @@ classifier; not activations, pooling, rescaling or functional adds and
 multiplies), times 2 "for gradients". See docs/memory.md.
 """
 
+import operator
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -153,24 +154,36 @@ def materialised(layers: Sequence[Layer]) -> tuple[list[int], list[Layer]]:
     return positions, kept
 
 
-def working_sets(stages: Sequence[Stage], sizes: Sequence[Count], image: Count) -> list[Count]:
-    """Elements held while each stage runs: its inputs, its output, and the tensors still needed later."""
+def live_tensors(stages: Sequence[Stage]) -> list[tuple[int, ...]]:
+    """The tensors held while each stage runs: its inputs, its output, and the tensors still needed
+    later (``IMAGE`` for the input image). A tensor is freed after the last stage that reads it (one
+    no stage reads, after the stage that writes it); the image, if no stage reads it, never is."""
     last_use: dict[int, int] = {}
     for position, stage in enumerate(stages):
         for tensor in stage.inputs:
             last_use[tensor] = position
-    live: dict[int, Count] = {IMAGE: image}
-    held: Count = image
+    live: dict[int, None] = {IMAGE: None}  # a set in the order the tensors were written
     result = []
     for position, stage in enumerate(stages):
-        out = sizes[stage.output]
-        result.append(held + out)
-        live[stage.output] = out
-        held += out
+        result.append((*live, stage.output))
+        live[stage.output] = None
         for tensor in (*stage.inputs, stage.output):
             if tensor in live and last_use.get(tensor, position) <= position:
-                held -= live.pop(tensor)
+                del live[tensor]
     return result
+
+
+def written_tensors(layers: Sequence[Layer]) -> tuple[list[int], list[Layer]]:
+    """``materialised``; a network of nothing but in-place layers: each its own tensor, rather than none."""
+    positions, kept = materialised(layers)
+    return (positions, kept) if kept else (list(range(len(layers))), list(layers))
+
+
+def working_sets(stages: Sequence[Stage], sizes: Sequence[Count], image: Count) -> list[Count]:
+    """Elements held while each stage runs (``live_tensors``), given each tensor's ``sizes``."""
+    return [
+        sum(image if tensor == IMAGE else sizes[tensor] for tensor in held) for held in live_tensors(stages)
+    ]
 
 
 def stage_name(stage: Stage, layers: Sequence[Layer]) -> str:
@@ -224,9 +237,7 @@ def memory(layers: Sequence[Layer], params: Count, dtype: str = "float32") -> Me
     size = bytes_per_value(dtype)
     outputs = tuple(elements(layer.output) for layer in layers)
     image = elements(layers[0].input)
-    positions, kept = materialised(layers)
-    if not kept:  # nothing but in-place layers: each its own tensor, rather than no tensor at all
-        positions, kept = list(range(len(layers))), list(layers)
+    positions, kept = written_tensors(layers)
     written = [outputs[position] for position in positions]
     sequential = working_sets(sequential_stages(kept), written, image)
     streamed_stages_ = streamed_stages(kept)
@@ -282,3 +293,48 @@ def largest_tensors(layers: Sequence[Layer], streamed: bool = True, skip: int = 
         if shape.height not in best or count > best[shape.height].elements:
             best[shape.height] = Materialised(shape.height, layers[stage.output].name, shape.channels, count)
     return [best[size] for size in sorted(best, reverse=True)]
+
+
+class PeakTerms(NamedTuple):
+    """The peaks of one network (its layers and channels fixed) at any input size, as the largest of a
+    few sums of products: per stage, the channels it holds in each class of tensors that share their
+    height x width at every size (``peak_terms``). A sweep evaluates them per resolution."""
+
+    sequential: tuple[tuple[Count, ...], ...]
+    streamed: tuple[tuple[Count, ...], ...]
+
+    def peaks(self, pixels: Sequence[int]) -> tuple[Count, Count]:
+        """The sequential and streamed peaks in elements; ``pixels``: each class's height x width, the
+        input image's last."""
+        return (
+            max(sum(map(operator.mul, terms, pixels)) for terms in self.sequential),
+            max(sum(map(operator.mul, terms, pixels)) for terms in self.streamed),
+        )
+
+
+def peak_terms(layers: Sequence[Layer], pixel_class: Sequence[int], classes: int) -> PeakTerms:
+    """``PeakTerms`` of placed ``layers`` (as ``memory`` takes them, at any size), ``pixel_class``: each
+    layer's class of output sizes, of ``classes`` (the input image is class ``classes``). Exact: a
+    working set is a sum of tensors (``live_tensors``), each its channels times its class's pixels; a
+    stage whose channels are at most another's in every class is never the only peak, and is left out."""
+    positions, kept = written_tensors(layers)
+    image_channels = layers[0].input.channels
+
+    def terms(stages: Sequence[Stage]) -> tuple[tuple[Count, ...], ...]:
+        found = set()
+        for held in live_tensors(stages):
+            channels: list[Count] = [0] * (classes + 1)
+            for tensor in held:
+                if tensor == IMAGE:
+                    channels[classes] += image_channels
+                else:
+                    position = positions[tensor]
+                    channels[pixel_class[position]] += layers[position].output.channels
+            found.add(tuple(channels))
+        kept_terms: list[tuple[Count, ...]] = []
+        for candidate in sorted(found, key=sum, reverse=True):
+            if not any(all(map(operator.ge, other, candidate)) for other in kept_terms):
+                kept_terms.append(candidate)
+        return tuple(kept_terms)
+
+    return PeakTerms(terms(sequential_stages(kept)), terms(streamed_stages(kept)))

@@ -197,12 +197,23 @@ class Grouped(NamedTuple):
 
     def total(self, pixels: Sequence[int], input_pixels: int | None = None) -> Cost:
         """The totals at each group's output ``pixels`` (``input_pixels``: the network input's)."""
-        macs = sum(map(operator.mul, self.macs, pixels))
-        fewer = self.fewer_flops_per_mac * macs  # FLOPs = MACs: -MACs beyond 2 x MACs
-        if self.elementwise is None:
-            return Cost(macs=macs, elementwise=-fewer, **self.fixed)
-        if self.per_input and input_pixels is None:
+        if self.elementwise is not None and self.per_input and input_pixels is None:
             raise ValueError("the first layer's elementwise FLOPs scale with the input: give input_pixels")
-        elementwise = sum(map(operator.mul, self.elementwise, pixels)) + self.constant
-        elementwise += self.per_input * (input_pixels or 0)
-        return Cost(macs=macs, elementwise=elementwise - fewer, **self.fixed)
+        (macs,), (elementwise,) = self.columns([pixels], [input_pixels or 0])
+        return Cost(macs=macs, elementwise=elementwise, **self.fixed)
+
+    def columns(
+        self, pixels: Sequence[Sequence[int]], input_pixels: Sequence[int]
+    ) -> tuple[list[Count], list[Count]]:
+        """The MACs and the Cost's ``elementwise`` field at many sizes (each group's ``pixels`` and the
+        input's, per size): ``total``'s sums, without a Cost each."""
+        macs = [sum(map(operator.mul, self.macs, at)) for at in pixels]
+        fewer = self.fewer_flops_per_mac  # FLOPs = MACs: -MACs beyond 2 x MACs
+        if self.elementwise is None:
+            return macs, [-fewer * count for count in macs]
+        terms, constant, per_input = self.elementwise, self.constant, self.per_input
+        elementwise = [
+            sum(map(operator.mul, terms, at)) + constant + per_input * image - fewer * count
+            for at, image, count in zip(pixels, input_pixels, macs, strict=True)
+        ]
+        return macs, elementwise

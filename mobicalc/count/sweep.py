@@ -6,39 +6,28 @@ within budget, each marked on the frontier or not and with the published top-1
 of its released checkpoint, and what was swept.
 """
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any
 
 from mobicalc.count import conventions
 from mobicalc.count.accuracy import Published, released
 from mobicalc.count.budgets import MEMORY_METRICS, check_budgets
-from mobicalc.count.costs import Cost
-from mobicalc.count.frontier import accuracy_frontier, frontier
-from mobicalc.count.network import NetworkCost, architecture_of, cost, network_cost
-from mobicalc.count.plan import plan
+from mobicalc.count.frontier import Run, accuracy_frontier, frontier, run_frontiers
+from mobicalc.count.grid import Configuration, Configurations, SweepPoint, Width, price, runs_of
+from mobicalc.count.network import NetworkCost, architecture_of, cost
 from mobicalc.count.ranges import MAX_CONFIGURATIONS, sizes, survey, values
 from mobicalc.count.settings import Settings, exact
 from mobicalc.errors import NetworkError
 from mobicalc.model.architecture import Architecture
-from mobicalc.model.layers import Resolution, input_size, normal_resolution
-from mobicalc.model.placing import skeleton, spatial_sizes
+from mobicalc.model.layers import Resolution, normal_resolution
 from mobicalc.model.rounding import KERAS
 
 MAX_MEMORY_CONFIGURATIONS = 10_000
-"""The most configurations of a sweep with a memory budget: each costs its every layer (~1 ms)."""
-
-
-class SweepPoint(NamedTuple):
-    """One configuration of a sweep and its totals (the same numbers ``network_cost`` gives)."""
-
-    alpha: Fraction
-    resolution: Resolution
-    """As ``NetworkCost.resolution``: one number for a square input, else (height, width)."""
-    totals: Cost
+"""The most configurations of a sweep with a memory budget (each width's peaks are worked out from its
+layers, then evaluated at each size: ``memory.peak_terms``)."""
 
 
 def refuse_over_limits(alphas: int, resolutions: int, budgets: Mapping[str, Fraction]) -> None:
@@ -51,8 +40,8 @@ def refuse_over_limits(alphas: int, resolutions: int, budgets: Mapping[str, Frac
         )
     if set(budgets) & set(MEMORY_METRICS) and count > MAX_MEMORY_CONFIGURATIONS:
         raise NetworkError(
-            f"a memory budget costs each configuration's every layer: a sweep with one has at most "
-            f"{MAX_MEMORY_CONFIGURATIONS:,} configurations, not {count:,}"
+            f"a sweep with a memory budget has at most {MAX_MEMORY_CONFIGURATIONS:,} configurations, "
+            f"not {count:,}"
         )
 
 
@@ -77,68 +66,37 @@ def sweep(
 
     The options are ``cost``'s; a resolution is one number (square) or (height, width). The
     table is walked once; each width is costed per output pixel once and each resolution is
-    sized once, so a configuration is one sum of products (two under a convention that counts
-    elementwise FLOPs: ``Plan.elementwise_per_pixel``). A memory budget costs each
-    configuration's every layer (at most ``MAX_MEMORY_CONFIGURATIONS`` of them).
+    sized once, so a configuration is one sum of products (``grid.price``); a memory budget places
+    each width's layers once (at most ``MAX_MEMORY_CONFIGURATIONS`` configurations with one).
     """
     architecture = architecture_of(model, minimalistic=minimalistic, variant=variant)
-    widths = [exact(alpha) for alpha in alphas]
     sizes = [normal_resolution(resolution) for resolution in resolutions]
-    limits = {metric: Fraction(limit) for metric, limit in (budgets or {}).items()}
-    refuse_over_limits(len(widths), len(sizes), limits)
-    base = Settings(
-        classes=classes, include_top=include_top, rounding=rounding, dtype=dtype,
-        convention=conventions.get(convention), input_channels=input_channels,
-        depth_multiplier=depth_multiplier,
+    widths = _priced(
+        architecture, [exact(alpha) for alpha in alphas], sizes, budgets, classes=classes,
+        include_top=include_top, rounding=rounding, convention=convention, dtype=dtype,
+        input_channels=input_channels, depth_multiplier=depth_multiplier,
     )  # fmt: skip
-    blueprints = skeleton(architecture, include_top)
-    per_layer = [
-        tuple(size.height * size.width for size in spatial_sizes(blueprints, resolution, architecture))
-        for resolution in sizes
+    return [
+        SweepPoint(width.alpha, sizes[j], width.fixed._replace(macs=macs, elementwise=elementwise))
+        for width in widths
+        for j, macs, elementwise in zip(width.positions, width.macs, width.elementwise, strict=True)
     ]
-    # Layers whose output pixels are the same at every resolution (a stage between two strides) are
-    # costed as one group: a configuration is then a sum of a few products, not one per layer.
-    groups: dict[tuple[int, ...], int] = {}
-    group_of = [groups.setdefault(column, len(groups)) for column in zip(*per_layer, strict=True)]
-    pixels = [tuple(column[index] for column in groups) for index in range(len(sizes))]
-    input_pixels = [math.prod(input_size(resolution)) for resolution in sizes]
-    points = []
-    for alpha in widths:
-        width = plan(blueprints, architecture, replace(base, alpha=alpha)).grouped(group_of, len(groups))
-        points += [
-            SweepPoint(alpha, resolution, width.total(at, image))
-            for resolution, at, image in zip(sizes, pixels, input_pixels, strict=True)
-        ]
-    if not limits:
-        return points
-    needs_memory = bool(set(limits) & set(MEMORY_METRICS))
-
-    def within(point: SweepPoint) -> bool:
-        memory = None
-        if needs_memory:
-            settings = replace(base, alpha=point.alpha, resolution=point.resolution)
-            memory = network_cost(architecture, settings).memory
-        return check_budgets(point.totals, limits, memory).ok
-
-    return [point for point in points if within(point)]
 
 
-@dataclass(frozen=True)
-class Configuration:
-    """One configuration of a sweep that is within budget, with its verdicts."""
-
-    alpha: Fraction
-    resolution: Resolution
-    """A number (square) or (height, width)."""
-    totals: Cost
-    frontier: bool
-    """No other configuration within budget dominates it (see ``frontier.frontier``)."""
-    top1: Fraction | None
-    """The published top-1 (percent) of the released checkpoint with this alpha and resolution, if any
-    (a ``numbers.Printed``: it shows the source's digits)."""
-    accuracy_frontier: bool | None = None
-    """Among the configurations with a published top-1: no other has at least its top-1 for no more
-    MACs (``frontier.accuracy_frontier``); None without a published top-1."""
+def _priced(
+    architecture: Architecture,
+    alphas: list[Fraction],
+    sizes: list[Resolution],
+    budgets: Mapping[str, Fraction | int] | None,
+    *,
+    convention: str,
+    **options: Any,
+) -> list[Width]:
+    """``grid.price`` with ``cost``'s options, after the limits on how many configurations there are."""
+    limits = {metric: Fraction(limit) for metric, limit in (budgets or {}).items()}
+    refuse_over_limits(len(alphas), len(sizes), limits)
+    base = Settings(convention=conventions.get(convention), **options)
+    return price(architecture, alphas, sizes, base, limits)
 
 
 @dataclass(frozen=True)
@@ -151,8 +109,8 @@ class DesignSpace:
     resolutions: list[Resolution]
     """Numbers (square) or (height, width) pairs."""
     budgets: dict[str, Fraction]
-    configurations: list[Configuration]
-    """Those within budget (all, without budgets), in sweep order."""
+    configurations: Configurations
+    """Those within budget (all, without budgets), in sweep order: a sequence, held by width."""
     swept: int
     """How many configurations were costed."""
     published: Published | None
@@ -172,8 +130,7 @@ class DesignSpace:
 
     def most_accurate(self) -> Configuration | None:
         """The released configuration with the highest published top-1 (fewer MACs on a tie), or None."""
-        rated = [configuration for configuration in self.configurations if configuration.top1 is not None]
-        return min(rated, key=lambda c: (-(c.top1 or 0), c.totals.macs), default=None)
+        return min(self.configurations.rated(), key=lambda c: (-(c.top1 or 0), c.totals.macs), default=None)
 
 
 def design_space(
@@ -215,30 +172,24 @@ def design_space(
         alphas = sorted({alpha for alpha, _ in published.top1}) if published else [Fraction(1)]
     if resolutions is None:
         resolutions = sorted({size for _, size in published.top1}) if published else [architecture.resolution]
-    points = sweep(
-        architecture, alphas, resolutions, classes=classes, include_top=include_top, rounding=rounding,
-        convention=convention, dtype=dtype, input_channels=input_channels,
-        depth_multiplier=depth_multiplier, budgets=limits,
+    grid_alphas = [exact(alpha) for alpha in alphas]
+    grid_sizes = [normal_resolution(resolution) for resolution in resolutions]
+    widths = _priced(
+        architecture, grid_alphas, grid_sizes, limits, classes=classes, include_top=include_top,
+        rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
+        depth_multiplier=depth_multiplier,
     )  # fmt: skip
     network = cost(
         architecture, alpha=alphas[0], resolution=resolutions[0], classes=classes, include_top=include_top,
         rounding=rounding, convention=convention, dtype=dtype, input_channels=input_channels,
         depth_multiplier=depth_multiplier,
     )  # fmt: skip
-    top1 = published.top1 if published is not None else {}
-    rated = [(point.totals.macs, _top1(top1, point)) for point in points]
-    configurations = [
-        Configuration(point.alpha, point.resolution, point.totals, mark, accuracy, best)
-        for point, mark, (_, accuracy), best in zip(
-            points, frontier(points), rated, accuracy_frontier(rated), strict=True
-        )
-    ]
     return DesignSpace(
         network=network,
-        alphas=[exact(alpha) for alpha in alphas],
-        resolutions=[normal_resolution(resolution) for resolution in resolutions],
+        alphas=grid_alphas,
+        resolutions=grid_sizes,
         budgets=limits,
-        configurations=configurations,
+        configurations=_verdicts(widths, grid_sizes, published.top1 if published is not None else {}),
         swept=len(alphas) * len(resolutions),
         published=published,
         no_accuracy=no_accuracy,
@@ -246,10 +197,36 @@ def design_space(
     )
 
 
-def _top1(top1: Mapping[tuple[Fraction, int], Fraction], point: SweepPoint) -> Fraction | None:
-    """The published top-1 of a point's released checkpoint, if it is one (square sizes only)."""
-    size = point.resolution
-    return top1.get((point.alpha, size)) if isinstance(size, int) else None
+def _verdicts(
+    widths: list[Width], sizes: list[Resolution], top1: Mapping[tuple[Fraction, int], Fraction]
+) -> Configurations:
+    """The widths with their verdicts: the cost frontier, the published top-1 of each released checkpoint
+    (square sizes only), and the accuracy frontier among those."""
+    marks = run_frontiers([
+        Run(width.alpha, width.fixed.params, [sizes[j] for j in width.positions], width.macs)
+        for width in widths
+    ])  # fmt: skip
+    by_alpha: dict[Fraction, dict[int, Fraction]] = {}
+    for (alpha, size), accuracy in top1.items():
+        by_alpha.setdefault(alpha, {})[size] = accuracy
+    published: list[dict[int, Fraction]] = []
+    for width in widths:  # a Fraction hashes slowly: looked up once per width, then by size
+        released_sizes, found = by_alpha.get(width.alpha, {}), {}
+        for row, j in enumerate(width.positions if released_sizes else ()):
+            resolution = sizes[j]
+            if isinstance(resolution, int) and resolution in released_sizes:
+                found[row] = released_sizes[resolution]
+        published.append(found)
+    rated = [(width.macs[row], accuracy) for width, found in zip(widths, published, strict=True)
+             for row, accuracy in found.items()]  # fmt: skip
+    best = iter([bool(mark) for mark in accuracy_frontier(rated)])
+    return Configurations(
+        [
+            width._replace(frontier=mark, top1=found, accuracy_frontier={row: next(best) for row in found})
+            for width, mark, found in zip(widths, marks, published, strict=True)
+        ],
+        sizes,
+    )
 
 
 def _count(given: Sequence[object] | str | None, *, integer: bool) -> int:
@@ -296,12 +273,8 @@ def graph_design_space(
             )
         if not limits or (not uncounted and check_budgets(point.totals, limits, network.memory).ok):
             kept.append(point)
-    configurations = [
-        Configuration(point.alpha, point.resolution, point.totals, mark, None)
-        for point, mark in zip(kept, frontier(kept), strict=True)
-    ]
     return DesignSpace(
         network=networks[0], alphas=[Fraction(1)], resolutions=[point.resolution for point in points],
-        budgets=limits, configurations=configurations, swept=len(points), published=None,
+        budgets=limits, configurations=runs_of(kept, frontier(kept)), swept=len(points), published=None,
         no_accuracy="a Keras model has no published accuracy", notes=notes,
     )  # fmt: skip

@@ -7,6 +7,8 @@ never cut a number; CSV and JSON give every column, raw. A ``Target`` says
 what the output can show.
 """
 
+from collections.abc import Iterable
+
 from mobicalc.render.target import Target
 from mobicalc.views.model import Report
 
@@ -15,18 +17,26 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 def render(report: Report, output_format: str, target: Target) -> str:
     """A command's report in one of FORMATS; each format's renderer is loaded when it is asked for."""
+    return "".join(render_chunks(report, output_format, target))
+
+
+def render_chunks(report: Report, output_format: str, target: Target) -> Iterable[str]:
+    """``render``'s text in pieces, to be written as they come: JSON and CSV write a view in blocks (a
+    sweep's million rows) as it is made."""
     if output_format in ("json", "csv"):
-        from mobicalc.render.machine import render_csv, render_json
+        from mobicalc.render.machine import csv_chunks, json_chunks
 
         return (
-            render_json(report.document)
+            json_chunks(report.document)
             if output_format == "json"
-            else render_csv(report.csv or report.views[0])
+            else csv_chunks(report.csv or report.views[0])
         )
     if target.rich and output_format == "table":
         from mobicalc.render.terminal import render_rich
 
-        return render_rich(report.views, target)
+        return (render_rich(report.views, target),)
     from mobicalc.render.text import render_markdown, render_text
 
-    return render_markdown(report.views) if output_format == "markdown" else render_text(report.views, target)
+    if output_format == "markdown":
+        return (render_markdown(report.views),)
+    return (render_text(report.views, target),)

@@ -9,6 +9,7 @@ first. A command's ``Report`` places its views in a JSON document and lists
 the ones a person reads, in order. Rendering imports this module alone.
 """
 
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -77,27 +78,57 @@ class Layout(Enum):
     block repeating the always-shown columns (never dropping one)."""
 
 
+class Block(NamedTuple):
+    """Rows that share some values (a sweep's width): made as they are written, never held all at once."""
+
+    shared: dict[str, Any]
+    """The values every row of the block has, by column key."""
+    keys: tuple[str, ...]
+    """The other columns, in the view's column order: each row is a tuple of their values."""
+    rows: Iterable[tuple[Any, ...]]
+
+
 class View:
     """A title, its columns, one row (a dict keyed by the column keys) per item, and notes.
 
-    A plain class, not a dataclass: the start-up of every command pays for defining it.
+    A plain class, not a dataclass: the start-up of every command pays for defining it. Rows too many
+    to hold (a sweep's million configurations) are ``blocks`` instead: a function that makes them as
+    JSON and CSV write them; ``rows`` then makes every row's dict, once, for whoever asks. ``rows``
+    may also be a function, called when they are first asked for (a view few outputs show).
     """
 
-    __slots__ = ("columns", "layout", "notes", "rows", "title")
+    __slots__ = ("_rows", "blocks", "columns", "layout", "notes", "title")
 
     def __init__(
         self,
         title: str,
         columns: tuple[Column, ...],
-        rows: list[dict[str, Any]] | None = None,
+        rows: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
         notes: list[str] | None = None,
         layout: Layout = Layout.ROWS,
+        blocks: Callable[[], Iterable[Block]] | None = None,
     ) -> None:
         self.title = title
         self.columns = columns
-        self.rows = [] if rows is None else rows
+        self._rows = [] if rows is None and blocks is None else rows
         self.notes = [] if notes is None else notes
         self.layout = layout
+        self.blocks = blocks
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        rows = self._rows
+        if rows is None:
+            assert self.blocks is not None
+            rows = [
+                {**block.shared, **dict(zip(block.keys, row, strict=True))}
+                for block in self.blocks()
+                for row in block.rows
+            ]
+        elif callable(rows):
+            rows = rows()
+        self._rows = rows
+        return rows
 
 
 class Report(NamedTuple):

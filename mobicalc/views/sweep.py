@@ -1,16 +1,18 @@
 """``mobicalc sweep``: the design space as a heat map for people, one record per configuration for
 machines, and the released checkpoints within budget."""
 
+from collections.abc import Iterator
 from typing import Any
 
 from mobicalc.count import conventions
-from mobicalc.count.sweep import Configuration, DesignSpace
+from mobicalc.count.costs import flops
+from mobicalc.count.sweep import DesignSpace
 from mobicalc.model.graph import GraphModel
 from mobicalc.model.layers import resolution_text
 from mobicalc.model.rounding import exact_count
 from mobicalc.numbers import exact_decimal, grouped, human
 from mobicalc.views.common import counted, describe, labelled
-from mobicalc.views.model import WIDE, Column, Layout, Report, Style, View
+from mobicalc.views.model import WIDE, Block, Column, Layout, Report, Style, View
 
 SWEEP_COLUMNS = (
     Column("alpha", "alpha", Style.DECIMAL),
@@ -105,45 +107,50 @@ def _size_fields(size: Any) -> dict[str, Any]:
 
 
 def sweep_grid_view(summary: DesignSpace) -> View:
-    """MACs as a grid, alphas down and resolutions across, for people; only what is within budget."""
+    """MACs as a grid, alphas down and resolutions across, for people; only what is within budget.
+
+    Read from the configurations' widths, its rows made only when a person's output asks for them."""
     # Cells by position: a Fraction hashes slowly, and a grid may have a million cells.
     alpha_at = {alpha: index for index, alpha in enumerate(summary.alphas)}
     resolution_at = {resolution: index for index, resolution in enumerate(summary.resolutions)}
-    released = summary.published.top1 if summary.published is not None else {}
-    cells: dict[tuple[int, int], Configuration] = {
-        (alpha_at[c.alpha], resolution_at[c.resolution]): c for c in summary.configurations
-    }
+    configurations = summary.configurations
+    widths, sizes = configurations.widths, configurations.resolutions
+    used = sorted({resolution_at[sizes[j]] for j in set().union(*(width.positions for width in widths))})
 
     def key(resolution: Any) -> str:
         return f"r{resolution_text(resolution)}"
 
-    rows_used = sorted({a for a, _ in cells})
-    columns_used = sorted({r for _, r in cells})
     columns = (
         Column("alpha", "alpha", Style.DECIMAL),
         Column("params", "params", Style.SHORT, 2),
         *(
             Column(key(summary.resolutions[r]), _size_text(summary.resolutions[r]), Style.HEAT, 2)
-            for r in columns_used
+            for r in used
         ),
     )
-    rows = []
-    for a in rows_used:
-        alpha = summary.alphas[a]
-        row: dict[str, Any] = {"alpha": alpha}
-        for r in columns_used:
-            configuration = cells.get((a, r))
-            if configuration is None:
-                continue
-            resolution = summary.resolutions[r]
-            row["params"] = configuration.totals.params
-            mark = ("*" if (alpha, resolution) in released else "") + ("" if configuration.frontier else "~")
-            row[key(resolution)] = (configuration.totals.macs, mark)
-        rows.append(row)
+
+    def rows() -> list[dict[str, Any]]:
+        cells: dict[tuple[int, int], tuple[Any, Any, str]] = {}  # a size given twice: its last stands
+        for width in widths:
+            a, params = alpha_at[width.alpha], width.fixed.params
+            columns = zip(width.positions, width.macs, width.frontier, strict=True)
+            for row, (j, macs, mark) in enumerate(columns):
+                released = "*" if row in width.top1 else ""
+                cells[a, resolution_at[sizes[j]]] = (macs, params, released + ("" if mark else "~"))
+        grid = []
+        for a in sorted({a for a, _ in cells}):
+            line: dict[str, Any] = {"alpha": summary.alphas[a]}
+            for r in used:
+                if (cell := cells.get((a, r))) is not None:
+                    line["params"] = cell[1]
+                    line[key(summary.resolutions[r])] = (cell[0], cell[2])
+            grid.append(line)
+        return grid
+
     title = f"MACs, alpha x resolution: {_sweep_title(summary)}"
     seen = summary.network.architecture.notes if isinstance(summary.network.architecture, GraphModel) else ()
     view = View(title, columns, rows, notes=[*summary.notes, *seen], layout=Layout.GRID)
-    kept, swept = len(summary.configurations), summary.swept
+    kept, swept = len(configurations), summary.swept
     if summary.budgets:
         view.notes.append(
             f"{kept:,} of {swept:,} configurations within budget ({_budget_text(summary.budgets)}); "
@@ -154,14 +161,14 @@ def sweep_grid_view(summary: DesignSpace) -> View:
             f"{swept:,} configurations. FLOPs = {summary.convention.flops_label}; "
             "params do not depend on resolution."
         )
-    if any(not c.frontier for c in summary.configurations):
+    if not all(all(width.frontier) for width in widths):
         view.notes.append(
             "~: not on the frontier (a configuration with at least as much alpha and resolution "
             "costs no more MACs and params)."
         )
-    if released and any(c.top1 is not None for c in summary.configurations):
+    if summary.published is not None and any(width.top1 for width in widths):
         view.notes.append("*: a released checkpoint (its top-1 is listed below).")
-    if not summary.configurations:
+    if not configurations:
         view.notes.append("No configuration is within budget.")
     return view
 
@@ -182,10 +189,7 @@ def _released_view(summary: DesignSpace) -> View | None:
     published = summary.published
     if published is None:
         return None
-    rated = sorted(
-        (c for c in summary.configurations if c.top1 is not None),
-        key=lambda c: (-(c.top1 or 0), c.totals.macs),
-    )
+    rated = sorted(summary.configurations.rated(), key=lambda c: (-(c.top1 or 0), c.totals.macs))
     rows = [
         {
             "alpha": c.alpha,
@@ -228,22 +232,26 @@ def _released_view(summary: DesignSpace) -> View | None:
     return view
 
 
-def _configuration_row(configuration: Configuration, model: dict[str, Any]) -> dict[str, Any]:
-    totals = configuration.totals
-    return {
-        "alpha": configuration.alpha,
-        **_size_fields(configuration.resolution),
-        "macs": totals.macs,
-        "flops": totals.flops,
-        "params": totals.params,
-        "top1": configuration.top1,
-        "frontier": configuration.frontier,
-        "accuracy_frontier": configuration.accuracy_frontier,
-        "model": model["name"],
-        "classes": model["classes"],
-        "include_top": model["include_top"],
-        "rounding": model["rounding"],
-    }
+SHARED = ("alpha", "params", "model", "classes", "include_top", "rounding")
+"""A configuration's columns that every configuration of its width shares."""
+OWN = ("resolution", "height", "width", "macs", "flops", "top1", "frontier", "accuracy_frontier")
+"""The others, in the columns' order."""
+
+
+def _configuration_blocks(summary: DesignSpace, model: dict[str, Any]) -> Iterator[Block]:
+    """The configurations as blocks, one per width: its shared values once, then a tuple per row."""
+    configurations = summary.configurations
+    common = {"model": model["name"], "classes": model["classes"], "include_top": model["include_top"],
+              "rounding": model["rounding"]}  # fmt: skip
+    sizes = [tuple(_size_fields(size).values()) for size in configurations.resolutions]
+    for width in configurations.widths:
+        top1, best = width.top1, width.accuracy_frontier
+        columns = zip(width.positions, width.macs, width.elementwise, width.frontier, strict=True)
+        rows = (
+            (*sizes[j], macs, flops(macs, elementwise), top1.get(row), mark, best.get(row))
+            for row, (j, macs, elementwise, mark) in enumerate(columns)
+        )
+        yield Block({"alpha": width.alpha, "params": width.fixed.params, **common}, OWN, rows)
 
 
 def sweep_report(summary: DesignSpace) -> Report:
@@ -252,8 +260,8 @@ def sweep_report(summary: DesignSpace) -> Report:
     configurations = View(
         f"Configurations: {_sweep_title(summary)}",
         labelled(SWEEP_COLUMNS, summary.convention),
-        [_configuration_row(configuration, model) for configuration in summary.configurations],
         notes=[FRONTIER_NOTE, ACCURACY_FRONTIER_NOTE],
+        blocks=lambda: _configuration_blocks(summary, model),
     )
     published = summary.published
     grid = sweep_grid_view(summary)
@@ -270,7 +278,7 @@ def sweep_report(summary: DesignSpace) -> Report:
         "resolutions": [_size_fields(size)["resolution"] for size in summary.resolutions],
         "notes": summary.notes,
         "budgets": {metric: exact_count(limit) for metric, limit in summary.budgets.items()},
-        "ok": bool(summary.configurations),
+        "ok": summary.ok,
         "swept": summary.swept,
         "within_budget": len(summary.configurations),
         "best_published": _best(summary),
