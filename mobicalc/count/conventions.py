@@ -227,8 +227,9 @@ def for_built_model(convention: Convention | str) -> Convention:
             if all(getattr(preset, switch) == getattr(KERAS, switch) for switch in BUILDING)
         ]
         raise NetworkError(
-            f"convention {convention.name}: {' and '.join(differing)} says how a table is built, and a Keras "
-            f"model's layers are as it was built; use one of: {', '.join(usable)}"
+            f"convention {convention.name}: {' and '.join(differing)} "
+            f"{'shape' if len(differing) > 1 else 'shapes'} how a table is built; a Keras model's layers are "
+            f"as it was built: use one of {', '.join(usable)}"
         )
     return convention
 

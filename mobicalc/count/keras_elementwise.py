@@ -136,8 +136,13 @@ def activation(call: Call) -> Counted:
 
 
 def softmax(call: Call) -> Counted:
-    """Softmax: 5 per value, along any axis (Transposes are free)."""
-    return Counted("activation", elementwise=ACTIVATION_FLOPS["softmax"] * call.values)
+    """Softmax: 5 per value; along an axis other than the last, it transposes there and back (free), each
+    permutation computed with a scalar Sub (1 each). Along several axes: not known."""
+    axis = call.config.get("axis", -1)
+    if isinstance(axis, list | tuple):
+        return Counted("activation")
+    last = axis in (-1, len(call.inputs[0]) - 1)
+    return Counted("activation", elementwise=ACTIVATION_FLOPS["softmax"] * call.values + 2 * (not last))
 
 
 def pool(call: Call) -> Counted:
