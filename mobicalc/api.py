@@ -66,6 +66,7 @@ def cost(
         depth_multiplier=(depth_multiplier, None),
         minimalistic=(minimalistic, False),
     )
+    conventions.for_built_model(convention)  # before anything is loaded
     from mobicalc.tf.keras_model import keras_cost
 
     return keras_cost(
@@ -181,6 +182,7 @@ def design_space(
         minimalistic=(minimalistic, False),
         variant=(variant, None),
     )
+    conventions.for_built_model(convention)
     from mobicalc.tf.keras_model import keras_at
 
     network_at = keras_at(

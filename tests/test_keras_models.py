@@ -35,11 +35,34 @@ def totals(*arguments):
     return json.loads(process.stdout)["totals"]
 
 
-@pytest.mark.parametrize(("table", "function"), [("v1", "MobileNet"), ("v2", "MobileNetV2")])
-def test_keras_route_gives_the_table_routes_totals_with_memory(table, function):
-    ours = totals("table", "--keras", f"keras.applications:{function}")
+@pytest.mark.parametrize(
+    ("table", "function", "convention"),
+    [("v1", "MobileNet", "keras"), ("v2", "MobileNetV2", "keras"), ("v2", "MobileNetV2", "tf-profiler")],
+)
+def test_keras_route_gives_the_table_routes_totals_with_memory(table, function, convention):
+    ours = totals("table", "--keras", f"keras.applications:{function}", "--convention", convention)
     ours.pop("uncounted")
-    assert ours == totals("table", table)
+    assert ours == totals("table", table, "--convention", convention)
+
+
+@pytest.mark.parametrize(
+    ("table", "function"), [("v1", "MobileNet"), ("v2", "MobileNetV2"), ("v3-small", "MobileNetV3Small")]
+)
+def test_keras_route_counts_as_the_table_route_under_every_convention(table, function):
+    """FLOPs under tf-profiler (the table's are proved against the profiler: test_profiler_tf.py) and
+    torch, params under paper, folded-bn and torch: the same totals, memory too, from either route."""
+    from mobicalc.views.common import memory_totals
+
+    model = getattr(keras.applications, function)(weights=None, input_shape=(224, 224, 3))
+    for convention in ("tf-profiler", "paper", "folded-bn", "torch"):
+        ours, theirs = (
+            mobicalc.cost(model, convention=convention),
+            mobicalc.cost(table, convention=convention),
+        )
+        assert ours.uncounted == ()
+        assert ours.totals == theirs.totals, convention
+        assert memory_totals(ours) == memory_totals(theirs), convention
+    keras.backend.clear_session()
 
 
 def test_v3_small_totals_at_a_resolution():

@@ -58,6 +58,65 @@ MODULE = textwrap.dedent(
     def tiny():
         x = inputs = keras.Input((None, None, 3))
         return keras.Model(inputs, layers.Conv2D(4, 3, name="conv")(x))
+
+    def every_class():
+        # every Keras class mobicalc gives the profiler's flops to, at least once
+        from keras.src.applications.convnext import LayerScale, StochasticDepth
+        from keras.src.applications.inception_resnet_v2 import CustomScaleLayer
+
+        image, seq = keras.Input((8, 8, 4), name="image"), keras.Input((6, 5), name="seq")
+        vol, ids = keras.Input((2, 4, 4, 3), name="vol"), keras.Input((5,), dtype="int32", name="ids")
+        x = layers.Rescaling(1 / 127.5, offset=-1, name="rescale")(image)
+        x = layers.Normalization(mean=[1.0, 2, 3, 4], variance=[1.0, 2, 3, 4], name="norm")(x)
+        x = layers.ZeroPadding2D(name="pad")(x)
+        x = layers.Conv2D(8, 3, name="conv")(x)
+        x = layers.BatchNormalization(name="bn")(x)
+        x = layers.ReLU(6.0, name="relu6")(x)
+        y = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name="dw")(x)
+        y = layers.BatchNormalization(scale=False, name="dw_bn")(y)
+        y = layers.ReLU(max_value=4.0, name="relu_clip")(y)
+        y = layers.Conv2D(8, 1, use_bias=False, activation="hard_swish", name="pw")(y)
+        z = layers.SeparableConv2D(8, 3, padding="same", activation="swish", name="sep")(x)
+        z = layers.BatchNormalization(center=False, name="sep_bn")(z)
+        s = layers.GlobalAveragePooling2D(keepdims=True, name="se_pool")(z)
+        s = layers.Conv2D(8, 1, activation="hard_sigmoid", name="se_conv")(s)
+        z = layers.Multiply(name="se_mul")([z, s])
+        x = layers.Add(name="sum3")([x, y, z])
+        x = layers.Subtract(name="diff")([x, y])
+        x = layers.Average(name="mean2")([x, y])
+        x = layers.Maximum(name="most")([x, y])
+        x = layers.Minimum(name="least")([x, z])
+        x = keras.ops.divide(keras.ops.subtract(keras.ops.multiply(keras.ops.add(x, 3.0), 0.5), 1.0), 2.0)
+        x = layers.LayerNormalization(name="ln")(x)
+        x = layers.GroupNormalization(groups=2, center=False, name="gn")(x)
+        x = layers.UnitNormalization(name="unit")(x)
+        x = layers.PReLU(shared_axes=[1, 2], name="prelu")(x)
+        x = layers.ELU(alpha=0.5, name="elu")(x)
+        x = layers.LeakyReLU(name="leaky")(x)
+        x = layers.Activation("gelu", name="gelu")(x)
+        x = LayerScale(1e-6, 8, name="layer_scale")(x)
+        x = StochasticDepth(0.1, name="depth")(x)
+        x = CustomScaleLayer(0.2, name="custom_scale")([x, x])
+        x = layers.Conv2DTranspose(4, 2, strides=2, padding="same", name="up_conv")(x)
+        x = layers.UpSampling2D(name="up")(x)
+        x = layers.AveragePooling2D(3, strides=2, padding="same", name="avg_pool")(x)
+        x = layers.MaxPooling2D(2, name="max_pool")(x)
+        x = layers.Dropout(0.5, name="drop")(x)
+        x = layers.Softmax(axis=1, name="softmax")(x)
+        x = layers.GlobalMaxPooling2D(name="gmp")(x)
+        x = layers.Dense(6, activation="softmax", name="head")(x)
+        t = layers.Conv1D(4, 3, padding="same", activation="relu", name="conv1d")(seq)
+        t = layers.Dense(4, activation="tanh", name="dense3d")(t)
+        t = layers.MaxPooling1D(2, name="pool1d")(t)
+        t = layers.GlobalAveragePooling1D(name="gap1d")(t)
+        e = layers.Embedding(10, 4, name="emb")(ids)
+        e = layers.EinsumDense("abc,cd->abd", output_shape=(5, 4), bias_axes="d", name="einsum")(e)
+        e = layers.Flatten(name="flat")(e)
+        v = layers.Conv3D(2, 1, name="conv3d")(vol)
+        v = layers.AveragePooling3D(2, name="pool3d")(v)
+        v = layers.Flatten(name="flat3d")(v)
+        out = layers.Concatenate(name="cat")([x, t, e, v])
+        return keras.Model([image, seq, vol, ids], out, name="every_class")
     """
 )
 
@@ -111,6 +170,41 @@ def test_verify_keras_agrees_on_one_model_of_a_few_families(function, size):
     assert all(layer.verdict is True for layer in check.layers)
     assert check.tf_totals["macs"] == check.engine_totals["macs"] == tf.macs
     assert check.engine_totals["params"] == tf.params
+    keras.backend.clear_session()
+
+
+@pytest.mark.tensorflow
+def test_profiler_flops_of_every_class_agree_with_tensorflow(models):
+    from mobicalc.tf.keras_verify import verify_keras
+
+    verification = verify_keras(models.every_class(), convention="tf-profiler")
+    (check,) = verification.checks
+    layers = rows(verification)
+    assert verification.ok and all(layer.verdict is True for layer in layers.values())
+    assert check.engine_totals["flops"] == check.tf_totals["flops"] == check.profiler_flops
+    # TensorFlow's own flops of a few calls, by hand: conv 8x8 px x 8 x 9 x 4 MACs and a BiasAdd on its
+    # 512 values; bn 2 x 512 + 6 x 8; ln on 8x8x8 (64 positions of 8): 9 x 512 + 4 x 64; softmax along
+    # axis 1 of 8x8x4: 5 x 256 and two scalar Subs; the head's MatMul (4 x 6 MACs), BiasAdd, Softmax
+    expected = {"conv": 2 * 18_432 + 512, "bn": 1072, "ln": 4864, "softmax": 1282, "head": 48 + 6 + 30}
+    assert {name: layers[name].tf_flops for name in expected} == expected
+
+
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("function", ["MobileNet", "MobileNetV2", "MobileNetV3Small"])
+@pytest.mark.parametrize("include_top", [True, False])
+def test_verify_keras_proves_the_profiler_flops_of_the_mobilenets(function, include_top):
+    import keras
+
+    from mobicalc.tf.keras_verify import verify_keras
+
+    model = getattr(keras.applications, function)(
+        weights=None, include_top=include_top, input_shape=(96, 96, 3)
+    )
+    verification = verify_keras(model, convention="tf-profiler")
+    (check,) = verification.checks
+    assert verification.ok and all(layer.verdict is True for layer in check.layers)
+    assert all(layer.tf_flops is not None for layer in check.layers)
+    assert check.engine_totals["flops"] == check.tf_totals["flops"] == check.profiler_flops
     keras.backend.clear_session()
 
 
@@ -195,7 +289,7 @@ def test_verify_keras_exit_codes(demo):
 
 
 def test_verify_keras_usage_errors():
-    for extra in (("--alpha", "0.5"), ("v1",), ("--classes", "10")):
+    for extra in (("--alpha", "0.5"), ("v1",), ("--classes", "10"), ("--convention", "paper")):
         process = run("verify", "--keras", "keras.applications:MobileNetV2", *extra)
         assert process.returncode == 2 and "Traceback" not in process.stderr, process.stderr
 
@@ -238,6 +332,15 @@ def test_sweep_keras_rebuilds_a_builder_at_each_size_as_tensorflow_counts_it():
 @pytest.mark.tensorflow
 def test_sweep_keras_never_keeps_an_incomplete_count(demo):
     sweep_json("--keras", "verify_models:scaled", "--max-macs", "1G", folder=demo, code=1)
+
+
+def test_slim_is_refused_before_a_keras_model_loads():
+    """classes_offset and min_depth say how a table is built: a usage error naming them, at once."""
+    for command in ("table", "check", "sweep"):
+        budget = ("--max-macs", "1G") if command == "check" else ()
+        process = run(command, "--keras", "no_such_module:model", "--convention", "slim", *budget)
+        assert process.returncode == 2 and "Traceback" not in process.stderr, process.stderr
+        assert "classes_offset 1" in process.stderr and "min_depth 8" in process.stderr, process.stderr
 
 
 def test_sweep_keras_refusals_before_loading():

@@ -8,6 +8,7 @@ import click
 from mobicalc.cli.base import command, emit
 from mobicalc.cli.exits import Exit
 from mobicalc.cli.options import EPILOG, PositiveNumber, budget_options, model_options
+from mobicalc.count import conventions
 from mobicalc.count.network import NetworkCost, cost
 from mobicalc.model.architecture import BUILTIN, Architecture
 from mobicalc.views.table import table_report
@@ -79,6 +80,7 @@ def keras_request(
             raise click.UsageError(
                 f"--{name.replace('_', '-')} shapes a table's layers; a Keras model's are as it was built"
             )
+    conventions.for_built_model(options["convention"])  # before anything is loaded
     return dict(
         custom_objects=custom_objects, unsafe=unsafe, input_shapes=input_shape,
         resolution=options["resolution"], input_channels=options["input_channels"], include_top=not no_top,

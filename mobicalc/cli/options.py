@@ -265,7 +265,8 @@ def convention_option(command: Callable) -> Callable:
         type=click.Choice(tuple(conventions.CONVENTIONS)),
         default=conventions.DEFAULT,
         show_default=True,
-        help=f"How params and FLOPs are counted (switches: docs/counting.md, JSON 'convention'). {presets}.",
+        help="How params and FLOPs are counted (switches: docs/counting.md, JSON 'convention'; with "
+        f"--keras, any but slim, whose classes_offset and min_depth say how a table is built). {presets}.",
     )(command)
 
 

@@ -22,6 +22,7 @@ from mobicalc.cli.options import (
     rounding_option,
 )
 from mobicalc.cli.paths import PlotPath, TablePath
+from mobicalc.count import conventions
 from mobicalc.count.sweep import design_space as _table_space
 from mobicalc.model.architecture import BUILTIN
 from mobicalc.views.sweep import sweep_report
@@ -144,6 +145,7 @@ def sweep(
                         f"{name} shapes a table's layers (alpha is not a notion of an arbitrary model): "
                         "sweep --keras sweeps --resolution only"
                     )
+            conventions.for_built_model(convention)  # before anything is loaded
             from mobicalc.count.sweep import graph_design_space
             from mobicalc.tf.keras_model import keras_at
 

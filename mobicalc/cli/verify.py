@@ -42,7 +42,9 @@ def verify(output_format: str, wide: bool, **options: Any) -> None:
     conv, transposed conv whose output is not input x stride,
     Conv3DTranspose, attention einsums, RNN loops) is "not comparable": no
     verdict, never agreement, counted in the last line; the MACs total is
-    then not compared.
+    then not compared. With --convention tf-profiler each row's FLOPs too,
+    against the flops TensorFlow registers for every op of that call, and
+    the total against the profiler's float_operation() of the whole model.
 
     \b
     Needs TensorFlow: pip install 'mobicalc[tf]'. Exit codes:

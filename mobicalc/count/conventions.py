@@ -111,6 +111,11 @@ class Convention(NamedTuple):
         return classes + self.classes_offset
 
     @property
+    def folds_batch_norm(self) -> bool:
+        """Whether batch-norm folds into the layer before it (``adjust``: none of its parameters, a bias)."""
+        return self.batch_norm_params == "folded"
+
+    @property
     def keeps_parameters(self) -> bool:
         """True when parameters count exactly as Keras counts them (nothing to adjust per layer)."""
         return self.batch_norm_params == "4" and self.count_bias
@@ -128,7 +133,7 @@ class Convention(NamedTuple):
                 "0": (0, 0),
                 "folded": (0, 0),
             }[self.batch_norm_params]
-            if self.batch_norm_params == "folded" and not bias:
+            if self.folds_batch_norm and not bias:
                 bias = outputs
         return unit._replace(
             bias=bias if self.count_bias else 0,
@@ -196,6 +201,37 @@ def get(name: str) -> Convention:
         raise NetworkError(
             f"unknown convention {name!r}; expected one of: {', '.join(CONVENTIONS)}"
         ) from None
+
+
+BUILDING: Mapping[str, str] = {
+    "classes_offset": "slim's background class, an output a table's classifier is built with",
+    "min_depth": "a floor under the channels a table's width multiplier gives",
+}
+"""The switches that say how a table's layers are built, not how built layers count: a Keras model's
+layers are built already. (``scale_fixed`` is one too, but without a width multiplier it is moot.)"""
+
+
+def for_built_model(convention: Convention | str) -> Convention:
+    """The convention, for a model whose layers are built (a Keras model): a NetworkError naming the
+    switch when one of ``BUILDING`` differs from ``keras``'s, as following it would change the model."""
+    convention = convention if isinstance(convention, Convention) else get(convention)
+    differing = [
+        f"{name} {getattr(convention, name)} ({why})"
+        for name, why in BUILDING.items()
+        if getattr(convention, name) != getattr(KERAS, name)
+    ]
+    if differing:
+        usable = [
+            name
+            for name, preset in CONVENTIONS.items()
+            if all(getattr(preset, switch) == getattr(KERAS, switch) for switch in BUILDING)
+        ]
+        raise NetworkError(
+            f"convention {convention.name}: {' and '.join(differing)} "
+            f"{'shape' if len(differing) > 1 else 'shapes'} how a table is built; a Keras model's layers are "
+            f"as it was built: use one of {', '.join(usable)}"
+        )
+    return convention
 
 
 def describe(convention: Convention) -> dict[str, Any]:

@@ -14,12 +14,26 @@ nothing (that batch-norm is not in a standard network). The separable counterpar
 (``LayerRecord.separable``): every standard convolution of more than one tap and one group as a
 depthwise (same kernel, stride, dilation, padding; no bias) then a 1x1 pointwise to the same
 outputs (with the convolution's bias); batch-norm and activations after it are left as they are.
+
+Conventions (``conventions.py``): a graph is counted under the switches that say how built layers
+count (``batch_norm_params``, ``count_bias``, ``flops``); those that say how a table is built
+(``classes_offset``, ``min_depth``) are refused (``conventions.for_built_model``). Under
+``batch_norm_params`` folded, a batch-norm folds into the layer that produces its input when that is
+a convolution or dense layer without an activation of its own, called once, that only the batch-norm
+reads: the batch-norm has no parameters, and the layer gains a bias of one per channel if it has
+none. Any other batch-norm (after an add, a concatenation, the input) stays as the scale and offset
+an inference graph applies: 2 per channel. Under ``flops`` profiler each call adds the flops
+TensorFlow's profiler registers for its ops (``Counted.elementwise``); a class whose are not known
+makes a record that says its FLOPs are not counted (``LayerRecord.left_out``), never a silent zero.
 """
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from mobicalc.count import conventions
+from mobicalc.count.conventions import Convention
 from mobicalc.count.costs import Cost
 from mobicalc.count.keras_layers import KERAS_LAYERS, Call, Counted
 from mobicalc.count.network import LayerRecord, NetworkCost
@@ -62,18 +76,79 @@ def _counted(step: Step) -> tuple[Counted, str | None]:
 PARAMETERS_ONCE = Cost()._fields[1:-1]
 """The fields of a cost that are parameters (every one but MACs and elementwise FLOPs)."""
 
+LEFT_OUT = ("macs", "params", "flops")
+"""What a record of a layer no formula counts leaves out of the totals: all of it."""
 
-def _records(steps: Sequence[Step]) -> list[LayerRecord]:
-    seen: set[int] = set()
-    records = []
-    for step in steps:
-        counted, why = _counted(step)
-        cost, separable = counted.cost, counted.cost if counted.separable is None else counted.separable
-        if step.owner in seen:  # a shared layer's later call: its parameters are counted already
-            cost, separable = (
-                part._replace(**dict.fromkeys(PARAMETERS_ONCE, 0)) for part in (cost, separable)
+
+class _Costed(NamedTuple):
+    counted: Counted
+    cost: Cost
+    separable: Cost
+    why: str | None
+    left_out: tuple[str, ...]
+
+
+def _costed(step: Step, convention: Convention, params_once: bool) -> _Costed:
+    """One call's cost under ``convention`` (its profiler flops, its parameters as the switches count
+    them), with its parameters left out when ``params_once`` says its layer's are counted already."""
+    counted, why = _counted(step)
+    cost, separable = counted.cost, counted.cost if counted.separable is None else counted.separable
+    left_out: tuple[str, ...] = () if why is None else LEFT_OUT
+    if convention.counts_elementwise:
+        if counted.elementwise is None and why is None:
+            why, left_out = (
+                f"{step.key}: the flops TensorFlow's profiler registers for it are not known",
+                ("flops",),
             )
+        cost, separable = (part._replace(elementwise=counted.elementwise or 0) for part in (cost, separable))
+    if params_once:  # a shared layer's later call: its parameters are counted already
+        cost, separable = (part._replace(**dict.fromkeys(PARAMETERS_ONCE, 0)) for part in (cost, separable))
+    if not convention.keeps_parameters:
+        cost, separable = (
+            convention.adjust(part, counted.batch_norm, bool(counted.batch_norm))
+            for part in (cost, separable)
+        )
+    return _Costed(counted, cost, separable, why, left_out)
+
+
+def _fold(steps: Sequence[Step], costed: list[_Costed]) -> list[_Costed]:
+    """Each batch-norm folded into the layer that produces its input, where it can be (module docstring)."""
+    at = {step.name: index for index, step in enumerate(steps)}
+    readers = Counter(name for step in steps for name in step.reads)
+    calls = Counter(step.owner for step in steps)
+    for index, step in enumerate(steps):
+        channels = costed[index].counted.batch_norm
+        if not channels:
+            continue
+        source = at.get(step.reads[0]) if step.reads else None
+        producer = steps[source] if source is not None else None
+        norm = costed[index]
+        if (
+            source is None or producer is None or not costed[source].counted.linear or producer.activation
+            or readers[producer.name] > 1 or calls[producer.owner] > 1
+        ):  # fmt: skip
+            costed[index] = norm._replace(cost=norm.cost._replace(bias=0, batch_norm_trainable=2 * channels))
+            continue
+        costed[index] = norm._replace(cost=norm.cost._replace(bias=0))
+        if not costed[source].counted.cost.bias:  # it gains the batch-norm's offset as its bias
+            gained = costed[source]
+            costed[source] = gained._replace(
+                cost=gained.cost._replace(bias=norm.cost.bias),
+                separable=gained.separable._replace(bias=norm.cost.bias),
+            )
+    return costed
+
+
+def _records(steps: Sequence[Step], convention: Convention) -> list[LayerRecord]:
+    seen: set[int] = set()
+    costed = []
+    for step in steps:
+        costed.append(_costed(step, convention, step.owner in seen))
         seen.add(step.owner)
+    if convention.folds_batch_norm:
+        costed = _fold(steps, costed)
+    records = []
+    for step, (counted, cost, separable, why, left_out) in zip(steps, costed, strict=True):
         call = step.call
         output = Dims(call.outputs[0][1:]) if call.outputs else Dims(())
         layer = Layer(
@@ -81,7 +156,10 @@ def _records(steps: Sequence[Step]) -> list[LayerRecord]:
             kernel=counted.kernel, stride=counted.stride, padding=counted.padding, bias=bool(cost.bias),
             activation=step.activation, reads=step.reads, op=step.key,
         )  # fmt: skip
-        records.append(LayerRecord(layer, cost, counted.standard or cost, separable, why is None, why))
+        standard = cost
+        if counted.standard is not None:  # a separable convolution's: one full convolution, its bias
+            standard = convention.adjust(counted.standard._replace(elementwise=cost.elementwise), 0, False)
+        records.append(LayerRecord(layer, cost, standard, separable, why is None, why, left_out))
     return records
 
 
@@ -120,9 +198,8 @@ def _pairs(records: list[LayerRecord], steps: Sequence[Step]) -> list[LayerRecor
         cin, cout = depthwise.layer.input.channels, layer.output.channels
         pixels = math.prod(layer.output[:-1])
         weights = taps * cin * cout
-        records[source] = depthwise._replace(
-            standard=Cost(macs=pixels * weights, weights=weights, bias=record.cost.bias)
-        )
+        standard = Cost(macs=pixels * weights, weights=weights, bias=record.cost.bias)
+        records[source] = depthwise._replace(standard=standard._replace(elementwise=record.cost.elementwise))
         records[index] = record._replace(layer=layer._replace(pair=depthwise.layer.name), standard=Cost())
         for inside in chain:
             if records[inside].layer.kind == "normalization":
@@ -130,20 +207,38 @@ def _pairs(records: list[LayerRecord], steps: Sequence[Step]) -> list[LayerRecor
     return records
 
 
-def graph_records(steps: Sequence[Step]) -> tuple[LayerRecord, ...]:
-    """The records of a walk's steps, with their pairs found."""
-    return tuple(_pairs(_records(steps), steps))
+def _fewer_flops(records: list[LayerRecord], convention: Convention) -> list[LayerRecord]:
+    """Where FLOPs are MACs (``torch``): each cost's elementwise term less its MACs."""
+    fewer = convention.fewer_flops_per_mac
+    if not fewer:
+        return records
+
+    def less(cost: Cost) -> Cost:
+        return cost._replace(elementwise=cost.elementwise - fewer * cost.macs)
+
+    return [
+        record._replace(
+            cost=less(record.cost),
+            standard=less(record.standard),
+            separable=None if record.separable is None else less(record.separable),
+        )
+        for record in records
+    ]
+
+
+def graph_records(
+    steps: Sequence[Step], convention: Convention = conventions.KERAS
+) -> tuple[LayerRecord, ...]:
+    """The records of a walk's steps under ``convention``, with their pairs found."""
+    return tuple(_fewer_flops(_pairs(_records(steps, convention), steps), convention))
 
 
 def graph_cost(model: GraphModel, steps: Iterable[Step], settings: Settings | None = None) -> NetworkCost:
-    """Cost a walked graph under ``settings`` (only its dtype and convention apply to a graph)."""
+    """Cost a walked graph under ``settings`` (only its dtype and convention apply to a graph; a
+    convention that says how a table is built is refused: ``conventions.for_built_model``)."""
     settings = settings or Settings()
-    if settings.convention.name != "keras":
-        raise NetworkError(
-            f"convention {settings.convention.name}: a Keras model is counted as Keras counts it "
-            "(--convention keras); the other conventions are defined for tables"
-        )
+    convention = conventions.for_built_model(settings.convention)
     steps = tuple(steps)
     if not steps:
         raise NetworkError(f"{model.path}: the model has no layers to count")
-    return NetworkCost(model, settings, graph_records(steps))
+    return NetworkCost(model, settings, graph_records(steps, convention))

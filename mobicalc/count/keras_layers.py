@@ -10,7 +10,10 @@ Keys: a Keras layer by its class name (``Conv2D``), an op of ``keras.ops`` as ``
 keras.applications defines for its own models as ``applications.<Class>``.
 
 Convention (docs/counting.md): a MAC is one multiply-accumulate; FLOPs are 2 x MACs.
-Elementwise work (normalization, activations, adds, pooling) is not MACs. Parameters are
+Elementwise work (normalization, activations, adds, pooling) is not MACs; each formula also gives
+it as the ``tf-profiler`` convention counts it (``Counted.elementwise``: the flops TensorFlow's
+profiler registers for the call's ops beyond 2 x MACs, ``keras_call.py``; the elementwise classes'
+formulas are in ``keras_elementwise.py``). Parameters are
 what ``count_params()`` counts, split as ``Cost`` splits them: kernels (``weights``),
 ``bias``, and the per-channel parameters of normalization layers (``batch_norm_trainable``:
 gamma, beta, or a layer scale; ``batch_norm_non_trainable``: moving or adapted mean and
@@ -19,57 +22,23 @@ variance).
 
 import math
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
+from mobicalc.count import keras_elementwise as elementwise
 from mobicalc.count.costs import Cost
-from mobicalc.model.layers import Kernel
+from mobicalc.count.keras_call import (
+    Call,
+    Counted,
+    Dims,
+    Formula,
+    bias_and_activation,
+    each,
+    free,
+    shown,
+)
 
-Dims = tuple[int, ...]
-
-
-class Call(NamedTuple):
-    """One call of a Keras layer or op, as a walk sees it."""
-
-    config: Mapping[str, Any]
-    """The layer's ``get_config()`` (an op's: ``{}``)."""
-    inputs: tuple[Dims, ...]
-    """Each tensor it reads, at batch 1 with the batch axis: positional arguments first, then keywords."""
-    outputs: tuple[Dims, ...]
-    keywords: tuple[str | None, ...] = ()
-    """The keyword each input was given by (None: positional), where the layer takes keywords."""
-
-    def tensor(self, keyword: str, position: int) -> Dims | None:
-        """The input given by ``keyword``, else the one at ``position`` among the positional ones."""
-        keywords = self.keywords or (None,) * len(self.inputs)
-        if keyword in keywords:
-            return self.inputs[keywords.index(keyword)]
-        positional = [shape for shape, name in zip(self.inputs, keywords, strict=True) if name is None]
-        return positional[position] if position < len(positional) else None
-
-
-class Counted(NamedTuple):
-    """What one call of a layer costs, and what a row shows of it."""
-
-    kind: str
-    cost: Cost = Cost()
-    kernel: Kernel = 1
-    stride: Kernel = 1
-    padding: str = "same"
-    separable: Cost | None = None
-    """As depthwise separable convolution (a standard convolution of more than one tap and one group);
-    None: as it is."""
-    standard: Cost | None = None
-    """The standard convolution it stands for, when that is not itself (a SeparableConv2D's)."""
-
-
-Formula = Callable[[Call], Counted]
-
-
-def _size(values: Any) -> Kernel:
-    """A kernel or stride as a row shows it: one number when it is the same along every axis."""
-    sizes = tuple(values) if isinstance(values, list | tuple) else (values,)
-    return sizes[0] if len(set(sizes)) == 1 else sizes
+__all__ = ["KERAS_LAYERS", "Call", "Counted", "Formula"]
 
 
 def _geometry(call: Call) -> tuple[Dims, Dims, int, int]:
@@ -85,10 +54,12 @@ def _bias(call: Call, count: int) -> int:
 
 
 def _window(call: Call, kind: str, cost: Cost, **extra: Any) -> Counted:
+    """A convolution: linear, with its bias and fused activation as its elementwise work."""
     config = call.config
     return Counted(
-        kind, cost, _size(config["kernel_size"]), _size(config.get("strides", 1)),
-        config.get("padding", "valid"), **extra,
+        kind, cost, shown(config["kernel_size"]), shown(config.get("strides", 1)),
+        config.get("padding", "valid"), elementwise=bias_and_activation(call, bool(cost.bias)), linear=True,
+        **extra,
     )  # fmt: skip
 
 
@@ -140,7 +111,8 @@ def dense(call: Call) -> Counted:
     """Dense on any rank: one Cin x units matmul per position of every axis but the last."""
     cin, units = call.inputs[0][-1], call.config["units"]
     positions = math.prod(call.outputs[0][:-1])
-    return Counted("dense", Cost(macs=positions * cin * units, weights=cin * units, bias=_bias(call, units)))
+    cost = Cost(macs=positions * cin * units, weights=cin * units, bias=_bias(call, units))
+    return Counted("dense", cost, elementwise=bias_and_activation(call, bool(cost.bias)), linear=True)
 
 
 def einsum_dense(call: Call) -> Counted:
@@ -170,10 +142,10 @@ def einsum_dense(call: Call) -> Counted:
     macs = math.prod(sizes[letter] for letter in letters) * math.prod(ellipsis)
     weights = math.prod(sizes[letter] for letter in kernel)
     bias_axes = call.config.get("bias_axes") or ""
-    return Counted(
-        "dense", Cost(macs=macs, weights=weights, bias=math.prod(sizes[letter] for letter in bias_axes))
-        if bias_axes else Cost(macs=macs, weights=weights)
-    )  # fmt: skip
+    bias = math.prod(sizes[letter] for letter in bias_axes) if bias_axes else 0
+    cost = Cost(macs=macs, weights=weights, bias=bias)
+    values = math.prod(sizes[letter] for letter in result.replace("...", "")) * math.prod(ellipsis)
+    return Counted("dense", cost, elementwise=bias_and_activation(call, bool(bias), values), linear=True)
 
 
 def attention(call: Call) -> Counted:
@@ -193,7 +165,7 @@ def attention(call: Call) -> Counted:
     positions = (tq, tk, tk, tq)
     macs = sum(map(math.prod, zip(projections, positions, strict=True))) + heads * tq * tk * (dk + dv)
     bias = (2 * heads * dk + heads * dv + out) if config.get("use_bias", True) else 0
-    return Counted("attention", Cost(macs=macs, weights=sum(projections), bias=bias))
+    return Counted("attention", Cost(macs=macs, weights=sum(projections), bias=bias))  # profiler: not known
 
 
 GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
@@ -228,126 +200,66 @@ def bidirectional(call: Call) -> Counted:
 
 
 def embedding(call: Call) -> Counted:
-    """Embedding: a lookup, no MACs; a table of input_dim x output_dim."""
-    return Counted("embedding", Cost(weights=call.config["input_dim"] * call.config["output_dim"]))
-
-
-def _axes(call: Call, default: Any = -1) -> list[int]:
-    axis = call.config.get("axis", default)
-    return list(axis) if isinstance(axis, list | tuple) else [axis]
-
-
-def batch_norm(call: Call) -> Counted:
-    """BatchNormalization: gamma and beta (trainable, when scale and center), moving mean and variance."""
-    channels = math.prod(call.inputs[0][axis] for axis in _axes(call))
-    trainable = channels * (bool(call.config.get("scale", True)) + bool(call.config.get("center", True)))
-    return Counted(
-        "normalization", Cost(batch_norm_trainable=trainable, batch_norm_non_trainable=2 * channels)
-    )
-
-
-def layer_norm(call: Call) -> Counted:
-    """LayerNormalization: gamma and beta over its axes (rms_scaling: gamma only)."""
-    size = math.prod(call.inputs[0][axis] for axis in _axes(call))
-    rms = bool(call.config.get("rms_scaling", False))
-    scale = bool(call.config.get("scale", True)) or rms
-    center = bool(call.config.get("center", True)) and not rms
-    return Counted("normalization", Cost(batch_norm_trainable=size * (scale + center)))
-
-
-def group_norm(call: Call) -> Counted:
-    """GroupNormalization: gamma and beta per channel."""
-    channels = call.inputs[0][_axes(call)[0]]
-    trainable = channels * (bool(call.config.get("scale", True)) + bool(call.config.get("center", True)))
-    return Counted("normalization", Cost(batch_norm_trainable=trainable))
-
-
-def normalization(call: Call) -> Counted:
-    """Normalization: an adapted mean and variance per kept axis, and a count (none when the mean and
-    variance are given)."""
-    if call.config.get("mean") is not None:
-        return Counted("normalization")
-    size = math.prod(call.inputs[0][axis] for axis in _axes(call) if axis is not None)
-    return Counted("normalization", Cost(batch_norm_non_trainable=2 * size + 1))
-
-
-def layer_scale(call: Call) -> Counted:
-    """keras.applications.ConvNeXt's LayerScale: one trainable scale per channel."""
-    return Counted("multiply", Cost(batch_norm_trainable=call.config["projection_dim"]))
-
-
-def prelu(call: Call) -> Counted:
-    """PReLU: a slope per value of its input, shared along ``shared_axes``."""
-    shared = call.config.get("shared_axes") or []
-    shape = [1 if axis in shared else size for axis, size in enumerate(call.inputs[0]) if axis > 0]
-    return Counted("activation", Cost(weights=math.prod(shape)))
-
-
-def pool(call: Call) -> Counted:
-    """Pooling, windowed or global: elementwise work, no MACs, no parameters."""
-    size = call.config.get("pool_size")
-    if size is None:
-        return Counted("pool")
-    return Counted("pool", kernel=_size(size), stride=_size(call.config.get("strides") or size),
-                   padding=call.config.get("padding", "valid"))  # fmt: skip
-
-
-def free(kind: str) -> Formula:
-    """A layer of no MACs and no parameters, of ``kind``."""
-    counted = Counted(kind)
-    return lambda call: counted
-
-
-def _each(names: str, formula: Formula) -> dict[str, Formula]:
-    return dict.fromkeys(names.split(), formula)
+    """Embedding: a lookup, no MACs; a table of input_dim x output_dim. Profiler: a Less and an AddV2 per
+    index read (a negative index wraps), GatherV2 none."""
+    table = call.config["input_dim"] * call.config["output_dim"]
+    return Counted("embedding", Cost(weights=table), elementwise=2 * call.read)
 
 
 KERAS_LAYERS: Mapping[str, Formula] = {
-    **_each("Conv1D Conv2D Conv3D", conv),
-    **_each("DepthwiseConv1D DepthwiseConv2D", depthwise),
-    **_each("SeparableConv1D SeparableConv2D", separable_conv),
-    **_each("Conv1DTranspose Conv2DTranspose Conv3DTranspose", transpose),
+    **each("Conv1D Conv2D Conv3D", conv),
+    **each("DepthwiseConv1D DepthwiseConv2D", depthwise),
+    **each("SeparableConv1D SeparableConv2D", separable_conv),
+    **each("Conv1DTranspose Conv2DTranspose Conv3DTranspose", transpose),
     "Dense": dense,
     "EinsumDense": einsum_dense,
     "MultiHeadAttention": attention,
     **{name: recurrent(name) for name in GATES},
     "Bidirectional": bidirectional,
     "Embedding": embedding,
-    "BatchNormalization": batch_norm,
-    "LayerNormalization": layer_norm,
-    "GroupNormalization": group_norm,
-    "Normalization": normalization,
-    "UnitNormalization": free("normalization"),
-    **_each(
-        "MaxPooling1D MaxPooling2D MaxPooling3D AveragePooling1D AveragePooling2D AveragePooling3D "
-        "GlobalAveragePooling1D GlobalAveragePooling2D GlobalAveragePooling3D GlobalMaxPooling1D "
-        "GlobalMaxPooling2D GlobalMaxPooling3D",
-        pool,
+    "BatchNormalization": elementwise.batch_norm,
+    "LayerNormalization": elementwise.layer_norm,
+    "GroupNormalization": elementwise.group_norm,
+    "Normalization": elementwise.normalization,
+    "UnitNormalization": elementwise.unit_norm,
+    **each(
+        "MaxPooling1D MaxPooling2D MaxPooling3D AveragePooling1D AveragePooling2D AveragePooling3D",
+        elementwise.pool,
     ),
-    **_each("Add ops.Add", free("add")),
-    **_each("Multiply ops.Multiply", free("multiply")),
-    **_each(
-        "Subtract Average Maximum Minimum Concatenate ops.Subtract ops.Divide ops.TrueDivide",
-        free("merge"),
+    **each(
+        "GlobalAveragePooling1D GlobalAveragePooling2D GlobalAveragePooling3D", elementwise.global_pool(1)
     ),
-    **_each("ReLU LeakyReLU ELU Softmax Activation ops.Relu ops.Relu6 ops.Sigmoid", free("activation")),
-    "PReLU": prelu,
-    "Rescaling": free("rescale"),
+    **each("GlobalMaxPooling1D GlobalMaxPooling2D GlobalMaxPooling3D", elementwise.global_pool(0)),
+    # A layer merges n tensors with n - 1 ops; an op of keras.ops is one (x + 3 reads one tensor).
+    "Add": elementwise.merge("add"),
+    "Multiply": elementwise.merge("multiply"),
+    **each("Subtract Maximum Minimum", elementwise.merge("merge")),
+    "Average": elementwise.merge("merge", extra=1),
+    "Concatenate": free("merge"),
+    "ops.Add": free("add", 1),
+    "ops.Multiply": free("multiply", 1),
+    **each("ops.Subtract ops.Divide ops.TrueDivide", free("merge", 1)),
+    "ReLU": elementwise.relu,
+    "ELU": elementwise.elu,
+    "Softmax": elementwise.softmax,
+    "Activation": elementwise.activation,
+    **each("LeakyReLU ops.Relu ops.Relu6 ops.Sigmoid", free("activation")),
+    "PReLU": elementwise.prelu,
+    "Rescaling": free("rescale", 2),  # x * scale + offset: Mul and AddV2 (with offset 0 too)
     # A model's second input and beyond (the first is the image every table starts from).
     "InputLayer": free("input"),
-    **_each("Reshape Flatten Identity", free("reshape")),
-    **_each("ZeroPadding1D ZeroPadding2D ZeroPadding3D", free("padding")),
-    **_each(
-        "Permute RepeatVector Cropping1D Cropping2D Cropping3D UpSampling1D UpSampling2D UpSampling3D",
-        free("resize"),
-    ),
-    **_each(
+    **each("Reshape Flatten Identity", free("reshape")),
+    **each("ZeroPadding1D ZeroPadding2D ZeroPadding3D", free("padding")),
+    **each("Permute Cropping1D Cropping2D Cropping3D", free("resize")),
+    **each("UpSampling1D UpSampling2D UpSampling3D", elementwise.upsampling),
+    "RepeatVector": free("resize", constant=1),  # a scalar Mul: the repeated axis' size
+    **each(
         "Dropout SpatialDropout1D SpatialDropout2D SpatialDropout3D GaussianNoise GaussianDropout "
         "AlphaDropout ActivityRegularization applications.StochasticDepth",
         free("dropout"),
     ),
-    "applications.LayerScale": layer_scale,
-    # keras.applications.InceptionResNetV2's x + r * scale, of two tensors: elementwise work.
-    "applications.CustomScaleLayer": free("merge"),
+    "applications.LayerScale": elementwise.layer_scale,
+    # keras.applications.InceptionResNetV2's x + r * scale, of two tensors: a Mul and an AddV2 per value.
+    "applications.CustomScaleLayer": free("merge", 2),
 }
 """Every Keras class with a formula."""

@@ -52,6 +52,10 @@ class LayerRecord(NamedTuple):
     where the source has no layer without a formula (a table)."""
     note: str | None = None
     """Why it is not counted."""
+    left_out: tuple[str, ...] = ()
+    """The counts of it the totals leave out, when it is not counted: all (``macs``, ``params``,
+    ``flops``) for a layer no formula counts; ``flops`` alone for one whose elementwise FLOPs the
+    convention cannot count (its MACs and params are in the totals, its FLOPs there as 2 x MACs)."""
 
 
 @dataclass(frozen=True)

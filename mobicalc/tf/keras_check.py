@@ -55,6 +55,14 @@ def op_macs(graph: Any, op: Any) -> int:
     return int(ops.get_stats_for_node_def(graph, op.node_def, "flops").value) // 2
 
 
+def op_flops(graph: Any, op: Any) -> int:
+    """TensorFlow's registered flops of any op: what tf.compat.v1.profiler's float_operation() sums
+    (0 for an op with none registered: Relu, Pad, Reshape, ...)."""
+    from tensorflow.python.framework import ops
+
+    return int(ops.get_stats_for_node_def(graph, op.node_def, "flops").value or 0)
+
+
 def blind(op: Any) -> str | None:
     """Why TensorFlow's statistics miss the MACs of ``op`` (its type, said so), or None if they do not.
 

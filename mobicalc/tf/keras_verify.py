@@ -10,6 +10,11 @@ call), shapes the traced tensors'. Where a call creates an op whose MACs TensorF
 (``keras_check.blind``: a loop, a function call, an einsum, a 3-D transposed convolution), its row
 says so and its MACs are never taken as agreement; the model's MACs total is then not compared.
 The totals are TensorFlow's count of the model's own forward pass, traced a second time as a whole.
+
+Under ``--convention tf-profiler`` each row's FLOPs are compared too, with TensorFlow's registered
+flops of every op its call made (not only the MAC ops: what the profiler sums), and the total with
+tf.compat.v1.profiler's float_operation() of the whole model; a row TensorFlow cannot count is not
+comparable there either, and the FLOPs total is then not compared.
 """
 
 import math
@@ -21,7 +26,7 @@ from mobicalc.count.memory import elements
 from mobicalc.count.network import LayerRecord, NetworkCost
 from mobicalc.count.settings import Settings
 from mobicalc.errors import Refused
-from mobicalc.tf.keras_check import MAC_OPS, blind, op_macs, traced_graph
+from mobicalc.tf.keras_check import MAC_OPS, blind, op_flops, op_macs, traced_graph
 from mobicalc.tf.keras_model import import_keras, keras_model, keras_network
 from mobicalc.tf.runtime import import_tensorflow, quiet_stderr
 from mobicalc.tf.subclassed import NOT_VERIFIED
@@ -38,6 +43,8 @@ class Traced(NamedTuple):
     shape: tuple[int, ...] | None
     blind: tuple[str, ...]
     """Why TensorFlow cannot count some of the call's MACs (the ops' types), if it cannot."""
+    flops: int = 0
+    """TensorFlow's registered flops of every op of the call."""
 
 
 class _Trace:
@@ -92,26 +99,37 @@ def trace(model: Any, shapes: Sequence[tuple[int, ...]]) -> dict[str, Traced]:
         shape = tuple(int(size) for size in first.shape[1:]) if first is not None else None
         macs = sum(op_macs(graph, op) for op in ops if op.type in MAC_OPS)
         missed = tuple(sorted({why for op in ops if (why := blind(op)) is not None}))
-        traced[name] = Traced(macs, params, shape, missed)
+        traced[name] = Traced(macs, params, shape, missed, sum(op_flops(graph, op) for op in ops))
     return traced
 
 
-def _row(record: LayerRecord, traced: Traced | None, inputs: dict[str, tuple[int, ...]]) -> LayerCheck:
+def _row(
+    record: LayerRecord, traced: Traced | None, inputs: dict[str, tuple[int, ...]], flops: bool
+) -> LayerCheck:
+    """``record`` beside its call as TensorFlow traced it; ``flops``: its FLOPs compared too."""
     layer = record.layer
     ours = LayerCheck(
         name=layer.name, kind=layer.kind, engine_macs=record.cost.macs, tf_macs=None,
         engine_params=record.cost.params, tf_params=None, engine_shape=tuple(layer.output), tf_shape=None,
-        engine_elements=elements(layer.output),
+        engine_elements=elements(layer.output), engine_flops=record.cost.flops if flops else None,
     )  # fmt: skip
     if traced is None:  # a second input is a record of the walk, not a call: its shape is the one given
         shape = inputs.get(layer.name)
         if shape is None:
             return ours  # no call of its name: shown as a difference
-        return replace(ours, tf_macs=0, tf_params=0, tf_shape=shape, tf_elements=math.prod(shape))
+        return replace(
+            ours,
+            tf_macs=0,
+            tf_params=0,
+            tf_shape=shape,
+            tf_elements=math.prod(shape),
+            tf_flops=0 if flops else None,
+        )
     why = ", ".join(traced.blind) or None
     return replace(
         ours,
         tf_macs=None if why else traced.macs,
+        tf_flops=None if why or not flops else traced.flops,
         tf_params=traced.params if traced.params is not None else 0,
         tf_shape=traced.shape,
         tf_elements=math.prod(traced.shape) if traced.shape is not None else None,
@@ -124,7 +142,8 @@ def check_model(network: NetworkCost, model: Any, title: str) -> ModelCheck:
     shapes = network.architecture.inputs  # type: ignore[union-attr]  # a graph's: GraphModel
     calls = trace(model, shapes)
     inputs = {tensor.name: tuple(shape) for tensor, shape in zip(graph_of(model).inputs, shapes, strict=True)}
-    layers = tuple(_row(record, calls.get(record.layer.name), inputs) for record in network.records)
+    flops = network.convention.counts_elementwise
+    layers = tuple(_row(record, calls.get(record.layer.name), inputs, flops) for record in network.records)
     whole = traced_graph(model, shapes)
     tf_macs = sum(op_macs(whole, op) for op in whole.get_operations() if op.type in MAC_OPS)
     hidden = any(blind(op) is not None for op in whole.get_operations())
@@ -141,9 +160,14 @@ def check_model(network: NetworkCost, model: Any, title: str) -> ModelCheck:
         "trainable_params": _size(model.trainable_weights),
         "non_trainable_params": _size(model.non_trainable_weights),
     }
-    if hidden or any(layer.not_comparable for layer in layers):  # TensorFlow's total misses some MACs
-        del engine["macs"], tensorflow["macs"]
-    return ModelCheck(title, layers, engine, tensorflow, _profiler_flops(whole))
+    profiler = _profiler_flops(whole)
+    if flops:  # --convention tf-profiler: the FLOPs against the profiler's total
+        engine["flops"], tensorflow["flops"] = sum(record.cost.flops for record in records), profiler
+    if hidden or any(layer.not_comparable for layer in layers):  # TensorFlow's totals miss some MACs
+        for counts in (engine, tensorflow):
+            for key in ("macs", "flops"):
+                counts.pop(key, None)
+    return ModelCheck(title, layers, engine, tensorflow, profiler)
 
 
 def verify_keras(

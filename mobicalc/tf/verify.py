@@ -69,6 +69,10 @@ class LayerCheck:
     """The Keras output tensor's values, batch left out: the product of its own shape."""
     not_comparable: str | None = None
     """Why TensorFlow cannot count this layer's MACs (its tf_macs is None): never agreement."""
+    engine_flops: Count | None = None
+    """Its FLOPs, where they are compared (a Keras model under ``--convention tf-profiler``)."""
+    tf_flops: int | None = None
+    """TensorFlow's registered flops of every op the layer's call made (what the profiler sums)."""
 
     @property
     def verdict(self) -> bool | None:
@@ -83,6 +87,7 @@ class LayerCheck:
             (self.engine_macs, self.tf_macs),
             (self.engine_params, self.tf_params),
             (self.engine_elements, self.tf_elements),
+            (self.engine_flops, self.tf_flops),
         )
         return self.tf_shape == self.engine_shape and all(tf is None or tf == ours for ours, tf in pairs)
 

@@ -83,7 +83,9 @@ GRAPH_COLUMNS = (
     Column("op", "Keras class", priority=WIDE),
     Column(
         "counted", "counted", Style.VERDICT, words=("", "not counted"),
-        note="not counted: no formula for the layer's class; its MACs and params are left out of the totals.",
+        note="not counted: no formula for the layer's class, and its MACs and params are left out of the "
+        "totals; or, under --convention tf-profiler, the profiler's flops of its ops are not known, and its "
+        "FLOPs count only 2 x MACs.",
     ),
 )  # fmt: skip
 """What the rows of a graph's layers (a Keras model's) show beside a table's: their class, and
@@ -173,8 +175,9 @@ def layers_view(network: NetworkCost, show_roofline: bool = False, machine: Mach
             peak=position == memory.peak_index,
         )
     for row, record in zip(rows, records, strict=True):
-        if record.counted is False:
-            row.update(macs=None, params=None, macs_share=None)
+        row.update(dict.fromkeys(record.left_out))  # what the totals leave out is not shown as a count
+        if "macs" in record.left_out:
+            row["macs_share"] = None
     layers = roofline(network, *(machine or (None, None)))
     for row, layer in zip(rows, layers, strict=True):
         row["intensity"] = layer.intensity

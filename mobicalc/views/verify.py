@@ -25,6 +25,9 @@ VERIFY_COLUMNS = (
 )
 ANY_RANK = {"shape": "output_shape", "tf_shape": "tf_output_shape"}
 """The shape columns when some shape is not (height, width, channels) (a Keras model's): lists of any rank."""
+FLOPS_COLUMNS = (Column("flops", "FLOPs", Style.COUNT, 2), Column("tf_flops", "TF FLOPs", Style.COUNT, 2))
+"""Shown when FLOPs are compared (a Keras model under --convention tf-profiler): TensorFlow's are the flops
+registered for every op of the layer's call."""
 NOT_COMPARABLE = Column("not_comparable", "not comparable: TF cannot count", priority=1)
 """Shown when some layer's MACs TensorFlow cannot count: why (its verdict is then blank, never ✓)."""
 
@@ -64,6 +67,9 @@ def verify_summary(verification: "Verification") -> str:
 def _check_view(check: "ModelCheck", heading: str) -> View:
     unproved = [layer for layer in check.layers if layer.not_comparable is not None]
     columns: tuple[Column, ...] = VERIFY_COLUMNS
+    if any(layer.engine_flops is not None for layer in check.layers):
+        at = [column.key for column in columns].index("tf_macs") + 1
+        columns = columns[:at] + FLOPS_COLUMNS + columns[at:]
     shapes = [shape for layer in check.layers for shape in (layer.engine_shape, layer.tf_shape) if shape]
     if any(len(shape) != 3 for shape in shapes):
         columns = tuple(
@@ -83,6 +89,8 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
                 "tf_output_shape": layer.tf_shape,
                 "macs": layer.engine_macs,
                 "tf_macs": layer.tf_macs,
+                "flops": layer.engine_flops,
+                "tf_flops": layer.tf_flops,
                 "params": layer.engine_params,
                 "tf_params": layer.tf_params,
                 "elements": layer.engine_elements,
@@ -105,8 +113,9 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
         mark = "✓" if engine == tensorflow else "✗"
         view.notes.append(f"{mark} {key}: engine {grouped(engine)}, TensorFlow {grouped(tensorflow)}")
     if unproved and "macs" not in check.engine_totals:
+        counts = "macs and flops" if any(layer.engine_flops is not None for layer in unproved) else "macs"
         view.notes.append(
-            f"? macs: not compared: TensorFlow cannot count the MACs of {len(unproved)} layers "
+            f"? {counts}: not compared: TensorFlow cannot count the MACs of {len(unproved)} layers "
             f"({', '.join(layer.name for layer in unproved[:5])}{', ...' if len(unproved) > 5 else ''}); "
             "mobicalc's formulas for them are proved by hand in its tests"
         )
