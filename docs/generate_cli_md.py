@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from mobicalc.cli import main
-from mobicalc.cli.options import WholeNumber
+from mobicalc.cli.types import WholeNumber
 
 TARGET = Path(__file__).with_name("cli.md")
 

@@ -13,7 +13,8 @@ import click
 
 from mobicalc.cli.base import InterruptibleGroup, LazyCommands, drop_stdout, show_version
 from mobicalc.cli.exits import Exit
-from mobicalc.cli.options import EPILOG, ByteSize
+from mobicalc.cli.options import EPILOG
+from mobicalc.cli.types import ByteSize
 
 __all__ = ["ByteSize", "main", "run"]
 

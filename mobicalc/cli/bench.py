@@ -9,9 +9,10 @@ import click
 from mobicalc.cli.base import WritingCommand, emit
 from mobicalc.cli.layer import layer_options
 from mobicalc.cli.network import keras_request, network_of, require_real_channels
-from mobicalc.cli.options import WholeNumber, format_option, model_options
+from mobicalc.cli.options import format_option, model_options
 from mobicalc.cli.paths import PlotPath
 from mobicalc.cli.progress import shown
+from mobicalc.cli.types import WholeNumber
 from mobicalc.count.layer import compare_layer
 from mobicalc.views.bench import bench_report
 from mobicalc.views.bench_ratio import ratio_bench_report

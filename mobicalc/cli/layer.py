@@ -6,7 +6,8 @@ from fractions import Fraction
 import click
 
 from mobicalc.cli.base import command, emit
-from mobicalc.cli.options import ALPHA, COUNT, MAX_MULTIPLIER, PositiveNumber, format_option, rounding_option
+from mobicalc.cli.options import format_option, rounding_option
+from mobicalc.cli.types import ALPHA, COUNT, MAX_MULTIPLIER, PositiveNumber
 from mobicalc.count.layer import compare_layer
 from mobicalc.views.ratio import ratio_report
 

@@ -7,7 +7,8 @@ import click
 
 from mobicalc.cli.base import command, emit
 from mobicalc.cli.exits import Exit
-from mobicalc.cli.options import EPILOG, PositiveNumber, budget_options, model_options
+from mobicalc.cli.options import EPILOG, budget_options, model_options
+from mobicalc.cli.types import PositiveNumber
 from mobicalc.count import conventions
 from mobicalc.count.network import NetworkCost, cost
 from mobicalc.model.architecture import BUILTIN, Architecture

@@ -8,20 +8,18 @@ from mobicalc.cli.base import collection_paused, command, emit
 from mobicalc.cli.exits import Exit
 from mobicalc.cli.network import source_of
 from mobicalc.cli.options import (
-    COUNT,
     DEPTH_MULTIPLIER_OPTION,
     DTYPE_OPTION,
     EPILOG,
     INPUT_CHANNELS_OPTION,
-    MAX_MULTIPLIER,
     MINIMALISTIC_OPTION,
-    Values,
     budget_options,
     convention_option,
     format_option,
     rounding_option,
 )
 from mobicalc.cli.paths import PlotPath, TablePath
+from mobicalc.cli.types import COUNT, MAX_MULTIPLIER, Values
 from mobicalc.count import conventions
 from mobicalc.count.sweep import design_space as _table_space
 from mobicalc.model.architecture import BUILTIN

@@ -1,0 +1,191 @@
+"""The values options take (numbers, counts, sizes, budgets, lists and ranges): each a click type that
+reads its text one way (``numbers.read_number``) and refuses the rest as a usage error (exit 2)."""
+
+import re
+from fractions import Fraction
+from typing import Any
+
+import click
+
+from mobicalc.numbers import DECIMAL, NumberError, read_number
+
+MAX_NUMBER_CHARACTERS = 100
+"""The longest --alpha/--rho: exact arithmetic on thousands of digits would take minutes."""
+MAX_COUNT_DIGITS = 1000
+"""The most digits of an integer option: past that, converting and printing counts gets slow."""
+
+
+def _too_long(text: str, limit: int, what: str) -> str:
+    """The refusal of a number written with more than ``limit`` characters, without echoing it all."""
+    return f"{text[:12]}... ({len(text):,} characters) is too long: at most {limit:,} {what}"
+
+
+class PositiveNumber(click.ParamType):
+    """A positive number, as ``numbers.read_number`` reads one, kept exact: '0.6' is 3/5, not 0.59999..."""
+
+    name = "number"
+
+    def __init__(self, maximum: Fraction | None = None) -> None:
+        self.maximum = maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
+        if isinstance(value, Fraction):
+            return value
+        text = str(value).strip()
+        if len(text) > MAX_NUMBER_CHARACTERS:
+            self.fail(_too_long(text, MAX_NUMBER_CHARACTERS, "characters"), param, ctx)
+        try:
+            exact = read_number(text, "")
+        except NumberError as error:
+            self.fail(str(error), param, ctx)
+        if self.maximum is not None and exact > self.maximum:
+            self.fail(f"{text} is out of range: at most {self.maximum}", param, ctx)
+        return exact
+
+
+SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+class Budget(click.ParamType):
+    """A count with an optional K/M/G/T suffix (powers of 1000): 300M, 4.3M, 4253864."""
+
+    name = "count"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
+        text = str(value).strip()
+        suffix = text[-1:].upper() if text[-1:].isalpha() else ""
+        number = text[: len(text) - len(suffix)]
+        if suffix not in SUFFIXES or not DECIMAL.fullmatch(number):
+            self.fail(
+                f"{value!r} is not a count: use digits with an optional K, M, G or T (300M, 4.3M)", param, ctx
+            )
+        budget = Fraction(number) * SUFFIXES[suffix]
+        if budget == 0:
+            self.fail(f"{value!r} is not a budget: give a positive count", param, ctx)
+        return budget
+
+
+BYTE_UNITS = {
+    "": 1, "b": 1,
+    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}  # fmt: skip
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes: KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024; plain bytes too."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
+        if isinstance(value, Fraction):
+            return value
+        text = str(value).strip()
+        match = re.fullmatch(rf"({DECIMAL.pattern}) ?([a-zA-Z]*)", text[: MAX_NUMBER_CHARACTERS + 1])
+        unit = match.group(2).lower() if match else ""
+        if match is None or unit not in BYTE_UNITS or len(text) > MAX_NUMBER_CHARACTERS:
+            self.fail(
+                f"{text[:20]!r} is not a size: use digits with an optional B, KB, MB, GB, TB "
+                "(powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024): 4MB, 1.5MiB, 500000",
+                param,
+                ctx,
+            )
+        size = Fraction(match.group(1)) * BYTE_UNITS[unit]
+        if size == 0:
+            self.fail(f"{value!r} is not a budget: give a positive size", param, ctx)
+        return size
+
+
+class WholeNumber(click.ParamType):
+    """A whole number from ``minimum`` to ``maximum``, as ``numbers.read_number`` reads one (digits only),
+    of at most MAX_COUNT_DIGITS digits."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int = 1, maximum: int | None = None) -> None:
+        self.minimum, self.maximum = minimum, maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if len(text) > MAX_COUNT_DIGITS:
+            self.fail(_too_long(text, MAX_COUNT_DIGITS, "digits"), param, ctx)
+        try:
+            number = int(read_number(text, "", whole=True, positive=self.minimum > 0))
+        except NumberError as error:
+            self.fail(str(error), param, ctx)
+        if number < self.minimum or (self.maximum is not None and number > self.maximum):
+            top = "" if self.maximum is None else f" to {self.maximum}"
+            self.fail(f"{text} is out of range: from {self.minimum}{top}", param, ctx)
+        return number
+
+
+class InputSize(click.ParamType):
+    """An input size: one positive integer (square, ``224``) or height x width (``192x256``)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int | tuple):
+            return value
+        text = str(value).strip()
+        sides = re.split(r"[xX]", text)
+        if len(sides) == 1:  # one number: a square input, refused as any count is
+            return COUNT.convert(text, param, ctx)
+        if len(sides) > 2 or not all(side.strip() for side in sides):
+            self.fail(
+                f"{text[:40]!r} is not an input size: give one positive integer (224, square) "
+                "or HEIGHTxWIDTH (192x256)",
+                param,
+                ctx,
+            )
+        numbers = []
+        for what, side in zip(("height", "width"), sides, strict=True):
+            side = side.strip()
+            if len(side) > MAX_COUNT_DIGITS:
+                self.fail(f"the {what} " + _too_long(side, MAX_COUNT_DIGITS, "digits"), param, ctx)
+            try:
+                numbers.append(int(read_number(side, f"the {what}", whole=True)))
+            except NumberError as error:
+                self.fail(f"{text[:40]!r}: {error}", param, ctx)
+        return numbers[0] if numbers[0] == numbers[1] else (numbers[0], numbers[1])
+
+
+MAX_MULTIPLIER = Fraction(100)
+"""The largest alpha (and rho) taken: far past any real network, and TensorFlow's limits."""
+ALPHA = PositiveNumber(maximum=MAX_MULTIPLIER)
+COUNT = WholeNumber()
+INPUT_SIZE = InputSize()
+
+
+class ValueText(str):
+    """--alpha or --resolution as given, checked but not expanded (the library expands it once it
+    knows the sweep is within its limits), with a line for each range that stops short of its stop."""
+
+    notes: list[str]
+
+
+class Values(click.ParamType):
+    """A comma-separated list of numbers and start:stop:step ranges (stop included), kept exact."""
+
+    name = "values"
+
+    def __init__(self, integer: bool, what: str, maximum: Fraction | None = None) -> None:
+        self.integer, self.what, self.maximum = integer, what, maximum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, ValueText):
+            return value
+        from mobicalc.count.ranges import RangeError, short_ranges, survey
+
+        try:
+            notes = short_ranges(str(value), integer=self.integer)
+            largest = survey(str(value), integer=self.integer, what=self.what).largest
+        except RangeError as error:
+            self.fail(str(error), param, ctx)
+        if self.maximum is not None and largest > self.maximum:
+            self.fail(f"{self.what} {largest} is out of range: at most {self.maximum}", param, ctx)
+        result = ValueText(value)
+        result.notes = [f"{self.what} {note}" for note in notes]
+        return result
