@@ -124,6 +124,68 @@ def test_layer_call_is_restored_even_when_the_walk_fails():
     assert keras.layers.Layer.__dict__["__call__"] is original
 
 
+@pytest.mark.parametrize("convention", ["keras", "tf-profiler"])
+def test_verify_proves_a_subclassed_model_row_by_row(convention):
+    from mobicalc.tf.keras_verify import verify_keras
+
+    verification = verify_keras(Net(), input_shapes=[(16, 16, 3)], convention=convention)
+    (check,) = verification.checks
+    rows = {layer.name: layer for layer in check.layers}
+    assert list(rows) == list(BY_HAND)  # the raw relu in block has no MACs: no row of raw ops
+    assert {name: (row.tf_macs, row.tf_params) for name, row in rows.items()} == BY_HAND
+    assert verification.ok and all(row.verdict is True for row in rows.values())
+    assert check.engine_totals["macs"] == check.tf_totals["macs"] == MACS
+    assert check.tf_totals["params"] == PARAMS
+    if convention == "tf-profiler":
+        # TensorFlow's flops by hand: 2 per MAC, a BiasAdd 1 per value (conv: 8x8x8; shared: 8x8x16;
+        # dense: 10), bn 2 x 512 + 6 x 8 (tests/test_keras_verify.py), the pool's Mean 1 per value read
+        flops = {"conv": 2 * 13_824 + 512, "bn": 1072, "block/dw": 2 * 4_608, "shared": 2 * 16_384 + 1024,
+                 "pool": 8 * 8 * 16, "head/dense": 2 * 160 + 10}  # fmt: skip
+        assert {name: rows[name].tf_flops for name in flops} == flops
+        assert check.engine_totals["flops"] == check.tf_totals["flops"] == check.profiler_flops
+
+
+class Mix(layers.Layer):
+    """A composite layer whose call() has a raw op: a matmul by a weight of its own."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.d = layers.Dense(4, name="d")
+
+    def build(self, shape):
+        self.w = self.add_weight(shape=(4, 2), name="w")
+
+    def call(self, x):
+        return keras.ops.matmul(self.d(x), self.w)
+
+
+class Twins(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.a = layers.Dense(4, name="d")
+        self.b = layers.Dense(4, name="d")  # the same name: the walk's "d #2"
+        self.mix = Mix(name="mix")
+
+    def call(self, x):
+        return self.mix(self.b(self.a(x)))
+
+
+def test_verify_names_twins_and_raw_ops_of_a_composite_layer():
+    from mobicalc.tf.keras_verify import verify_keras
+
+    verification = verify_keras(Twins(), input_shapes=[(4,)])
+    (check,) = verification.checks
+    rows = {layer.name: layer for layer in check.layers}
+    # by hand: each Dense 4 x 4 MACs, 16 + 4 params; the raw matmul 4 x 2 MACs by a weight of 8
+    expected = {"d": (16, 20), "d #2": (16, 20), "mix/d": (16, 20), "mix/raw ops in call()": (8, None)}
+    assert {name: (row.tf_macs, row.tf_params) for name, row in rows.items()} == expected
+    raw = rows["mix/raw ops in call()"]
+    assert raw.engine_macs is None and raw.verdict is False  # not counted by mobicalc: never agreement
+    assert (check.engine_totals["macs"], check.tf_totals["macs"]) == (3 * 16, 3 * 16 + 8)
+    assert (check.engine_totals["params"], check.tf_totals["params"]) == (3 * 20, 3 * 20 + 8)
+    assert not verification.ok
+
+
 RAW = textwrap.dedent(
     """
     import keras
@@ -180,9 +242,18 @@ def test_raw_ops_are_not_counted_and_the_output_says_so(tmp_path):
     assert text.returncode == 0, text.stderr
     assert "raw ops in call()" in " ".join(text.stdout.split())
 
-    verify = run("verify", "--keras", "rawmod:build", "--input-shape", "8", path=tmp_path)
-    assert verify.returncode == 2 and verify.stderr.count("\n") == 1
-    assert "subclassed model cannot be verified" in verify.stderr
+    verify = run(
+        "verify", "--keras", "raw.keras", "--custom-objects", "rawmod", "--format", "json", path=tmp_path
+    )
+    assert verify.returncode == 1, verify.stderr  # verify's code for counts that differ (cli/exits.py)
+    (check,) = json.loads(verify.stdout)["checks"]
+    rows = {row["name"]: row for row in check["layers"]}
+    assert list(rows) == ["dense", "raw ops in call()"]
+    assert (rows["dense"]["tf_macs"], rows["dense"]["tf_params"], rows["dense"]["ok"]) == (dense, 144, True)
+    raw = rows["raw ops in call()"]  # TensorFlow counts the raw matmul; mobicalc does not, and says so
+    assert (raw["kind"], raw["macs"], raw["tf_macs"], raw["ok"]) == ("raw ops", None, matmul, False)
+    assert check["engine_totals"]["macs"] == dense and check["tensorflow_totals"]["macs"] == dense + matmul
+    assert check["engine_totals"]["params"] == dense + 16 and check["tensorflow_totals"]["params"] == 208
 
     bench = run("bench", "--keras", "rawmod:build", "--input-shape", "8", "--rounds", "1", path=tmp_path)
     assert bench.returncode == 2 and bench.stderr.count("\n") == 1

@@ -11,6 +11,14 @@ call), shapes the traced tensors'. Where a call creates an op whose MACs TensorF
 says so and its MACs are never taken as agreement; the model's MACs total is then not compared.
 The totals are TensorFlow's count of the model's own forward pass, traced a second time as a whole.
 
+A subclassed model is traced through its own ``call()`` with the walk's ``Layer.__call__`` wrapping
+(``keras_check.CallTracer``), so its rows have the walk's names too (``outer/inner``, ``name (call 2)``,
+``#2``). The ops its ``call()`` (or a composite layer's) makes outside any layer call are a row of
+their own, ``raw ops in call()`` (``block/raw ops in call()``), when TensorFlow sees MACs in them (or
+FLOPs, when compared), or cannot count them: mobicalc counts no raw op, so the row's own figures are
+blank and it never agrees, and TensorFlow's totals (which include it) differ from mobicalc's; the
+parameters of weights only raw ops use are the difference in the params total.
+
 Under ``--convention tf-profiler`` each row's FLOPs are compared too, with TensorFlow's registered
 flops of every op its call made (not only the MAC ops: what the profiler sums), and the total with
 tf.compat.v1.profiler's float_operation() of the whole model; a row TensorFlow cannot count is not
@@ -18,89 +26,33 @@ comparable there either, and the FLOPs total is then not compared.
 """
 
 import math
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any
 
 from mobicalc.count.memory import elements
 from mobicalc.count.network import LayerRecord, NetworkCost
 from mobicalc.count.settings import Settings
-from mobicalc.errors import Refused
-from mobicalc.tf.keras_check import MAC_OPS, blind, op_flops, op_macs, traced_graph
+from mobicalc.tf.keras_check import MAC_OPS, Traced, blind, inputs_of, op_macs, trace, traced_graph
 from mobicalc.tf.keras_model import import_keras, keras_model, keras_network
-from mobicalc.tf.runtime import import_tensorflow, quiet_stderr
-from mobicalc.tf.subclassed import NOT_VERIFIED
+from mobicalc.tf.runtime import quiet_stderr
 from mobicalc.tf.verify import LayerCheck, ModelCheck, Verification, _profiler_flops, _refuse_overflow, _size
-from mobicalc.tf.walk import graph_of, is_graph, is_layer
+
+RAW_KIND = "raw ops"
+"""The kind of a row of raw ops in ``call()``: TensorFlow's count only, not counted by mobicalc."""
 
 
-class Traced(NamedTuple):
-    """One layer call as TensorFlow traced it."""
-
-    macs: int
-    params: int | None
-    """``count_params()`` at the layer's first call; 0 at a later one; None for an op of keras.ops."""
-    shape: tuple[int, ...] | None
-    blind: tuple[str, ...]
-    """Why TensorFlow cannot count some of the call's MACs (the ops' types), if it cannot."""
-    flops: int = 0
-    """TensorFlow's registered flops of every op of the call."""
-
-
-class _Trace:
-    """Runs a model's graph inside a ``tf.function``, one call at a time, keeping each call's ops."""
-
-    def __init__(self, keras: Any, tf: Any) -> None:
-        self.keras, self.tf = keras, tf
-        self.calls: dict[int, int] = {}
-        self.ops: dict[str, tuple[Any, list[Any], Any]] = {}
-        """Each call's name: (the layer or op, the TensorFlow ops it created, its output)."""
-
-    def run(self, model: Any, inputs: list[Any], prefix: str) -> Any:
-        return graph_of(model)._run_through_graph(
-            inputs,
-            operation_fn=lambda operation: operation,
-            call_fn=lambda op, *a, **k: self.call(op, prefix, a, k),
-        )
-
-    def call(self, operation: Any, prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if is_graph(operation):
-            tensors = [value for value in self.keras.tree.flatten((args, kwargs)) if self.tf.is_tensor(value)]
-            return self.run(operation, tensors, f"{prefix}{operation.name}/")
-        from keras.src.models.functional import operation_fn  # what Functional.call runs each layer with
-
-        graph = self.tf.compat.v1.get_default_graph()
-        before = len(graph.get_operations())
-        output = operation_fn(operation, training=False)(*args, **kwargs)
-        count = self.calls[id(operation)] = self.calls.get(id(operation), 0) + 1
-        name = f"{prefix}{operation.name}" + (f" (call {count})" if count > 1 else "")
-        self.ops[name] = (operation, graph.get_operations()[before:], output)
-        return output
-
-
-def trace(model: Any, shapes: Sequence[tuple[int, ...]]) -> dict[str, Traced]:
-    """Every layer call of ``model`` at inputs of ``shapes`` (no batch axis), as TensorFlow traces it."""
-    tf = import_tensorflow()
-    keras = import_keras()
-    tracer = _Trace(keras, tf)
-    specs = [
-        tf.TensorSpec((1, *shape), tensor.dtype)
-        for shape, tensor in zip(shapes, graph_of(model).inputs, strict=True)
-    ]
-    graph = tf.function(lambda *x: tracer.run(model, list(x), "")).get_concrete_function(*specs).graph
-    seen: set[int] = set()
-    traced = {}
-    for name, (operation, ops, output) in tracer.ops.items():
-        params = None
-        if is_layer(operation):
-            params = 0 if id(operation) in seen else int(operation.count_params())
-            seen.add(id(operation))
-        first = next((value for value in tf.nest.flatten(output) if tf.is_tensor(value)), None)
-        shape = tuple(int(size) for size in first.shape[1:]) if first is not None else None
-        macs = sum(op_macs(graph, op) for op in ops if op.type in MAC_OPS)
-        missed = tuple(sorted({why for op in ops if (why := blind(op)) is not None}))
-        traced[name] = Traced(macs, params, shape, missed, sum(op_flops(graph, op) for op in ops))
-    return traced
+def _paired(ours: LayerCheck, traced: Traced, flops: bool) -> LayerCheck:
+    """``ours`` beside TensorFlow's trace of the same call; ``flops``: its FLOPs compared too."""
+    why = ", ".join(traced.blind) or None
+    return replace(
+        ours,
+        tf_macs=None if why else traced.macs,
+        tf_flops=None if why or not flops else traced.flops,
+        tf_params=traced.params,
+        tf_shape=traced.shape,
+        tf_elements=math.prod(traced.shape) if traced.shape is not None else None,
+        not_comparable=why,
+    )
 
 
 def _row(
@@ -117,33 +69,29 @@ def _row(
         shape = inputs.get(layer.name)
         if shape is None:
             return ours  # no call of its name: shown as a difference
-        return replace(
-            ours,
-            tf_macs=0,
-            tf_params=0,
-            tf_shape=shape,
-            tf_elements=math.prod(shape),
-            tf_flops=0 if flops else None,
-        )
-    why = ", ".join(traced.blind) or None
-    return replace(
-        ours,
-        tf_macs=None if why else traced.macs,
-        tf_flops=None if why or not flops else traced.flops,
-        tf_params=traced.params if traced.params is not None else 0,
-        tf_shape=traced.shape,
-        tf_elements=math.prod(traced.shape) if traced.shape is not None else None,
-        not_comparable=why,
-    )
+        traced = Traced(0, 0, shape, ())
+    return _paired(ours, traced, flops)
+
+
+def _raw_rows(raw: dict[str, Traced], flops: bool) -> list[LayerCheck]:
+    """The raw ops of each ``call()`` in which TensorFlow sees MACs (or FLOPs, when compared), or cannot
+    count them: mobicalc counts none (its figures blank), so such a row never agrees."""
+    return [
+        _paired(LayerCheck(name, RAW_KIND, None, None, None, None, None, None), traced, flops)
+        for name, traced in raw.items()
+        if traced.macs or (flops and traced.flops) or traced.blind
+    ]
 
 
 def check_model(network: NetworkCost, model: Any, title: str) -> ModelCheck:
     """``network`` (the walk of ``model``) against TensorFlow's trace of ``model``, by layer name."""
     shapes = network.architecture.inputs  # type: ignore[union-attr]  # a graph's: GraphModel
-    calls = trace(model, shapes)
-    inputs = {tensor.name: tuple(shape) for tensor, shape in zip(graph_of(model).inputs, shapes, strict=True)}
+    calls, raw = trace(model, import_keras(), shapes)
+    names = [name for name, _ in inputs_of(model, len(shapes))]
+    inputs = {name: tuple(shape) for name, shape in zip(names, shapes, strict=True)}
     flops = network.convention.counts_elementwise
     layers = tuple(_row(record, calls.get(record.layer.name), inputs, flops) for record in network.records)
+    layers += tuple(_raw_rows(raw, flops))
     whole = traced_graph(model, shapes)
     tf_macs = sum(op_macs(whole, op) for op in whole.get_operations() if op.type in MAC_OPS)
     hidden = any(blind(op) is not None for op in whole.get_operations())
@@ -180,8 +128,6 @@ def verify_keras(
     model, path, shapes = keras_model(source, **loading)
     settings = Settings(dtype=dtype, convention=conventions.get(convention))
     network = keras_network(model, path, settings, shapes)
-    if not is_graph(model):
-        raise Refused(f"{path}: {NOT_VERIFIED}")
     with quiet_stderr():  # what TensorFlow prints while tracing
         check = check_model(network, model, f"{path}, traced by TensorFlow")
     _refuse_overflow(check)

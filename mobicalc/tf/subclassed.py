@@ -8,7 +8,8 @@ layers (a composite custom layer) is descended into, its layers named ``outer/in
 none is a step no formula counts ("not counted", never zero); a Functional or Sequential model called
 inside is walked as its graph (``walk.py``). A shared layer's later calls are ``name (call 2)``, as in
 a graph. Raw ops inside any ``call()`` (``keras.ops``, ``tf``) are no layer's: they are not seen, and
-not counted (``NOTE``), nor are weights only they use (``unseen_weights``).
+not counted (``NOTE``), nor are weights only they use (``unseen``); ``verify --keras`` traces the same
+calls for real and shows what TensorFlow counts in them (``keras_check.CallTracer``).
 
 Two passes, as Keras needs: a model not yet built builds its layers on its first call by tracing
 ``call()`` once more (every layer would be seen twice), so it is first called once eagerly, on zeros at
@@ -37,11 +38,6 @@ NOTE = (
     "not, and its memory follows the layers' edges, so it is approximate."
 )
 
-NOT_VERIFIED = (
-    "a subclassed model cannot be verified: verify --keras pairs TensorFlow's ops with the calls of a "
-    "Functional or Sequential graph, and a subclassed model has none (table --keras counts its layers)"
-)
-
 Hook = Callable[..., Any]
 
 
@@ -67,8 +63,9 @@ def sublayers(layer: Any) -> list[Any]:
     return list(layer._flatten_layers(include_self=False, recursive=False))
 
 
-class _Calls(Walk):
-    """A walk by layer calls, on TensorFlow's symbolic tensors."""
+class Calls(Walk):
+    """A walk by layer calls, on TensorFlow's symbolic tensors (``verify`` traces the same calls for real:
+    ``keras_check.CallTracer``)."""
 
     def __init__(self, keras: Any, tf: Any, model: Any) -> None:
         super().__init__(keras)
@@ -114,13 +111,27 @@ class _Calls(Walk):
         self.owners[id(operation)] = operation
         return name
 
-    def own(self, original: Hook, layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def own(self, apply: Hook, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run a call whose inner calls are not steps."""
         self.inside += 1
         try:
-            return original(layer, *args, **kwargs)
+            return apply(*args, **kwargs)
         finally:
             self.inside -= 1
+
+    def step(
+        self, operation: Any, prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any], apply: Hook
+    ) -> Any:
+        return super().step(operation, prefix, args, kwargs, lambda *a, **k: self.own(apply, a, k))
+
+    @contextmanager
+    def scope(self, prefix: str) -> Iterator[None]:
+        """Within, calls are of a composite layer's ``call()``, named ``prefix`` + their name."""
+        self.prefixes.append(prefix)
+        try:
+            yield
+        finally:
+            self.prefixes.pop()
 
     def layer_call(self, original: Hook, layer: Any, *args: Any, **kwargs: Any) -> Any:
         if self.inside or layer is self.model:
@@ -129,14 +140,9 @@ class _Calls(Walk):
         if is_graph(layer):
             return self.nested(original, layer, args, kwargs, prefix)
         if class_key(layer) in KERAS_LAYERS or not sublayers(layer):
-            output = self.own(original, layer, args, kwargs)
-            self.record(layer, prefix, args, kwargs, output)
-            return output
-        self.prefixes.append(f"{prefix}{layer.name}/")
-        try:
+            return self.step(layer, prefix, args, kwargs, functools.partial(original, layer))
+        with self.scope(f"{prefix}{layer.name}/"):
             return original(layer, *args, **kwargs)
-        finally:
-            self.prefixes.pop()
 
     def nested(
         self, original: Hook, model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], prefix: str
@@ -150,7 +156,7 @@ class _Calls(Walk):
                 self.producer[id(copy)] = sources[0]
             symbolic.append(copy)
         specs = self.run(model, symbolic, f"{prefix}{model.name}/")
-        output = self.own(original, model, args, kwargs)
+        output = self.own(functools.partial(original, model), args, kwargs)
         for tensor, spec in zip(self.tensors(output), self.tensors(specs), strict=False):
             if id(spec) in self.producer:
                 self.producer[id(tensor)] = self.producer[id(spec)]
@@ -172,7 +178,7 @@ def walk_calls(
     the notes on what the walk could not see."""
     from keras.src.backend import compute_output_spec
 
-    walker = _Calls(keras, import_tensorflow(), model)
+    walker = Calls(keras, import_tensorflow(), model)
     inputs = [Input(input_name(index), (), "float32") for index in range(len(shapes))]
     symbolic = symbolic_inputs(walker, inputs, shapes)
 

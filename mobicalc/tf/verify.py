@@ -57,11 +57,12 @@ class LayerCheck:
 
     name: str
     kind: str
-    engine_macs: Count
+    engine_macs: Count | None
+    """None: mobicalc has no count of it (raw ops in a subclassed model's ``call()``), never agreement."""
     tf_macs: int | None
-    engine_params: Count
+    engine_params: Count | None
     tf_params: int | None
-    engine_shape: tuple[Count, ...]
+    engine_shape: tuple[Count, ...] | None
     tf_shape: tuple[int, ...] | None
     engine_elements: Count | None = None
     """The output activation's values (the memory figures' unit), as the engine sizes it."""

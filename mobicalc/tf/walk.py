@@ -8,7 +8,7 @@ inputs and outputs are walked alike. The walk knows nothing of formulas: it give
 ``count.graph.Step``s, and ``count/graph.py`` costs them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from mobicalc.count.graph import Step
@@ -140,7 +140,22 @@ class Walk:
     def call(self, operation: Any, prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if is_graph(operation):
             return self.run(operation, self.tensors((args, kwargs)), f"{prefix}{operation.name}/")
-        output = operation.compute_output_spec(*args, **kwargs)
+        return self.step(operation, prefix, args, kwargs, self.apply(operation))
+
+    def apply(self, operation: Any) -> Callable[..., Any]:
+        """How a graph's operation is run: symbolically (``verify`` runs it for real)."""
+        return operation.compute_output_spec
+
+    def step(
+        self,
+        operation: Any,
+        prefix: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        apply: Callable[..., Any],
+    ) -> Any:
+        """One call of ``operation``, run by ``apply`` and recorded as a step."""
+        output = apply(*args, **kwargs)
         self.record(operation, prefix, args, kwargs, output)
         return output
 

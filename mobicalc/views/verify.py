@@ -119,6 +119,11 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
             f"({', '.join(layer.name for layer in unproved[:5])}{', ...' if len(unproved) > 5 else ''}); "
             "mobicalc's formulas for them are proved by hand in its tests"
         )
+    if raw := [layer.name for layer in check.layers if layer.engine_macs is None]:
+        view.notes.append(
+            f"✗ not counted by mobicalc: {', '.join(raw)} (ops made outside any layer call: keras.ops, "
+            "tf, x @ w); TensorFlow's count of them is in its totals, not in mobicalc's"
+        )
     sized = [layer for layer in check.layers if layer.tf_elements is not None]
     same_size = all(layer.engine_elements == layer.tf_elements for layer in sized)
     view.notes.append(
