@@ -186,6 +186,29 @@ def test_verify_names_twins_and_raw_ops_of_a_composite_layer():
     assert not verification.ok
 
 
+class Outer(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(4, name="dense")
+
+    def call(self, x):
+        y = self.dense(x)
+        return tf.einsum("bi,bj->bij", y, y)  # a raw Einsum: TensorFlow cannot count it either
+
+
+def test_raw_ops_tensorflow_cannot_count_are_never_agreement():
+    from mobicalc.tf.keras_verify import verify_keras
+
+    verification = verify_keras(Outer(), input_shapes=[(4,)])
+    (check,) = verification.checks
+    rows = {layer.name: layer for layer in check.layers}
+    assert rows["dense"].tf_macs == 4 * 4 and rows["dense"].verdict is True
+    raw = rows["raw ops in call()"]
+    assert raw.tf_macs is None and "Einsum" in raw.not_comparable and raw.verdict is False
+    assert "macs" not in check.tf_totals and check.engine_totals["params"] == check.tf_totals["params"]
+    assert not verification.ok  # only the raw row differs: mobicalc leaves its work out, knowingly
+
+
 RAW = textwrap.dedent(
     """
     import keras

@@ -84,6 +84,8 @@ class LayerCheck:
 
     @property
     def ok(self) -> bool:
+        if self.engine_macs is None:  # TensorFlow sees work, or ops it cannot count, that mobicalc does not
+            return False
         pairs = (
             (self.engine_macs, self.tf_macs),
             (self.engine_params, self.tf_params),

@@ -117,12 +117,16 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
         view.notes.append(
             f"? {counts}: not compared: TensorFlow cannot count the MACs of {len(unproved)} layers "
             f"({', '.join(layer.name for layer in unproved[:5])}{', ...' if len(unproved) > 5 else ''}); "
-            "mobicalc's formulas for them are proved by hand in its tests"
+            + (
+                "mobicalc's formulas for them are proved by hand in its tests"
+                if all(layer.engine_macs is not None for layer in unproved)
+                else "mobicalc counts no raw op"
+            )
         )
     if raw := [layer.name for layer in check.layers if layer.engine_macs is None]:
         view.notes.append(
-            f"✗ not counted by mobicalc: {', '.join(raw)} (ops made outside any layer call: keras.ops, "
-            "tf, x @ w); TensorFlow's count of them is in its totals, not in mobicalc's"
+            f"✗ not counted by mobicalc: {', '.join(raw)}: ops made outside any layer call (keras.ops, tf, "
+            "x @ w), in which TensorFlow finds work (in its totals too) or ops it cannot count"
         )
     sized = [layer for layer in check.layers if layer.tf_elements is not None]
     same_size = all(layer.engine_elements == layer.tf_elements for layer in sized)
