@@ -9,6 +9,10 @@ from typing import NamedTuple
 
 from mobicalc.model.layers import Resolution
 
+RAW_KIND = "raw ops"
+"""The kind of a row of a subclassed model's raw ops in ``call()`` (``verify``, ``bench``): ops no layer
+call made, which TensorFlow runs and counts and mobicalc does not."""
+
 
 class GraphModel(NamedTuple):
     name: str

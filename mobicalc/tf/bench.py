@@ -59,6 +59,9 @@ class ModelBench:
     """The profiler's ops of ``attribution.iterations`` whole-model calls, given to layers."""
     standard: Samples | None = None
     """The standard-convolution network (every separable pair one full convolution), in the same rounds."""
+    raw: tuple[str, ...] = ()
+    """A subclassed model's rows of raw ops (``raw ops in call()``, one per ``call()`` that made any):
+    timed in ``attribution`` after the network's records, never counted."""
 
     @property
     def time_ratio(self) -> float | None:

@@ -2,12 +2,15 @@
 
 The model is the one ``table --keras`` counts, loaded the same way (``keras_model``): a file's
 architecture without its weights (so it runs with freshly initialised weights, which take the same
-time), or ``module:function`` built at ``--resolution``, or a ``keras.Model`` object. Its graph runs
-in one compiled ``tf.function`` at batch 1, as ``Functional.call`` runs it, with each layer or op call
-in a name scope of its own (``trace.compile_graph``): so every op TensorFlow's profiler reports is
-given to the call that made it, and each row of the walk (``outer/inner``, ``name (call 2)``) gets
-its own time. A shared layer's time is per call, as its MACs are. Timing and profiling are
-``tf.bench``'s, the same as for a built-in model.
+time), or ``module:function`` built at ``--resolution``, or a ``keras.Model`` object. It runs in one
+compiled ``tf.function`` at batch 1 (``trace.compile_graph``): a graph as ``Functional.call`` runs it,
+a subclassed model through its own ``call()`` with its layer calls recorded as the walk records them
+(``keras_check.CallTracer``); each call in a name scope of its own, so every op TensorFlow's profiler
+reports is given to the call that made it, and each row of the walk (``outer/inner``,
+``name (call 2)``) gets its own time. A shared layer's time is per call, as its MACs are. A subclassed
+model's ops outside any layer call are timed on a row of their own per ``call()`` that made them
+(``raw ops in call()``, ``block/raw ops in call()``, as ``verify`` names them), with no MACs: mobicalc
+counts no raw op. Timing and profiling are ``tf.bench``'s, the same as for a built-in model.
 """
 
 from collections.abc import Sequence
@@ -18,11 +21,10 @@ from mobicalc.count.attribution import attribute, fused_owners
 from mobicalc.count.settings import Settings
 from mobicalc.errors import NetworkError
 from mobicalc.tf.bench import ITERATIONS, ROUNDS, ModelBench, check_benchable, start_tensorflow, time_rounds
-from mobicalc.tf.keras_model import KerasModelError, keras_model, keras_network
+from mobicalc.tf.keras_check import RAW, inputs_of
+from mobicalc.tf.keras_model import keras_model, keras_network
 from mobicalc.tf.runtime import Progress, import_tensorflow, silent
 from mobicalc.tf.trace import compile_graph, profile
-from mobicalc.tf.walk import graph_of, is_graph
-from mobicalc.tf.walk import input_shapes as sizes_of
 
 NO_STANDARD = (
     "bench --standard builds the standard-convolution network of a table; for a Keras model it is not "
@@ -36,8 +38,8 @@ def _inputs(model: Any, shapes: Sequence[tuple[int, ...]]) -> tuple[Any, ...]:
     integer input is an index, as an Embedding's: zero is one for any vocabulary)."""
     tf = import_tensorflow()
     values = []
-    for number, (shape, tensor) in enumerate(zip(shapes, graph_of(model).inputs, strict=True)):
-        dtype = tf.as_dtype(tensor.dtype)
+    for number, (shape, (_, declared)) in enumerate(zip(shapes, inputs_of(model, len(shapes)), strict=True)):
+        dtype = tf.as_dtype(declared)
         if dtype.is_floating:
             values.append(tf.cast(tf.random.stateless_normal((1, *shape), seed=(1, number)), dtype))
         else:
@@ -76,16 +78,12 @@ def bench_keras(
         source, custom_objects=custom_objects, unsafe=unsafe, input_shapes=input_shapes,
         resolution=resolution, input_channels=input_channels, include_top=include_top,
     )  # fmt: skip
-    if not is_graph(model):
-        raise KerasModelError(
-            f"{path}: a subclassed model cannot be timed per layer: bench runs a Functional or Sequential "
-            "graph one named layer call at a time, and a subclassed model has none (table --keras counts it)"
-        )
     network = keras_network(model, path, settings, shapes)
     check_benchable(network.layers, network.macs, network.params, "the model")
-    sizes = sizes_of(model, shapes)
+    sizes = network.architecture.inputs  # type: ignore[union-attr]  # a graph's: GraphModel
     progress(f"tracing the model ({len(network.records)} layer calls)")
-    function, scopes = compile_graph(model, sizes)
+    function, tracer = compile_graph(model, sizes)
+    raw = tuple(f"{scope}{RAW}" for scope, ops in tracer.raw.items() if ops)
     inputs = _inputs(model, sizes)
     call = (lambda values: function(*values), inputs)
     samples = time_rounds({"model": call}, rounds, progress)
@@ -95,9 +93,9 @@ def bench_keras(
         (record.layer.name, record.layer.reads, bool(record.cost.macs) or record.counted is False)
         for record in records
     )
-    names = [record.layer.name for record in records]
+    names = [record.layer.name for record in records] + list(raw)
     ops = profile([call], iterations)
     named = set(names)  # a call the walk did not name (none should be) is timed as no layer's
-    known = {scope: name for scope, name in scopes.items() if name in named}
+    known = {scope: name for scope, name in tracer.scopes.items() if name in named}
     attribution = attribute(ops, known, names, iterations, fused)
-    return ModelBench(network, found, samples["model"], attribution)
+    return ModelBench(network, found, samples["model"], attribution, raw=raw)

@@ -8,6 +8,7 @@ call or a loop (grouped convolution in a ``StatefulPartitionedCall``, RNNs' ``Wh
 the tests prove the formulas by hand (count/keras_layers.py).
 """
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -40,6 +41,8 @@ class TensorFlowCount(NamedTuple):
     """The types of the ops found whose MACs TensorFlow cannot count (empty: its MACs are complete)."""
 
 
+NOT_IN_SCOPE = re.compile(r"[^A-Za-z0-9_.-]")
+"""What a TensorFlow name scope cannot hold: a row's scope is its name with these as ``_``."""
 RAW = "raw ops in call()"
 """The row of the ops a subclassed model's ``call()`` made outside any layer call (``keras.ops``, ``tf``,
 ``x @ w``), named after the composite layer whose ``call()`` made them (``block/raw ops in call()``)."""
@@ -87,7 +90,12 @@ class CallTracer(Calls):
     """Runs a model inside a ``tf.function`` the way the walk goes through it, keeping the ops each call
     creates: a graph's calls in order (``Walk.run``), a subclassed model's layer calls through the same
     ``Layer.__call__`` wrapping (``Calls``), so each call has the walk's name. The ops no call creates
-    (raw ops) are kept apart, by the ``call()`` they were made in."""
+    (raw ops) are kept apart, by the ``call()`` they were made in.
+
+    Each call runs in a TensorFlow name scope of its own, and a subclassed model's ``call()`` (or a
+    composite layer's) in one for its raw ops, recorded in ``scopes`` under the row's name: so the
+    profiler's ops of the traced function are given to rows by scope (``bench``). Name scopes change no
+    op: the function computes what ``model(x)`` does."""
 
     def __init__(self, keras: Any, tf: Any, model: Any) -> None:
         super().__init__(keras, tf, model)
@@ -97,6 +105,15 @@ class CallTracer(Calls):
         """Each call's name: (the layer or op, the TensorFlow ops it created, its output)."""
         self.raw: dict[str, list[Any]] = {}
         """Each scope (``""``: the model's own ``call()``): the ops made in it outside any call."""
+        self.scopes: dict[str, str] = {}
+        """Each name scope's path (as TensorFlow made it unique) to its row: a call's, or ``scope + RAW``."""
+
+    @contextmanager
+    def named(self, row: str) -> Iterator[None]:
+        """Within, ops are made in a name scope of ``row``'s own (TensorFlow may add a suffix to it)."""
+        with self.tf.name_scope(f"c.{NOT_IN_SCOPE.sub('_', row)}") as scope:
+            self.scopes[scope.rstrip("/")] = row
+            yield
 
     def made(self) -> list[Any]:
         """The ops created since last asked."""
@@ -117,14 +134,16 @@ class CallTracer(Calls):
         self, operation: Any, prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any], apply: Hook
     ) -> Any:
         self.loose()
-        output = self.own(apply, args, kwargs)
-        self.ops[self.name(operation, prefix)] = (operation, self.made(), output)
+        name = self.name(operation, prefix)  # before the call: no step is made inside another
+        with self.named(name):
+            output = self.own(apply, args, kwargs)
+        self.ops[name] = (operation, self.made(), output)
         return output
 
     @contextmanager
     def scope(self, prefix: str) -> Iterator[None]:
         self.loose()
-        with super().scope(prefix):
+        with super().scope(prefix), self.named(f"{prefix}{RAW}"):
             try:
                 yield
             finally:
@@ -137,10 +156,13 @@ class CallTracer(Calls):
 
     def forward(self, *inputs: Any) -> Any:
         self.graph = self.tf.compat.v1.get_default_graph()
+        self.counted = len(self.graph.get_operations())  # the inputs' placeholders: no call's
         if is_graph(self.model):
             return self.run(self.model, list(inputs), "")
-        with layer_calls(self.keras, self.layer_call):
-            return self.model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)
+        with layer_calls(self.keras, self.layer_call), self.named(RAW):
+            output = self.model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)
+            self.loose()
+            return output
 
 
 def trace(

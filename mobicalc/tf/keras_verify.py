@@ -32,13 +32,11 @@ from typing import Any
 from mobicalc.count.memory import elements
 from mobicalc.count.network import LayerRecord, NetworkCost
 from mobicalc.count.settings import Settings
+from mobicalc.model.graph import RAW_KIND
 from mobicalc.tf.keras_check import MAC_OPS, Traced, blind, inputs_of, op_macs, trace, traced_graph
 from mobicalc.tf.keras_model import import_keras, keras_model, keras_network
 from mobicalc.tf.runtime import quiet_stderr
 from mobicalc.tf.verify import LayerCheck, ModelCheck, Verification, _profiler_flops, _refuse_overflow, _size
-
-RAW_KIND = "raw ops"
-"""The kind of a row of raw ops in ``call()``: TensorFlow's count only, not counted by mobicalc."""
 
 
 def _paired(ours: LayerCheck, traced: Traced, flops: bool) -> LayerCheck:

@@ -9,7 +9,8 @@ none is a step no formula counts ("not counted", never zero); a Functional or Se
 inside is walked as its graph (``walk.py``). A shared layer's later calls are ``name (call 2)``, as in
 a graph. Raw ops inside any ``call()`` (``keras.ops``, ``tf``) are no layer's: they are not seen, and
 not counted (``NOTE``), nor are weights only they use (``unseen``); ``verify --keras`` traces the same
-calls for real and shows what TensorFlow counts in them (``keras_check.CallTracer``).
+calls for real and shows what TensorFlow counts in them, and ``bench --keras`` times them
+(``keras_check.CallTracer``).
 
 Two passes, as Keras needs: a model not yet built builds its layers on its first call by tracing
 ``call()`` once more (every layer would be seen twice), so it is first called once eagerly, on zeros at

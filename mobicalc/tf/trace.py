@@ -4,8 +4,9 @@
 records the name scope each Keras layer's ops run in: TensorFlow makes scope
 names unique by suffixes (``conv`` runs in ``conv_1``, a layer named ``conv_1``
 in ``conv_1_2``), so they are recorded, not guessed. ``compile_graph`` does the
-same for a user's Keras model, one scope per layer call, each named as the walk
-names the call (``outer/inner``, ``name (call 2)``). ``profile`` runs it under
+same for a user's Keras model, Functional or subclassed, one scope per layer call,
+each named as the walk names the call (``outer/inner``, ``name (call 2)``), and one
+per ``call()`` for its raw ops (``raw ops in call()``). ``profile`` runs it under
 TensorFlow's profiler and reads the ops it ran, with their durations, from the
 trace file (an XSpace protocol buffer) without TensorBoard.
 """
@@ -19,14 +20,12 @@ from typing import Any
 
 from mobicalc.count.attribution import OpTime
 from mobicalc.errors import MobicalcError
+from mobicalc.tf.keras_check import CallTracer, input_specs
 from mobicalc.tf.runtime import import_tensorflow, quiet_stderr
-from mobicalc.tf.walk import graph_of, is_graph
 
 OP_EVENT = re.compile(r"([^:\s]+):([A-Za-z_]\w*)")
 """A profiler event of one op: ``OP_NAME:OP_TYPE`` (other events are the runtime's own: ``Foo::Bar``)."""
 HOST_PLANE = "/host:CPU"
-NOT_IN_SCOPE = re.compile(r"[^A-Za-z0-9_.-]")
-"""What a TensorFlow name scope cannot hold: a call's scope is its name with these as ``_``."""
 
 
 class ProfilerError(MobicalcError):
@@ -59,47 +58,20 @@ def compile_forward(model: Any) -> tuple[Callable[[Any], Any], dict[str, str]]:
     return function, scopes
 
 
-def compile_graph(model: Any, shapes: Sequence[tuple[int, ...]]) -> tuple[Callable[..., Any], dict[str, str]]:
-    """A Functional or Sequential model's forward pass (inference, batch 1, its inputs of ``shapes``) as
-    a traced ``tf.function`` that runs the model's graph as ``Functional.call`` does, each call of a layer
-    or op in a name scope of its own; and each scope's call, named as ``tf.walk`` names it (a nested
-    model's calls ``outer/inner``, a shared layer's later calls ``name (call 2)``)."""
+def compile_graph(model: Any, shapes: Sequence[tuple[int, ...]]) -> tuple[Callable[..., Any], CallTracer]:
+    """A Keras model's forward pass (inference, batch 1, its inputs of ``shapes``) as a traced
+    ``tf.function``, and the tracer that ran it (``keras_check.CallTracer``): a graph's calls as
+    ``Functional.call`` runs them, a subclassed model's own ``call()`` with its layer calls recorded, each
+    in a name scope of its own named as ``tf.walk`` names the call (``tracer.scopes``), and a subclassed
+    model's raw ops in the scope of the ``call()`` that made them (``tracer.raw``)."""
     tf = import_tensorflow()
     import keras
-    from keras.src.models.functional import operation_fn  # what Functional.call runs each layer with
 
-    scopes: dict[str, str] = {}
-    calls: dict[int, int] = {}
-
-    def run(graph: Any, inputs: list[Any], prefix: str) -> Any:
-        return graph_of(graph)._run_through_graph(
-            inputs,
-            operation_fn=lambda operation: operation,
-            call_fn=lambda operation, *args, **kwargs: call(operation, prefix, args, kwargs),
-        )
-
-    def call(operation: Any, prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if is_graph(operation):  # a nested model: its own calls, named under it
-            tensors = [value for value in keras.tree.flatten((args, kwargs)) if tf.is_tensor(value)]
-            return run(operation, tensors, f"{prefix}{operation.name}/")
-        count = calls[id(operation)] = calls.get(id(operation), 0) + 1
-        name = f"{prefix}{operation.name}" + (f" (call {count})" if count > 1 else "")
-        with tf.name_scope(f"c.{NOT_IN_SCOPE.sub('_', name)}") as scope:  # TensorFlow may add a suffix
-            scopes[scope.rstrip("/")] = name
-            return operation_fn(operation, training=False)(*args, **kwargs)
-
-    def forward(*inputs: Any) -> Any:
-        calls.clear()  # a second trace names the calls again from the first
-        return run(model, list(inputs), "")
-
-    specs = [
-        tf.TensorSpec((1, *shape), tensor.dtype)
-        for shape, tensor in zip(shapes, graph_of(model).inputs, strict=True)
-    ]
-    function = tf.function(forward, input_signature=specs)
+    tracer = CallTracer(keras, tf, model)
+    function = tf.function(tracer.forward, input_signature=input_specs(model, shapes))
     with quiet_stderr():
         function.get_concrete_function()
-    return function, scopes
+    return function, tracer
 
 
 def profile(calls: Sequence[tuple[Callable[[Any], Any], Any]], iterations: int) -> list[OpTime]:

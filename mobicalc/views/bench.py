@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from mobicalc.count.roofline import roofline
-from mobicalc.model.graph import GraphModel
+from mobicalc.model.graph import RAW_KIND, GraphModel
 from mobicalc.model.kinds import ALL_KINDS
 from mobicalc.numbers import percent, share
 from mobicalc.views.common import COUNT_MEANINGS, describe, title
@@ -62,6 +62,15 @@ def layers_view(result: "ModelBench") -> View:
                 "ops_per_call": attribution.ops[layer.name] / attribution.iterations,
             }
         )
+    for name in result.raw:  # timed, never counted: no MACs, never zero
+        rows.append(
+            {
+                "index": len(rows) + 1, "name": name, "kind": RAW_KIND, "macs": None, "macs_share": None,
+                "time_s": attribution.seconds(name), "time_share": attribution.share(name),
+                "gmacs_per_s": None, "intensity": None,
+                "ops_per_call": attribution.ops[name] / attribution.iterations,
+            }
+        )  # fmt: skip
     graph = isinstance(network.architecture, GraphModel)
     view = View(f"Measured: {title(network)}", LAYER_COLUMNS, rows)
     view.notes.append(
@@ -69,6 +78,11 @@ def layers_view(result: "ModelBench") -> View:
         f"{attribution.iterations} whole-model calls; GMAC/s: MACs / time; MACs/byte: MACs per byte of "
         f"weights, inputs and output at {network.settings.dtype}."
     )
+    if result.raw:
+        view.notes.append(
+            f"{', '.join(result.raw)}: the ops a subclassed model's call() made outside any layer call "
+            "(keras.ops, tf), each row that call()'s; timed, not counted by mobicalc, so no MACs or GMAC/s."
+        )
     if not all(counted):
         uncounted = [layer.name for layer, known in zip(layers, counted, strict=True) if not known]
         more = ", ..." if len(uncounted) > 3 else ""
@@ -77,6 +91,7 @@ def layers_view(result: "ModelBench") -> View:
             "class, so no MACs, GMAC/s or MACs/byte; their time is measured."
         )
     silent = [layer.name for layer in layers if not attribution.ops[layer.name] and layer.kind != "input"]
+    silent += [name for name in result.raw if not attribution.ops[name]]
     if silent:
         more = ", ..." if len(silent) > 3 else ""
         view.notes.append(
@@ -133,6 +148,19 @@ def breakdown_view(result: "ModelBench") -> View:
                 "time_s": seconds,
                 "time_share": sum(attribution.share(record.layer.name) for record in records),
                 "gmacs_per_s": rate(macs, seconds),
+            }
+        )
+    if result.raw:
+        seconds = sum(attribution.seconds(name) for name in result.raw)
+        rows.append(
+            {
+                "kind": RAW_KIND,
+                "layers": len(result.raw),
+                "macs": None,
+                "macs_share": None,
+                "time_s": seconds,
+                "time_share": sum(attribution.share(name) for name in result.raw),
+                "gmacs_per_s": None,
             }
         )
     if attribution.unattributed:
