@@ -55,3 +55,16 @@ def test_latency_benchmark_runs_bench_and_prints_the_spread():
     assert result.stdout.count("wall (import included)") == 4
     assert "mobicalc bench ratio" in result.stdout and "mobicalc bench v1" in result.stdout
     assert result.stdout.count("spread (largest / smallest)") == 2
+
+
+@pytest.mark.tensorflow
+def test_subclassed_benchmark_compares_bench_with_model_of_x():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "subclassed.py"), "--rounds", "1", "--resolution", "16"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "compiled / model(x)" in result.stdout and "model(x): median" in result.stdout
+    difference = result.stdout.split("largest difference between their outputs:")[1].split()[0]
+    assert float(difference) < 1e-5  # the same ops, in two traces of one model
