@@ -305,6 +305,7 @@ def test_the_compiled_forward_pass_of_a_subclassed_model_is_its_own():
         x = tf.random.stateless_normal((1, *shape), seed=(1, 0))
         eager = model(x, training=False).numpy()  # TensorFlow's own run; a graph may fuse ops, so allclose
         np.testing.assert_allclose(function(x).numpy(), eager, rtol=1e-5, atol=1e-6)
+        assert function.experimental_get_tracing_count() == 1  # traced once, when compiled
         assert keras.layers.Layer.__dict__["__call__"] is original  # put back after the trace
     rows = set(tracer.scopes.values())  # Twins': every call's scope, and one per call()'s raw ops
     assert rows == {"d", "d #2", "mix/d", "mix/raw ops in call()", "raw ops in call()"}

@@ -59,18 +59,21 @@ def compile_forward(model: Any) -> tuple[Callable[[Any], Any], dict[str, str]]:
 
 
 def compile_graph(model: Any, shapes: Sequence[tuple[int, ...]]) -> tuple[Callable[..., Any], CallTracer]:
-    """A Keras model's forward pass (inference, batch 1, its inputs of ``shapes``) as a traced
-    ``tf.function``, and the tracer that ran it (``keras_check.CallTracer``): a graph's calls as
-    ``Functional.call`` runs them, a subclassed model's own ``call()`` with its layer calls recorded, each
-    in a name scope of its own named as ``tf.walk`` names the call (``tracer.scopes``), and a subclassed
-    model's raw ops in the scope of the ``call()`` that made them (``tracer.raw``)."""
+    """A Keras model's forward pass (inference, batch 1, its inputs of ``shapes``) as a ``tf.function``
+    traced for inputs of those shapes (bench calls it with no other), and the tracer that ran it
+    (``keras_check.CallTracer``): a graph's calls as ``Functional.call`` runs them, a subclassed model's
+    own ``call()`` with its layer calls recorded, each in a name scope of its own named as ``tf.walk``
+    names the call (``tracer.scopes``), and a subclassed model's raw ops in the scope of the ``call()``
+    that made them (``tracer.raw``)."""
     tf = import_tensorflow()
     import keras
 
     tracer = CallTracer(keras, tf, model)
-    function = tf.function(tracer.forward, input_signature=input_specs(model, shapes))
+    # Traced once here, for inputs of these specs; no input_signature, which makes each call a few
+    # per cent slower than a plain tf.function's (benchmarks/subclassed.py): called as model(x) is.
+    function = tf.function(tracer.forward)
     with quiet_stderr():
-        function.get_concrete_function()
+        function.get_concrete_function(*input_specs(model, shapes))
     return function, tracer
 
 
