@@ -653,3 +653,10 @@ def assert_frontier_is_brute_force(points):
     marks = frontier(list(unique.values()))
     expected = [not any(_dominates(a, b) for a in unique.values()) for b in unique.values()]
     assert marks == expected, points
+
+
+def test_a_configuration_given_twice_is_swept_once_where_it_first_appears():
+    """As the help says: 1 and 1.0 are one alpha, 224 and 224x224 one size."""
+    document = run_json("sweep", "v1", "--alpha", "0.5,1,1.0", "--resolution", "224,160,224x224")
+    pairs = [(row["alpha"], row["resolution"]) for row in document["configurations"]]
+    assert len(pairs) == len(set(map(str, pairs))) == 4  # 2 alphas x 2 sizes

@@ -41,14 +41,15 @@ PLOT_KINDS = ("macs", "accuracy")
     "alphas",
     type=Values(integer=False, what="alpha", maximum=MAX_MULTIPLIER),
     help="Width multipliers: a list and/or start:stop:step ranges, stop included, e.g. "
-    "0.25,0.5,1 or 0.25:1.4:0.05.  [default: v1/v2: the released checkpoints' alphas; else 1]",
+    "0.25,0.5,1 or 0.25:1.4:0.05; a value given twice (1,1.0) is swept once, where it first appears.  "
+    "[default: v1/v2: the released checkpoints' alphas; else 1]",
 )
 @click.option(
     "--resolution",
     "resolutions",
     type=Values(integer=True, what="resolution"),
     help="Input sizes, the same way, e.g. 128,160,192,224 or 96:320:16, and HEIGHTxWIDTH items, e.g. "
-    "192x256 (at most 100 sizes then).  [default: v1/v2: the released checkpoints' sizes; else the table's]",
+    "192x256 (at most 100 sizes then); 160x160 is the size 160.  [default: v1/v2: the released checkpoints' sizes; else the table's]",
 )
 @click.option(
     "--keras",
