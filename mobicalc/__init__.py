@@ -28,7 +28,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the names below are; each is imported when first used (``__getattr__``)
-    from mobicalc.api import bench, cost, design_space, sweep
+    from mobicalc.api import bench, bench_ratio, cost, design_space, sweep
     from mobicalc.count.budgets import METRICS, BudgetCheck, BudgetVerdict
     from mobicalc.count.costs import Cost
     from mobicalc.count.frontier import frontier
@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # what the names below are; each is imported when first used 
     from mobicalc.count.timing import Samples
     from mobicalc.errors import MissingDependency, MobicalcError
     from mobicalc.model.layers import Layer, Shape
-    from mobicalc.tf.bench import ModelBench, RatioBench, bench_ratio
+    from mobicalc.tf.bench import ModelBench, RatioBench
 
 API = {
     "mobicalc.count.budgets": ("METRICS", "BudgetCheck", "BudgetVerdict"),
@@ -49,7 +49,7 @@ API = {
     "mobicalc.count.frontier": ("frontier",),
     "mobicalc.count.layer": ("LayerComparison", "compare_layer"),
     "mobicalc.count.memory": ("Memory",),
-    "mobicalc.api": ("bench", "cost", "design_space", "sweep"),
+    "mobicalc.api": ("bench", "bench_ratio", "cost", "design_space", "sweep"),
     "mobicalc.count.network": ("LayerRecord", "NetworkCost"),
     "mobicalc.count.roofline": ("LayerRoofline", "roofline"),
     "mobicalc.count.settings": ("Settings",),
@@ -57,7 +57,7 @@ API = {
     "mobicalc.count.timing": ("Samples",),
     "mobicalc.errors": ("MissingDependency", "MobicalcError"),
     "mobicalc.model.layers": ("Layer", "Shape"),
-    "mobicalc.tf.bench": ("ModelBench", "RatioBench", "bench_ratio"),
+    "mobicalc.tf.bench": ("ModelBench", "RatioBench"),
 }
 """Where each name of the API lives. They are loaded on first use, so that the command line, which
 imports this package first, loads only what its command needs."""

@@ -18,8 +18,17 @@ SPELLING = "digits 0-9 with at most one decimal point: no sign, exponent, separa
 """The rule of ``read_number``, for messages and docs."""
 
 
+MAX_CHARACTERS = 1000
+"""The longest number read: exact arithmetic on thousands of digits would take minutes."""
+
+
 class NumberError(MobicalcError):
     """A number written in a way mobicalc does not read; the message says which rule it breaks."""
+
+
+def too_long(text: str, limit: int, what: str) -> str:
+    """The refusal of a number written with more than ``limit`` characters, without echoing it all."""
+    return f"{text[:12]}... ({len(text):,} characters) is too long: at most {limit:,} {what}"
 
 
 def read_number(text: str, what: str = "value", *, whole: bool = False, positive: bool = True) -> Fraction:
@@ -31,6 +40,8 @@ def read_number(text: str, what: str = "value", *, whole: bool = False, positive
     """
     text = text.strip()
     what = f"{what} " if what else ""  # "": the caller names it (click names the option)
+    if len(text) > MAX_CHARACTERS:
+        raise NumberError(what + too_long(text, MAX_CHARACTERS, "digits" if whole else "characters"))
     if not DECIMAL.fullmatch(text):
         if text.startswith("-") and DECIMAL.fullmatch(text[1:]):
             raise NumberError(f"{what}{text!r} is negative: give a positive number")
@@ -43,6 +54,50 @@ def read_number(text: str, what: str = "value", *, whole: bool = False, positive
     if positive and value == 0:
         raise NumberError(f"{what}{text!r} is not positive")
     return value
+
+
+SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+"""A count's suffixes (``--max-macs 300M``): powers of 1000."""
+BYTE_UNITS = {
+    "": 1, "b": 1,
+    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}  # fmt: skip
+"""A size's units (``--max-peak-memory 8MB``), read in any case: KB... powers of 1000, KiB... of 1024."""
+
+
+def read_count(text: str, what: str = "") -> Fraction:
+    """A positive count with an optional K/M/G/T suffix (powers of 1000), as budgets take it: ``300M``,
+    ``4.3M``, ``4253864``; ``what`` names it in a message ("": the caller does)."""
+    text = text.strip()
+    what = f"{what} " if what else ""
+    suffix = text[-1:].upper() if text[-1:].isalpha() else ""
+    number = text[: len(text) - len(suffix)]
+    if suffix not in SUFFIXES or len(text) > MAX_CHARACTERS or not DECIMAL.fullmatch(number):
+        raise NumberError(
+            f"{what}{text[:40]!r} is not a count: use digits with an optional K, M, G or T (300M, 4.3M)"
+        )
+    budget = Fraction(number) * SUFFIXES[suffix]
+    if budget == 0:
+        raise NumberError(f"{what}{text!r} is not a budget: give a positive count")
+    return budget
+
+
+def read_bytes(text: str, what: str = "") -> Fraction:
+    """A positive size in bytes with an optional unit (``BYTE_UNITS``): ``8MB``, ``1.5MiB``, ``500000``."""
+    text = text.strip()
+    what = f"{what} " if what else ""
+    match = re.fullmatch(rf"({DECIMAL.pattern}) ?([a-zA-Z]*)", text[: MAX_CHARACTERS + 1])
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in BYTE_UNITS or len(text) > MAX_CHARACTERS:
+        raise NumberError(
+            f"{what}{text[:20]!r} is not a size: use digits with an optional B, KB, MB, GB, TB "
+            "(powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024): 4MB, 1.5MiB, 500000"
+        )
+    size = Fraction(match.group(1)) * BYTE_UNITS[unit]
+    if size == 0:
+        raise NumberError(f"{what}{text!r} is not a budget: give a positive size")
+    return size
 
 
 def significant(value: int | Fraction, digits: int = 6) -> Decimal:

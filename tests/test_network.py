@@ -6,7 +6,7 @@ import pytest
 
 from mobicalc.count.network import network_cost
 from mobicalc.count.settings import Settings
-from mobicalc.errors import NetworkError
+from mobicalc.errors import MobicalcError, NetworkError
 from mobicalc.model.layers import output_size
 from mobicalc.model.tables import load
 
@@ -147,11 +147,19 @@ def test_a_side_too_small_names_the_shape():
 
 
 @pytest.mark.parametrize(
-    "resolution", [0, (0, 5), (5,), (1, 2, 3), [4, 4], (4.0, 4), (True, 4), "224", (224, -1)]
+    "resolution", [0, (0, 5), (5,), (1, 2, 3), (4.0, 4), (True, 4), 224.0, True, (224, -1), "224.0", "x"]
 )
 def test_settings_refuse_bad_resolutions(resolution):
-    with pytest.raises(NetworkError, match="resolution must be"):
+    with pytest.raises(MobicalcError, match=r"^resolution"):
         Settings(resolution=resolution)
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [("224", 224), (" 224 ", 224), ("192x256", (192, 256)), ([4, 5], (4, 5)), (("4", 5), (4, 5))],
+)
+def test_settings_read_a_resolution_as_the_cli_does(given, read):
+    assert Settings(resolution=given).resolution == read
 
 
 @pytest.mark.parametrize("field", ["input_channels", "depth_multiplier"])

@@ -14,6 +14,7 @@ from mobicalc.cli.paths import PlotPath
 from mobicalc.cli.progress import shown
 from mobicalc.cli.types import WholeNumber
 from mobicalc.count.layer import compare_layer
+from mobicalc.count.timing import MAX_ROUNDS, MAX_THREADS
 from mobicalc.views.bench import bench_report
 from mobicalc.views.bench_ratio import ratio_bench_report
 
@@ -46,7 +47,7 @@ def bench_options(command: Callable) -> Callable:
     options: list[Callable[[Callable], Callable]] = [
         click.option(
             "--threads",
-            type=WholeNumber(0, 1024),
+            type=WholeNumber(0, MAX_THREADS),
             default=0,
             show_default=True,
             help="Threads each op may use, with one op at a time; 0: TensorFlow's default (one per logical "
@@ -54,7 +55,7 @@ def bench_options(command: Callable) -> Callable:
         ),
         click.option(
             "--rounds",
-            type=WholeNumber(1, 1000),
+            type=WholeNumber(1, MAX_ROUNDS),
             default=15,
             show_default=True,
             help="Interleaved timing rounds; each times every part once, for about 30 ms of calls.",

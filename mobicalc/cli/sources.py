@@ -1,35 +1,27 @@
 """Where a model comes from besides the built-in tables and --arch: a Keras model (--keras)."""
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-MAX_SHAPE_CHARACTERS = 1000
+from mobicalc.count.arguments import read_shapes
+from mobicalc.numbers import NumberError
 
 
 class InputShapes(click.ParamType):
-    """Each input's shape without the batch axis, ``x`` between axes, ``,`` between inputs: 20x8,10."""
+    """Each input's shape without the batch axis, ``x`` between axes, ``,`` between inputs: 20x8,10
+    (``arguments.read_shapes``)."""
 
     name = "shapes"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, list):
             return value
-        text = str(value).strip()
-        if len(text) > MAX_SHAPE_CHARACTERS or not re.fullmatch(
-            r"[0-9]+(x[0-9]+)*(,[0-9]+(x[0-9]+)*)*", text
-        ):
-            self.fail(
-                f"{text[:40]!r} is not a list of shapes: e.g. 224x224x3, or 20x8,10 for two inputs",
-                param,
-                ctx,
-            )
-        shapes = [tuple(int(size) for size in shape.split("x")) for shape in text.split(",")]
-        if any(size < 1 for shape in shapes for size in shape):
-            self.fail(f"{text[:40]!r}: every size must be positive", param, ctx)
-        return shapes
+        try:
+            return read_shapes(str(value))
+        except NumberError as error:
+            self.fail(str(error), param, ctx)
 
 
 def keras_options(command: Callable) -> Callable:

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from mobicalc.numbers import DECIMAL, NumberError, read_number
+from mobicalc.count.arguments import read_resolution
+from mobicalc.numbers import NumberError, read_bytes, read_count, read_number
 
 MAX_NUMBER_CHARACTERS = 100
 """The longest --alpha/--rho: exact arithmetic on thousands of digits would take minutes."""
@@ -43,57 +44,31 @@ class PositiveNumber(click.ParamType):
         return exact
 
 
-SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-
-
 class Budget(click.ParamType):
-    """A count with an optional K/M/G/T suffix (powers of 1000): 300M, 4.3M, 4253864."""
+    """A count with an optional K/M/G/T suffix (powers of 1000): 300M, 4.3M, 4253864 (``read_count``)."""
 
     name = "count"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
-        text = str(value).strip()
-        suffix = text[-1:].upper() if text[-1:].isalpha() else ""
-        number = text[: len(text) - len(suffix)]
-        if suffix not in SUFFIXES or not DECIMAL.fullmatch(number):
-            self.fail(
-                f"{value!r} is not a count: use digits with an optional K, M, G or T (300M, 4.3M)", param, ctx
-            )
-        budget = Fraction(number) * SUFFIXES[suffix]
-        if budget == 0:
-            self.fail(f"{value!r} is not a budget: give a positive count", param, ctx)
-        return budget
-
-
-BYTE_UNITS = {
-    "": 1, "b": 1,
-    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
-}  # fmt: skip
+        try:
+            return read_count(str(value))
+        except NumberError as error:
+            self.fail(str(error), param, ctx)
 
 
 class ByteSize(click.ParamType):
-    """A size in bytes: KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024; plain bytes too."""
+    """A size in bytes: KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024; plain bytes too
+    (``numbers.read_bytes``)."""
 
     name = "size"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
         if isinstance(value, Fraction):
             return value
-        text = str(value).strip()
-        match = re.fullmatch(rf"({DECIMAL.pattern}) ?([a-zA-Z]*)", text[: MAX_NUMBER_CHARACTERS + 1])
-        unit = match.group(2).lower() if match else ""
-        if match is None or unit not in BYTE_UNITS or len(text) > MAX_NUMBER_CHARACTERS:
-            self.fail(
-                f"{text[:20]!r} is not a size: use digits with an optional B, KB, MB, GB, TB "
-                "(powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024): 4MB, 1.5MiB, 500000",
-                param,
-                ctx,
-            )
-        size = Fraction(match.group(1)) * BYTE_UNITS[unit]
-        if size == 0:
-            self.fail(f"{value!r} is not a budget: give a positive size", param, ctx)
-        return size
+        try:
+            return read_bytes(str(value))
+        except NumberError as error:
+            self.fail(str(error), param, ctx)
 
 
 class WholeNumber(click.ParamType):
@@ -130,26 +105,12 @@ class InputSize(click.ParamType):
         if isinstance(value, int | tuple):
             return value
         text = str(value).strip()
-        sides = re.split(r"[xX]", text)
-        if len(sides) == 1:  # one number: a square input, refused as any count is
+        if not re.search(r"[xX]", text):  # one number: a square input, refused as any count is
             return COUNT.convert(text, param, ctx)
-        if len(sides) > 2 or not all(side.strip() for side in sides):
-            self.fail(
-                f"{text[:40]!r} is not an input size: give one positive integer (224, square) "
-                "or HEIGHTxWIDTH (192x256)",
-                param,
-                ctx,
-            )
-        numbers = []
-        for what, side in zip(("height", "width"), sides, strict=True):
-            side = side.strip()
-            if len(side) > MAX_COUNT_DIGITS:
-                self.fail(f"the {what} " + _too_long(side, MAX_COUNT_DIGITS, "digits"), param, ctx)
-            try:
-                numbers.append(int(read_number(side, f"the {what}", whole=True)))
-            except NumberError as error:
-                self.fail(f"{text[:40]!r}: {error}", param, ctx)
-        return numbers[0] if numbers[0] == numbers[1] else (numbers[0], numbers[1])
+        try:
+            return read_resolution(text)
+        except NumberError as error:
+            self.fail(str(error), param, ctx)
 
 
 MAX_MULTIPLIER = Fraction(100)

@@ -2,8 +2,9 @@
 
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from mobicalc.count import arguments
 from mobicalc.count.costs import Cost
 from mobicalc.count.memory import Memory
 from mobicalc.errors import NetworkError
@@ -37,20 +38,34 @@ class BudgetVerdict(NamedTuple):
         return tuple(check.metric for check in self.checks if not check.ok)
 
 
-def validate(budgets: Mapping[str, Fraction]) -> None:
+def validate(budgets: Mapping[str, Any]) -> None:
     """Every budget is on one of ``METRICS``."""
+    if not isinstance(budgets, Mapping):
+        raise NetworkError(
+            f"budgets must be a mapping of metric to limit, such as {{'macs': '300M'}}, not {budgets!r}"
+        )
     for metric in budgets:
         if metric not in METRICS:
             raise NetworkError(f"unknown budget {metric!r}; expected one of: {', '.join(METRICS)}")
 
 
-def check_budgets(
-    totals: Cost, budgets: Mapping[str, Fraction], memory: Memory | None = None
-) -> BudgetVerdict:
-    """Each budget against the totals (or ``memory``, for bytes); inclusive: exactly at it is within."""
+def limits(budgets: Mapping[str, Any] | None) -> dict[str, Fraction]:
+    """Budgets as given (``{"macs": "300M", "peak_activation_bytes": "8MB", "params": 4_300_000}``), each
+    on one of ``METRICS`` and a positive limit, read as ``check``'s options read them (a count's K/M/G/T,
+    a size's byte units): ``arguments.budget``."""
+    if budgets is None:
+        return {}
     validate(budgets)
+    return {
+        metric: arguments.budget(metric, limit, in_bytes=metric in MEMORY_METRICS)
+        for metric, limit in budgets.items()
+    }
+
+
+def check_budgets(totals: Cost, budgets: Mapping[str, Any], memory: Memory | None = None) -> BudgetVerdict:
+    """Each budget against the totals (or ``memory``, for bytes); inclusive: exactly at it is within."""
     checks = []
-    for metric, budget in budgets.items():
+    for metric, budget in limits(budgets).items():
         if metric in MEMORY_METRICS and memory is None:
             raise ValueError(f"a budget on {metric} needs the network's memory figures")
         value = getattr(memory if metric in MEMORY_METRICS else totals, metric)

@@ -11,8 +11,10 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import NamedTuple
 
+from mobicalc.count import arguments
 from mobicalc.count.costs import Cost
-from mobicalc.model.layers import Resolution
+from mobicalc.errors import NetworkError
+from mobicalc.model.layers import Resolution, normal_resolution
 
 
 def _sides(size: Resolution) -> tuple[int, int]:
@@ -122,13 +124,27 @@ def frontier(points: Sequence[tuple[Fraction, Resolution, Cost]]) -> list[bool]:
     gives them (a square is a number, never a pair). ``run_frontiers`` decides it.
     """
     runs: list[Run] = []
-    for alpha, size, totals in points:
+    for alpha, size, totals in _read(points):
         params = totals.params
         if not runs or runs[-1].alpha != alpha or runs[-1].params != params:
             runs.append(Run(alpha, params, [], []))
         runs[-1].sizes.append(size)  # type: ignore[attr-defined]  # the lists just made
         runs[-1].macs.append(totals.macs)  # type: ignore[attr-defined]
     return [mark for marks in run_frontiers(runs) for mark in marks]
+
+
+def _read(points: Sequence[tuple[Fraction, Resolution, Cost]]) -> list[tuple[Fraction, Resolution, Cost]]:
+    """The points as ``frontier`` compares them: alphas and sizes read as ``sweep`` reads them (a square
+    size a number), or a MobicalcError naming the point."""
+    read = []
+    for number, point in enumerate(points, 1):
+        if not isinstance(point, tuple) or len(point) != 3 or not isinstance(point[2], Cost):
+            raise NetworkError(f"point {number} must be (alpha, resolution, totals), not {point!r}")
+        size = arguments.resolution(point[1], f"point {number}'s resolution")
+        if size is None:
+            raise NetworkError(f"point {number} has no resolution")
+        read.append((arguments.real(point[0], f"point {number}'s alpha"), normal_resolution(size), point[2]))
+    return read
 
 
 def run_frontiers(runs: Sequence[Run]) -> list[list[bool]]:

@@ -4,7 +4,9 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from mobicalc.count import arguments
 from mobicalc.count.costs import Cost, layer_cost
+from mobicalc.count.settings import rounding as policy
 from mobicalc.errors import NetworkError
 from mobicalc.model.kinds import STANDARD
 from mobicalc.model.layers import IMAGE, Layer, Shape
@@ -73,8 +75,8 @@ def compare_layer(
     dk: int,
     M: int | None = None,
     dp: int = 1,
-    alpha: Fraction = Fraction(1),
-    rho: Fraction = Fraction(1),
+    alpha: Fraction | float | str = Fraction(1),
+    rho: Fraction | float | str = Fraction(1),
     rounding: str = KERAS,
 ) -> LayerComparison:
     """Standard vs depthwise separable convolution for one layer (paper Section 3).
@@ -82,8 +84,12 @@ def compare_layer(
     ``M`` defaults to ``N``; ``dp`` (output size) to 1, i.e. costs per output
     pixel. ``alpha`` scales M and N (rounded by ``rounding``; ``keras`` means
     ``int``, as MobileNetV1), ``rho`` scales Dp, rounded to the nearest integer.
+    Each argument is read as ``mobicalc ratio`` reads its option (``count.arguments``).
     """
-    rule = "int" if rounding == KERAS else rounding
+    N, dk, dp = (arguments.whole(value, name) for name, value in (("N", N), ("dk", dk), ("dp", dp)))
+    M = None if M is None else arguments.whole(M, "M")
+    alpha, rho = arguments.real(alpha, "alpha"), arguments.real(rho, "rho")
+    rule = "int" if policy(rounding) == KERAS else rounding
     in_channels = scale_channels(N if M is None else M, alpha, rule)
     out_channels = scale_channels(N, alpha, rule)
     size = round_half_up(rho * dp)

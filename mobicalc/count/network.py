@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mobicalc.count import conventions
-from mobicalc.count.budgets import MEMORY_METRICS, BudgetVerdict, check_budgets
+from mobicalc.count import arguments, conventions
+from mobicalc.count.budgets import MEMORY_METRICS, BudgetVerdict, check_budgets, limits
 from mobicalc.count.costs import Cost
 from mobicalc.count.memory import Memory, memory
 from mobicalc.count.plan import Plan, add_up, at_size, plan
@@ -151,9 +151,11 @@ class NetworkCost:
             by_kind.setdefault(record.layer.kind, []).append(record.cost)
         return {kind: add_up(by_kind[kind]) for kind in ALL_KINDS if kind in by_kind}
 
-    def check(self, budgets: Mapping[str, Fraction], allow_uncounted: bool = False) -> BudgetVerdict:
-        """The verdict on ``budgets`` (any of ``METRICS``; inclusive); not ok when some layers are not
-        counted, unless ``allow_uncounted``."""
+    def check(self, budgets: Mapping[str, Any], allow_uncounted: bool = False) -> BudgetVerdict:
+        """The verdict on ``budgets`` (any of ``METRICS``; inclusive; limits as ``budgets.limits`` reads
+        them: ``{"macs": "300M"}``); not ok when some layers are not counted, unless ``allow_uncounted``."""
+        budgets = limits(budgets)
+        arguments.flag(allow_uncounted, "allow_uncounted")
         needs_memory = any(metric in MEMORY_METRICS for metric in budgets)
         verdict = check_budgets(self.totals, budgets, self.memory if needs_memory else None)
         return verdict if allow_uncounted else verdict._replace(uncounted=self.uncounted or ())
@@ -195,10 +197,11 @@ def architecture_of(
 ) -> Architecture:
     """A built-in table (``"v1"``, ``"v2"``, ``"v3-large"``, ...), a table file, or a loaded table,
     with a variant: ``minimalistic``, or another the table names."""
-    if minimalistic:
+    if arguments.flag(minimalistic, "minimalistic"):
         if variant not in (None, MINIMALISTIC):
             raise NetworkError(f"minimalistic and variant {variant!r}: give one variant")
         variant = MINIMALISTIC
+    arguments.text(variant, "variant")
     if isinstance(model, Architecture):
         if variant is not None and variant != model.variant:
             raise NetworkError(f"variant {variant!r}: load the table with it (tables.load)")

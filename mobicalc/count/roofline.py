@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from mobicalc.count.arguments import real
 from mobicalc.count.costs import Cost
 from mobicalc.count.memory import elements
-from mobicalc.count.settings import bytes_per_value, exact
+from mobicalc.count.settings import bytes_per_value
 from mobicalc.errors import NetworkError
 from mobicalc.model.layers import IMAGE, Layer
 from mobicalc.model.rounding import Count
@@ -106,11 +107,15 @@ def roofline(
     """Each layer's intensity at the network's dtype; with ``peak_gflops`` and ``bandwidth_gbs`` (the
     machine, both or neither; numbers as written, ``"25.6"`` is exactly 25.6), its roofline time.
     ``mobicalc table --roofline`` shows the same."""
+    from mobicalc.count.network import NetworkCost as Network  # a cycle if imported at the top
+
+    if not isinstance(network, Network):
+        raise NetworkError(f"roofline takes a network (mobicalc.cost's), not {network!r}")
     if (peak_gflops is None) != (bandwidth_gbs is None):
         raise NetworkError("a roofline machine needs both peak_gflops and bandwidth_gbs")
     machine = None
     if peak_gflops is not None:
-        machine = Machine(_positive(peak_gflops, "peak_gflops"), _positive(bandwidth_gbs, "bandwidth_gbs"))
+        machine = Machine(real(peak_gflops, "peak_gflops"), real(bandwidth_gbs, "bandwidth_gbs"))
     values = bytes_per_value(network.settings.dtype)
     costs = [record.cost for record in network.records]
     return tuple(
@@ -123,13 +128,3 @@ def roofline(
         )
         for layer, cost, moved in zip(network.layers, costs, moved_values(network.layers, costs), strict=True)
     )
-
-
-def _positive(value: Any, name: str) -> Fraction:
-    try:
-        number = exact(value)
-    except NetworkError:  # not a number
-        number = Fraction(0)
-    if number <= 0:
-        raise NetworkError(f"{name} must be a positive number, not {value!r}")
-    return number

@@ -7,14 +7,12 @@ line), raised when the settings are made, before anything is counted.
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
-from mobicalc.count import conventions
+from mobicalc.count import arguments, conventions
 from mobicalc.count.conventions import Convention
 from mobicalc.errors import NetworkError
 from mobicalc.model.layers import Resolution
 from mobicalc.model.rounding import KERAS, POLICIES
-from mobicalc.numbers import read_number
 
 DTYPES = {"float32": 4, "float16": 2, "int8": 1}
 """Bytes per element of each dtype ``--dtype`` takes, for activations and weights."""
@@ -22,16 +20,7 @@ DTYPES = {"float32": 4, "float16": 2, "int8": 1}
 
 def exact(alpha: float | str | Fraction) -> Fraction:
     """``alpha`` as written: 0.75 is exactly 3/4, as on the command line (not the float's binary value)."""
-    if isinstance(alpha, Fraction):
-        return alpha
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float | str):
-        raise NetworkError(f"alpha must be a number, got {alpha!r}")
-    if isinstance(alpha, str):  # as a person writes it: the CLI's one reading of numbers
-        return read_number(alpha, "alpha", positive=False)
-    try:
-        return Fraction(str(alpha))
-    except ValueError:  # inf, nan
-        raise NetworkError(f"alpha must be a finite number, got {alpha!r}") from None
+    return arguments.real(alpha, "alpha")
 
 
 @dataclass(frozen=True)
@@ -55,32 +44,19 @@ class Settings:
     """Output channels per input channel of every depthwise layer; None: the table's (1)."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "alpha", exact(self.alpha))
+        read = {"alpha": exact(self.alpha), "resolution": arguments.resolution(self.resolution)}
+        for name in ("classes", "input_channels", "depth_multiplier"):
+            value = getattr(self, name)
+            read[name] = None if value is None else arguments.whole(value, name)
+        for name, value in read.items():
+            object.__setattr__(self, name, value)
+        arguments.flag(self.include_top, "include_top")
         if isinstance(self.convention, str):
             object.__setattr__(self, "convention", conventions.get(self.convention))
         if not isinstance(self.convention, Convention):
             raise NetworkError(f"convention must be a name of one, got {self.convention!r}")
         bytes_per_value(self.dtype)
-        if self.rounding not in POLICIES:
-            raise NetworkError(f"unknown rounding {self.rounding!r}; expected one of: {', '.join(POLICIES)}")
-        if self.alpha <= 0:
-            raise NetworkError(f"alpha must be positive, got {self.alpha}")
-        if not isinstance(self.include_top, bool):
-            raise NetworkError(f"include_top must be True or False, got {self.include_top!r}")
-        for name in ("classes", "input_channels", "depth_multiplier"):
-            value = getattr(self, name)
-            if value is not None and not _positive_int(value):
-                raise NetworkError(f"{name} must be a positive integer, got {value!r}")
-        resolution = self.resolution
-        sides = (resolution,) if isinstance(resolution, int) else resolution
-        if resolution is not None and (
-            not isinstance(sides, tuple)
-            or len(sides) != (1 if isinstance(resolution, int) else 2)
-            or not all(_positive_int(side) for side in sides)
-        ):
-            raise NetworkError(
-                f"resolution must be a positive integer or (height, width) of two, got {resolution!r}"
-            )
+        rounding(self.rounding)
 
 
 def bytes_per_value(dtype: str) -> int:
@@ -91,5 +67,8 @@ def bytes_per_value(dtype: str) -> int:
         raise NetworkError(f"unknown dtype {dtype!r}; expected one of: {', '.join(DTYPES)}") from None
 
 
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+def rounding(name: str) -> str:
+    """A rounding policy's name; a NetworkError for one mobicalc does not know."""
+    if not isinstance(name, str) or name not in POLICIES:
+        raise NetworkError(f"unknown rounding {name!r}; expected one of: {', '.join(POLICIES)}")
+    return name

@@ -12,13 +12,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from mobicalc.count import conventions
+from mobicalc.count import arguments, conventions
 from mobicalc.count.accuracy import Published, released
 from mobicalc.count.budgets import MEMORY_METRICS, check_budgets
+from mobicalc.count.budgets import limits as budget_limits
 from mobicalc.count.frontier import Run, accuracy_frontier, frontier, run_frontiers
 from mobicalc.count.grid import Configuration, Configurations, SweepPoint, Width, price, runs_of
 from mobicalc.count.network import NetworkCost, architecture_of, cost
-from mobicalc.count.ranges import MAX_CONFIGURATIONS, sizes, survey, values
+from mobicalc.count.ranges import MAX_CONFIGURATIONS, survey
 from mobicalc.count.settings import Settings, exact
 from mobicalc.errors import NetworkError
 from mobicalc.model.architecture import Architecture
@@ -70,9 +71,9 @@ def sweep(
     each width's layers once (at most ``MAX_MEMORY_CONFIGURATIONS`` configurations with one).
     """
     architecture = architecture_of(model, minimalistic=minimalistic, variant=variant)
-    sizes = [normal_resolution(resolution) for resolution in resolutions]
+    sizes = [normal_resolution(resolution) for resolution in arguments.resolutions(resolutions)]
     widths = _priced(
-        architecture, [exact(alpha) for alpha in alphas], sizes, budgets, classes=classes,
+        architecture, arguments.alphas(alphas), sizes, budgets, classes=classes,
         include_top=include_top, rounding=rounding, convention=convention, dtype=dtype,
         input_channels=input_channels, depth_multiplier=depth_multiplier,
     )  # fmt: skip
@@ -93,7 +94,7 @@ def _priced(
     **options: Any,
 ) -> list[Width]:
     """``grid.price`` with ``cost``'s options, after the limits on how many configurations there are."""
-    limits = {metric: Fraction(limit) for metric, limit in (budgets or {}).items()}
+    limits = budget_limits(budgets)
     refuse_over_limits(len(alphas), len(sizes), limits)
     base = Settings(convention=conventions.get(convention), **options)
     return price(architecture, alphas, sizes, base, limits)
@@ -158,11 +159,20 @@ def design_space(
     ``"128,192x256"``): it is counted before it is expanded, so a request over the limits is refused
     at once, however many values its ranges hold.
     """
-    limits = {metric: Fraction(limit) for metric, limit in (budgets or {}).items()}
+    limits = budget_limits(budgets)
+    knobs = Settings(
+        classes=classes, include_top=include_top, rounding=rounding, convention=conventions.get(convention),
+        dtype=dtype, input_channels=input_channels, depth_multiplier=depth_multiplier,
+    )  # fmt: skip
+    classes, input_channels, depth_multiplier = knobs.classes, knobs.input_channels, knobs.depth_multiplier
+    if not isinstance(alphas, str | None):
+        alphas = arguments.alphas(alphas)
+    if not isinstance(resolutions, str | None):
+        resolutions = arguments.resolutions(resolutions)
     if isinstance(alphas, str) or isinstance(resolutions, str):
         refuse_over_limits(_count(alphas, integer=False), _count(resolutions, integer=True), limits)
-        alphas = values(alphas, what="alpha") if isinstance(alphas, str) else alphas
-        resolutions = sizes(resolutions) if isinstance(resolutions, str) else resolutions
+    alphas = None if alphas is None else arguments.alphas(alphas)
+    resolutions = None if resolutions is None else arguments.resolutions(resolutions)
     architecture = architecture_of(model, minimalistic=minimalistic, variant=variant)
     published, no_accuracy = released(
         architecture.path, classes, include_top, rounding, variant=architecture.variant,
@@ -240,6 +250,21 @@ MAX_GRAPH_SIZES = 100
 """The most input sizes of a Keras model's sweep: each walks the model again (and a builder builds it)."""
 
 
+def graph_sizes(resolutions: Sequence[Resolution] | str | None) -> list[Resolution] | None:
+    """The sizes of a graph's sweep (``arguments.resolutions``), at most ``MAX_GRAPH_SIZES``, counted
+    before any is read: a caller checks them before it loads the model."""
+    if resolutions is None:
+        return None
+    listed = None if isinstance(resolutions, str) else arguments.resolutions(resolutions)
+    count = _count(resolutions, integer=True) if listed is None else len(listed)
+    if count > MAX_GRAPH_SIZES:
+        raise NetworkError(
+            f"{count:,} resolutions: a Keras model is walked again at each size, so its sweep has at most "
+            f"{MAX_GRAPH_SIZES} of them"
+        )
+    return arguments.resolutions(resolutions) if listed is None else listed
+
+
 def graph_design_space(
     network_at: Callable[[Resolution | None], NetworkCost],
     resolutions: Sequence[Resolution] | str | None = None,
@@ -251,14 +276,8 @@ def graph_design_space(
     as ``table --keras --resolution`` does; None: its own size. A graph has no width multiplier, so
     every configuration is alpha 1. At most ``MAX_GRAPH_SIZES`` sizes, refused before any is costed.
     A configuration some of whose layers no formula counts is never within a budget (as ``check``)."""
-    limits = {metric: Fraction(limit) for metric, limit in (budgets or {}).items()}
-    count = _count(resolutions, integer=True)
-    if count > MAX_GRAPH_SIZES:
-        raise NetworkError(
-            f"{count:,} resolutions: a Keras model is walked again at each size, so its sweep has at most "
-            f"{MAX_GRAPH_SIZES} of them"
-        )
-    asked = sizes(resolutions) if isinstance(resolutions, str) else resolutions
+    limits = budget_limits(budgets)
+    asked = graph_sizes(resolutions)
     networks = [network_at(resolution) for resolution in asked] if asked else [network_at(None)]
     points, kept, notes = [], [], list(notes)
     for network in networks:

@@ -14,6 +14,10 @@ from typing import NamedTuple
 
 ROUNDS = 15
 """Interleaved rounds by default: one sample of each thing timed per round."""
+MAX_ROUNDS = 1000
+"""The most rounds bench takes."""
+MAX_THREADS = 1024
+"""The most threads per op bench sets (0: TensorFlow's default)."""
 SAMPLE_SECONDS = 0.030
 """How long one sample lasts at least: about 30 ms of calls."""
 
