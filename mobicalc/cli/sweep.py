@@ -49,7 +49,8 @@ PLOT_KINDS = ("macs", "accuracy")
     "resolutions",
     type=Values(integer=True, what="resolution"),
     help="Input sizes, the same way, e.g. 128,160,192,224 or 96:320:16, and HEIGHTxWIDTH items, e.g. "
-    "192x256 (at most 100 sizes then); 160x160 is the size 160.  [default: v1/v2: the released checkpoints' sizes; else the table's]",
+    "192x256 (at most 100 sizes then); 160x160 is the size 160.  "
+    "[default: v1/v2: the released checkpoints' sizes; else the table's]",
 )
 @click.option(
     "--keras",
