@@ -120,7 +120,10 @@ def check_classes(config: dict[str, Any], custom: dict[str, Any], unsafe: bool) 
                 f"layer {layer!r} is a Lambda: Python code stored in the file, which mobicalc never runs. "
                 f"Give the code instead with --keras module:function, or opt out with {UNSAFE}"
             )
+        # A Lambda's function is stored as {"class_name": "__lambda__"}: Keras' own, loaded when unsafe.
         if name == "__keras_tensor__" or module.startswith("keras") or module == "builtins":
+            continue
+        if name == "__lambda__" and unsafe:
             continue
         registered = item.get("registered_name") or name
         if registered not in custom and name not in custom:
@@ -238,6 +241,7 @@ def keras_network(
         raise KerasModelError(f"{path}: gives a {type(model).__name__}, not a keras.Model")
     sizes = input_shapes(model, shapes)
     notes: tuple[str, ...] = ()
+    unseen = 0
     try:
         with quiet_stderr():
             if not is_graph(model):  # subclassed, or a Sequential not yet built
@@ -245,7 +249,7 @@ def keras_network(
             if is_graph(model):
                 steps = walk(model, keras, sizes)
             else:
-                steps, notes = subclassed.walk_calls(model, keras, sizes)
+                steps, notes, unseen = subclassed.walk_calls(model, keras, sizes)
     except MobicalcError:
         raise
     except Exception as error:  # a shape the model's layers refuse
@@ -258,7 +262,7 @@ def keras_network(
     resolution = (first[0] if first[0] == first[1] else (first[0], first[1])) if image else 1
     described = GraphModel(
         model.name, f"Keras model ({type(model).__name__})", path, resolution, first[-1] if first else 1,
-        tuple(sizes), notes,
+        tuple(sizes), notes, unseen,
     )  # fmt: skip
     # The walk's input sizes are the model's: the settings' own apply to tables.
     settings = dataclasses.replace(settings or Settings(), resolution=None, input_channels=None)

@@ -174,9 +174,9 @@ def build(model: Any, keras: Any, shapes: Sequence[tuple[int, ...]]) -> None:
 
 def walk_calls(
     model: Any, keras: Any, shapes: Sequence[tuple[int, ...]]
-) -> tuple[tuple[Step, ...], tuple[str, ...]]:
-    """The steps of a built subclassed ``model`` (``build``) at inputs of ``shapes`` (no batch axis), and
-    the notes on what the walk could not see."""
+) -> tuple[tuple[Step, ...], tuple[str, ...], int]:
+    """The steps of a built subclassed ``model`` (``build``) at inputs of ``shapes`` (no batch axis), the
+    notes on what the walk could not see, and how many parameters are in weights of no call it saw."""
     from keras.src.backend import compute_output_spec
 
     walker = Calls(keras, import_tensorflow(), model)
@@ -190,16 +190,17 @@ def walk_calls(
 
     with layer_calls(keras, walker.layer_call):
         compute_output_spec(run, *symbolic)
-    return tuple(walker.steps), (NOTE, *unseen(model, walker.owners.values()))
+    note, count = unseen(model, walker.owners.values())
+    return tuple(walker.steps), (NOTE, *note), count
 
 
-def unseen(model: Any, owners: Iterable[Any]) -> list[str]:
+def unseen(model: Any, owners: Iterable[Any]) -> tuple[list[str], int]:
     """What the walk cannot count of ``model``'s parameters: weights of no layer call it saw (used by raw
-    ops in ``call()``, or of layers never called)."""
+    ops in ``call()``, or of layers never called), as a note and a number of parameters."""
     seen = {id(weight) for owner in owners for weight in getattr(owner, "weights", ())}
     missed = [weight for weight in model.weights if id(weight) not in seen]
     if not missed:
-        return []
+        return [], 0
     names = ", ".join(weight.path for weight in missed[:3]) + (", ..." if len(missed) > 3 else "")
     count = sum(math.prod(weight.shape) for weight in missed)
-    return [f"{count:,} parameters are in weights of no layer call seen ({names}): not counted."]
+    return [f"{count:,} parameters are in weights of no layer call seen ({names}): not counted."], count
