@@ -26,7 +26,7 @@ from mobicalc.count.settings import Settings
 from mobicalc.errors import MobicalcError, Refused
 from mobicalc.model.graph import GraphModel
 from mobicalc.tf import subclassed
-from mobicalc.tf.runtime import import_tensorflow, quiet_stderr
+from mobicalc.tf.runtime import import_tensorflow, quiet_stderr, reason
 from mobicalc.tf.walk import declared, input_shapes, is_graph, walk
 
 MAX_CONFIG_BYTES = 64 * 2**20
@@ -170,10 +170,7 @@ def from_file(path: Path, custom: dict[str, Any], unsafe: bool) -> Any:
             with SafeModeScope(not unsafe):
                 return model_from_config(config, custom_objects=custom)
     except Exception as error:  # Keras raises anything for a config it cannot build
-        text = str(error).splitlines()[0] if str(error) else ""
-        raise KerasModelError(
-            f"{path}: Keras cannot build the model ({type(error).__name__}: {text[:200]})"
-        ) from None
+        raise KerasModelError(f"{path}: Keras cannot build the model ({reason(error, 200)})") from None
 
 
 def from_function(spec: str, resolution: tuple[int, ...] | None, include_top: bool) -> Any:
@@ -200,9 +197,7 @@ def from_function(spec: str, resolution: tuple[int, ...] | None, include_top: bo
         with quiet_stderr():
             return function(**kwargs)
     except Exception as error:  # the user's builder
-        raise KerasModelError(
-            f"{spec}({', '.join(kwargs)}) failed: {type(error).__name__}: {error}"
-        ) from None
+        raise KerasModelError(f"{spec}({', '.join(kwargs)}) failed: {reason(error)}") from None
 
 
 def import_keras() -> Any:
@@ -255,7 +250,7 @@ def keras_network(
     except Exception as error:  # a shape the model's layers refuse
         raise KerasModelError(
             f"{path}: the model cannot run at input {' and '.join('x'.join(map(str, s)) for s in sizes)} "
-            f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+            f"({reason(error)})"
         ) from None
     first = sizes[0]
     image = len(first) == 3

@@ -5,6 +5,7 @@ stays cheap, and commands other than verify and bench never load it.
 """
 
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -50,6 +51,25 @@ def _short(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+KERAS_FRAME = ("Exception encountered when calling", "Arguments received by", "\u2022")
+"""The lines Keras wraps a layer's exception in (what it was called on): not the reason."""
+
+
+def reason(error: BaseException, limit: int = 240) -> str:
+    """What the user's own code or Keras said went wrong, in one line: ``Type: message``, where the
+    message is the part Keras emphasises (a layer's own exception, inside what Keras wraps it in),
+    else the last line that is not Keras' wrapping, whitespace collapsed, cut at ``limit``."""
+    text = str(error)
+    emphasised = re.search(r"\x1b\[1m(.*?)\x1b\[0m", text, re.DOTALL)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", emphasised.group(1) if emphasised else text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(KERAS_FRAME)]
+    message = " ".join(" ".join(lines).split()) if emphasised else (lines[-1] if lines else "")
+    if len(message) > limit:
+        message = message[: limit - 3] + "..."
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 def _number(value: Count) -> str:
