@@ -5,12 +5,13 @@ Numbers: hand calculations written here, and Keras' own ``count_params()``; neve
 """
 
 import json
+import os
 import sys
 import textwrap
 
 import numpy as np
 import pytest
-from helpers import run
+from helpers import environment, mobicalc_process, run
 
 pytestmark = pytest.mark.tensorflow
 
@@ -190,3 +191,39 @@ def test_an_unbuilt_subclassed_model_is_built_without_an_eager_call():
     assert len(names) == len(set(names))  # each call once: the build pass is not recorded
     # conv: 28 x 28 outputs of 4 channels, each 3 x 3 x 3 MACs; dense: 4 x 2.
     assert fresh.totals.macs == own.totals.macs == 28 * 28 * 4 * 27 + 4 * 2
+
+
+CUSTOM = textwrap.dedent(
+    """
+    import tensorflow  # as a user's module may: TensorFlow's C++ logs would come now
+    import keras
+
+
+    @keras.saving.register_keras_serializable(package="robust")
+    class Twice(keras.layers.Layer):
+        def call(self, x):
+            return x * 2
+    """
+)
+
+
+def test_custom_objects_import_is_quiet(tmp_path):
+    (tmp_path / "robust_custom.py").write_text(CUSTOM)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import robust_custom
+
+        model = keras.Sequential([keras.Input((4,)), layers.Dense(3, name="d"), robust_custom.Twice()])
+        model.save(tmp_path / "custom.keras")
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("robust_custom", None)
+    env = environment(PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user's shell has it: unset
+    process = mobicalc_process(
+        "table", "--keras", "custom.keras", "--custom-objects", "robust_custom", "--format", "json",
+        capture_output=True, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    assert process.stderr == ""
+    assert json.loads(process.stdout)["totals"]["params"] == 4 * 3 + 3  # the Dense; Twice has none

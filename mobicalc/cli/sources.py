@@ -1,5 +1,6 @@
 """Where a model comes from besides the built-in tables and --arch: a Keras model (--keras)."""
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -66,4 +67,20 @@ def keras_options(command: Callable) -> Callable:
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return named(command)
+
+
+def named(command: Callable) -> Callable:
+    """``command``, saying its own name when TensorFlow fails to import (not another command's)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from mobicalc.tf.runtime import requested_by
+
+        context = click.get_current_context()
+        while context.parent is not None and context.parent.parent is not None:  # bench model: bench
+            context = context.parent
+        with requested_by(context.info_name or "mobicalc"):
+            return command(*args, **kwargs)
+
+    return run

@@ -26,7 +26,7 @@ from mobicalc.count.settings import Settings
 from mobicalc.errors import MobicalcError, Refused
 from mobicalc.model.graph import GraphModel
 from mobicalc.tf import subclassed
-from mobicalc.tf.runtime import import_tensorflow, quiet_stderr, reason
+from mobicalc.tf.runtime import import_tensorflow, quiet_import, quiet_stderr, reason
 from mobicalc.tf.walk import declared, input_shapes, is_graph, walk
 
 MAX_CONFIG_BYTES = 64 * 2**20
@@ -142,6 +142,8 @@ def check_classes(config: dict[str, Any], custom: dict[str, Any], unsafe: bool) 
 def custom_classes(modules: Sequence[str]) -> dict[str, Any]:
     """The classes and functions of the user's modules, by name (importing them registers theirs)."""
     found: dict[str, Any] = {}
+    if modules:
+        import_keras()  # first, so that a broken TensorFlow is said as such, not as the module's error
     for name in modules:
         module = _import(name)
         found.update({key: value for key, value in vars(module).items() if inspect.isclass(value)})
@@ -150,9 +152,10 @@ def custom_classes(modules: Sequence[str]) -> dict[str, Any]:
 
 def _import(name: str) -> Any:
     try:
-        return importlib.import_module(name)
+        with quiet_import():  # TensorFlow's logs, should the module set off more of them
+            return importlib.import_module(name)
     except Exception as error:  # the user's code: anything it raises is theirs to see, in one line
-        raise KerasModelError(f"cannot import {name!r}: {type(error).__name__}: {error}") from None
+        raise KerasModelError(f"cannot import {name!r}: {reason(error)}") from None
 
 
 def from_file(path: Path, custom: dict[str, Any], unsafe: bool) -> Any:
@@ -201,7 +204,7 @@ def from_function(spec: str, resolution: tuple[int, ...] | None, include_top: bo
 
 
 def import_keras() -> Any:
-    import_tensorflow()
+    import_tensorflow("--keras")
     import keras
 
     return keras

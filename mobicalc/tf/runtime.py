@@ -10,6 +10,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from mobicalc.count.network import NetworkCost
@@ -152,18 +153,40 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = before
 
 
+REQUESTED_BY: ContextVar[str | None] = ContextVar("requested_by", default=None)
+"""The command running (set by the CLI, ``requested_by``): what a failed import says needs TensorFlow."""
+
+
+@contextmanager
+def requested_by(command: str) -> Iterator[None]:
+    """Within, a failed TensorFlow import says that ``command`` needs it."""
+    token = REQUESTED_BY.set(command)
+    try:
+        yield
+    finally:
+        REQUESTED_BY.reset(token)
+
+
+@contextmanager
+def quiet_import() -> Iterator[None]:
+    """What TensorFlow is imported in (no C++ logs, the CPU, stderr silenced): for the user's modules too,
+    which import it or Keras themselves."""
+    with quiet_stderr(), _environment(IMPORT_ENVIRONMENT):
+        yield
+
+
 def import_tensorflow(command: str = "verify") -> Any:
     """Import TensorFlow and Keras quietly, on the CPU; TensorFlowMissing if either fails, saying
-    that ``command`` needs it.
+    that the command running (``requested_by``), else ``command``, needs it.
 
     Any exception counts, not only ImportError: a broken install raises all sorts
-    (a RuntimeError from the runtime, an AttributeError from mismatched versions).
+    (a RuntimeError from the runtime, an AttributeError from mismatched versions, even SystemExit).
     """
     if sys.modules.get("tensorflow") is not None and sys.modules.get("keras") is not None:
         return sys.modules["tensorflow"]
     package = "TensorFlow"
     try:
-        with quiet_stderr(), _environment(IMPORT_ENVIRONMENT):
+        with quiet_import():
             import tensorflow as tf
 
             tf.config.list_physical_devices("CPU")  # initialises the runtime, whose logs we silence
@@ -172,10 +195,10 @@ def import_tensorflow(command: str = "verify") -> Any:
 
             if keras.backend.backend() != "tensorflow":
                 raise RuntimeError(f"Keras was imported with the {keras.backend.backend()} backend")
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         missing = isinstance(error, ModuleNotFoundError) and error.name in ("tensorflow", "keras")
+        what = "is not installed" if missing else "fails to import"
         raise TensorFlowMissing(
-            f"{command} needs {package}, which {'is not installed' if missing else 'fails to import'} "
-            f"({_short(error)}): {INSTALL}"
+            f"{REQUESTED_BY.get() or command} needs {package}, which {what} ({_short(error)}): {INSTALL}"
         ) from None
     return tf
