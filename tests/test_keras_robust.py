@@ -53,6 +53,20 @@ MODULE = textwrap.dedent(
         return keras.Model([a, b], layers.Add(name="add")([x, layers.Dense(4, name="db")(b)]))
 
 
+    def sized(input_shape=(8, 8, 3)):  # named by its size, as keras.applications' models are
+        name = f"net_{input_shape[0]}"
+        return keras.Sequential([keras.Input(input_shape), layers.Conv2D(4, 3, name="c")], name=name)
+
+
+    def unbuilt_sequential():
+        return keras.Sequential([layers.Dense(16, name="d1"), layers.Dense(4, name="d2")])
+
+
+    def rnn():
+        i = keras.Input((10, 8))
+        return keras.Model(i, layers.Dense(4, name="fc")(layers.LSTM(16, name="lstm")(i)))
+
+
     def fixed_image():
         return keras.Sequential([keras.Input((8, 8, 3)), layers.Conv2D(4, 3, name="c")])
 
@@ -227,3 +241,30 @@ def test_custom_objects_import_is_quiet(tmp_path):
     assert process.returncode == 0, process.stderr
     assert process.stderr == ""
     assert json.loads(process.stdout)["totals"]["params"] == 4 * 3 + 3  # the Dense; Twice has none
+
+
+def test_an_unbuilt_sequential_is_no_subclassed_model(robust):
+    for command in (["table"], ["verify"], ["bench", "--rounds", "1"]):
+        result = run(command[0], "--keras", "robust_models:unbuilt_sequential", "--input-shape", "5",
+                     *command[1:])  # fmt: skip
+        assert "subclassed" not in result.output
+    # d1: 5 x 16 MACs, 5 x 16 + 16 params; d2: 16 x 4, 16 x 4 + 4.
+    network = mobicalc.cost(robust[1].unbuilt_sequential(), input_shape=[(5,)])
+    assert (network.totals.macs, network.totals.params) == (5 * 16 + 16 * 4, 96 + 68)
+
+
+def test_a_sweep_of_a_builder_names_every_size_alike(robust):
+    document = json.loads(run("sweep", "--keras", "robust_models:sized", "--resolution", "8,16",
+                              "--format", "json").output)  # fmt: skip
+    text = json.dumps(document)
+    assert "net_8" not in text and "net_16" not in text  # not the first size's own name for every size
+    assert document["model"]["name"] == "robust_models:sized"
+
+
+def test_verify_leaves_a_flops_count_it_does_not_know_unknown(robust):
+    args = ("--keras", "robust_models:rnn", "--convention", "tf-profiler", "--format", "json")
+    table = {row["name"]: row for row in json.loads(run("table", *args).output)["layers"]}
+    verify = json.loads(run("verify", *args).output)
+    rows = {row["name"]: row for row in verify["checks"][0]["layers"]}
+    assert table["lstm"]["flops"] is None and rows["lstm"]["flops"] is None  # the profiler's are not known
+    assert rows["fc"]["flops"] == rows["fc"]["tf_flops"] == 2 * 16 * 4 + 4  # 2 x MACs + the bias adds

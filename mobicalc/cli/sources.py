@@ -54,9 +54,10 @@ def keras_options(command: Callable) -> Callable:
             "--unsafe",
             is_flag=True,
             help="With --keras FILE: turn Keras' safe mode off, so that a Lambda layer's stored code "
-            "loads (it runs when the model is called, as bench and verify call it; table, check and sweep "
-            "never do). "
-            "Only for a file you trust.",
+            "loads. That code runs whenever mobicalc calls the model: verify and bench run it on values; "
+            "table, check and sweep call every layer symbolically (on placeholders, no values) to walk "
+            "the model, and a subclassed model's call() to build and walk it, so the Lambda's Python "
+            "runs there too. Only for a file you trust.",
         ),
         click.option(
             "--input-shape",

@@ -322,15 +322,17 @@ def keras_at(
 ) -> Callable[[Any], NetworkCost]:
     """A Keras model's cost at any input size (``resolution``: a number, (height, width), or None for
     its own), as ``keras_cost`` gives it: ``module:function`` is built again at each size (its layers
-    may depend on it, as keras.applications' padding does); a file is read once and walked at each."""
+    may depend on it, as keras.applications' padding does, and its name: mobilenetv2_1.00_96), so each
+    size's model is named as the source, the same at every size; a file is read once and walked at each."""
     if isinstance(source, str) and not is_file(source):
 
         def built(resolution: Any) -> NetworkCost:
             import_keras().backend.clear_session()  # the model built at the previous size
-            return keras_cost(
+            network = keras_cost(
                 source, resolution=resolution, input_channels=input_channels, include_top=include_top,
                 dtype=dtype, convention=convention,
             )  # fmt: skip
+            return dataclasses.replace(network, architecture=network.architecture._replace(name=source))
 
         return built
     model, path, _ = keras_model(
