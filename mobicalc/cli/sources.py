@@ -72,10 +72,12 @@ def keras_options(command: Callable) -> Callable:
 
 
 def named(command: Callable) -> Callable:
-    """``command``, saying its own name when TensorFlow fails to import (not another command's)."""
+    """``command``, whose ``--keras`` says the command's own name when TensorFlow fails to import."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("keras") is None:  # TensorFlow is not loaded for a table (mobicalc.tf neither)
+            return command(*args, **kwargs)
         from mobicalc.tf.runtime import requested_by
 
         context = click.get_current_context()
