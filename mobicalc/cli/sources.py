@@ -1,5 +1,6 @@
 """Where a model comes from besides the built-in tables and --arch: a Keras model (--keras)."""
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -45,9 +46,10 @@ def keras_options(command: Callable) -> Callable:
             "--unsafe",
             is_flag=True,
             help="With --keras FILE: turn Keras' safe mode off, so that a Lambda layer's stored code "
-            "loads (it runs when the model is called, as bench and verify call it; table, check and sweep "
-            "never do). "
-            "Only for a file you trust.",
+            "loads. That code runs whenever mobicalc calls the model: verify and bench run it on values; "
+            "table, check and sweep call every layer symbolically (on placeholders, no values) to walk "
+            "the model, and a subclassed model's call() to build and walk it, so the Lambda's Python "
+            "runs there too. Only for a file you trust.",
         ),
         click.option(
             "--input-shape",
@@ -58,4 +60,22 @@ def keras_options(command: Callable) -> Callable:
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return named(command)
+
+
+def named(command: Callable) -> Callable:
+    """``command``, whose ``--keras`` says the command's own name when TensorFlow fails to import."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("keras") is None:  # TensorFlow is not loaded for a table (mobicalc.tf neither)
+            return command(*args, **kwargs)
+        from mobicalc.tf.runtime import requested_by
+
+        context = click.get_current_context()
+        while context.parent is not None and context.parent.parent is not None:  # bench model: bench
+            context = context.parent
+        with requested_by(context.info_name or "mobicalc"):
+            return command(*args, **kwargs)
+
+    return run

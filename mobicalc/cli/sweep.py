@@ -19,6 +19,7 @@ from mobicalc.cli.options import (
     rounding_option,
 )
 from mobicalc.cli.paths import PlotPath, TablePath
+from mobicalc.cli.sources import named
 from mobicalc.cli.types import COUNT, MAX_MULTIPLIER, Values
 from mobicalc.count import conventions
 from mobicalc.count.sweep import design_space as _table_space
@@ -92,6 +93,7 @@ PLOT_KINDS = ("macs", "accuracy")
     "the frontier marked.",
 )
 @format_option
+@named
 def sweep(
     model: str | None,
     arch: str | None,

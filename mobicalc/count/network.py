@@ -99,6 +99,19 @@ class NetworkCost:
         return tuple(record.layer.name for record in self.records if record.counted is False)
 
     @property
+    def unseen_params(self) -> Count:
+        """Parameters in weights no layer call uses (a subclassed model's raw ops in ``call()``): no record
+        counts them (``GraphModel.unseen_params``); 0 for a table."""
+        return getattr(self.architecture, "unseen_params", 0)
+
+    @cached_property
+    def not_counted(self) -> tuple[str, ...]:
+        """What the totals leave out, so that they prove no budget: the layers no formula counts, then
+        the parameters in weights of no layer call, when there are any."""
+        unseen = (f"{self.unseen_params:,} params in weights of no layer call",) if self.unseen_params else ()
+        return (*(self.uncounted or ()), *unseen)
+
+    @property
     def convention(self) -> conventions.Convention:
         """How parameters and FLOPs are counted."""
         return self.settings.convention
@@ -153,12 +166,13 @@ class NetworkCost:
 
     def check(self, budgets: Mapping[str, Any], allow_uncounted: bool = False) -> BudgetVerdict:
         """The verdict on ``budgets`` (any of ``METRICS``; inclusive; limits as ``budgets.limits`` reads
-        them: ``{"macs": "300M"}``); not ok when some layers are not counted, unless ``allow_uncounted``."""
+        them: ``{"macs": "300M"}``); not ok when some layers or weights are not counted (``not_counted``),
+        unless ``allow_uncounted``."""
         budgets = limits(budgets)
         arguments.flag(allow_uncounted, "allow_uncounted")
         needs_memory = any(metric in MEMORY_METRICS for metric in budgets)
         verdict = check_budgets(self.totals, budgets, self.memory if needs_memory else None)
-        return verdict if allow_uncounted else verdict._replace(uncounted=self.uncounted or ())
+        return verdict if allow_uncounted else verdict._replace(uncounted=self.not_counted)
 
 
 def layer_records(network_plan: Plan, sizes: tuple[Size, ...], image: Shape) -> tuple[LayerRecord, ...]:

@@ -283,11 +283,11 @@ def graph_design_space(
     for network in networks:
         point = SweepPoint(Fraction(1), network.resolution, network.totals)
         points.append(point)
-        uncounted = network.uncounted or ()
+        uncounted = network.not_counted
         if uncounted:
             notes.append(
-                f"incomplete at {point.resolution}: {len(uncounted)} layers not counted "
-                f"({', '.join(uncounted[:3])}{', ...' if len(uncounted) > 3 else ''})"
+                f"incomplete at {point.resolution}: not counted: "
+                f"{', '.join(uncounted[:3])}{', ...' if len(uncounted) > 3 else ''}"
                 + ("; never within a budget" if limits else "")
             )
         if not limits or (not uncounted and check_budgets(point.totals, limits, network.memory).ok):

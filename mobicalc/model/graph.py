@@ -28,6 +28,9 @@ class GraphModel(NamedTuple):
     """Every input's shape at batch 1, without the batch axis."""
     notes: tuple[str, ...] = ()
     """What the walk could not see (a subclassed model's raw ops), for the reader."""
+    unseen_params: int = 0
+    """Parameters in weights no layer call the walk saw uses (a subclassed model's raw ops in
+    ``call()``, or layers never called): no record counts them, so the count is incomplete."""
     depth_multiplier: int = 1
     variant: str | None = None
 

@@ -26,7 +26,7 @@ from mobicalc.count.settings import Settings
 from mobicalc.errors import MobicalcError, Refused
 from mobicalc.model.graph import GraphModel
 from mobicalc.tf import subclassed
-from mobicalc.tf.runtime import import_tensorflow, quiet_stderr
+from mobicalc.tf.runtime import import_tensorflow, quiet_import, quiet_stderr, reason
 from mobicalc.tf.walk import declared, input_shapes, is_graph, walk
 
 MAX_CONFIG_BYTES = 64 * 2**20
@@ -120,7 +120,10 @@ def check_classes(config: dict[str, Any], custom: dict[str, Any], unsafe: bool) 
                 f"layer {layer!r} is a Lambda: Python code stored in the file, which mobicalc never runs. "
                 f"Give the code instead with --keras module:function, or opt out with {UNSAFE}"
             )
+        # A Lambda's function is stored as {"class_name": "__lambda__"}: Keras' own, loaded when unsafe.
         if name == "__keras_tensor__" or module.startswith("keras") or module == "builtins":
+            continue
+        if name == "__lambda__" and unsafe:
             continue
         registered = item.get("registered_name") or name
         if registered not in custom and name not in custom:
@@ -139,6 +142,8 @@ def check_classes(config: dict[str, Any], custom: dict[str, Any], unsafe: bool) 
 def custom_classes(modules: Sequence[str]) -> dict[str, Any]:
     """The classes and functions of the user's modules, by name (importing them registers theirs)."""
     found: dict[str, Any] = {}
+    if modules:
+        import_keras()  # first, so that a broken TensorFlow is said as such, not as the module's error
     for name in modules:
         module = _import(name)
         found.update({key: value for key, value in vars(module).items() if inspect.isclass(value)})
@@ -147,9 +152,10 @@ def custom_classes(modules: Sequence[str]) -> dict[str, Any]:
 
 def _import(name: str) -> Any:
     try:
-        return importlib.import_module(name)
+        with quiet_import():  # TensorFlow's logs, should the module set off more of them
+            return importlib.import_module(name)
     except Exception as error:  # the user's code: anything it raises is theirs to see, in one line
-        raise KerasModelError(f"cannot import {name!r}: {type(error).__name__}: {error}") from None
+        raise KerasModelError(f"cannot import {name!r}: {reason(error)}") from None
 
 
 def from_file(path: Path, custom: dict[str, Any], unsafe: bool) -> Any:
@@ -167,10 +173,7 @@ def from_file(path: Path, custom: dict[str, Any], unsafe: bool) -> Any:
             with SafeModeScope(not unsafe):
                 return model_from_config(config, custom_objects=custom)
     except Exception as error:  # Keras raises anything for a config it cannot build
-        text = str(error).splitlines()[0] if str(error) else ""
-        raise KerasModelError(
-            f"{path}: Keras cannot build the model ({type(error).__name__}: {text[:200]})"
-        ) from None
+        raise KerasModelError(f"{path}: Keras cannot build the model ({reason(error, 200)})") from None
 
 
 def from_function(spec: str, resolution: tuple[int, ...] | None, include_top: bool) -> Any:
@@ -197,13 +200,11 @@ def from_function(spec: str, resolution: tuple[int, ...] | None, include_top: bo
         with quiet_stderr():
             return function(**kwargs)
     except Exception as error:  # the user's builder
-        raise KerasModelError(
-            f"{spec}({', '.join(kwargs)}) failed: {type(error).__name__}: {error}"
-        ) from None
+        raise KerasModelError(f"{spec}({', '.join(kwargs)}) failed: {reason(error)}") from None
 
 
 def import_keras() -> Any:
-    import_tensorflow()
+    import_tensorflow("--keras")
     import keras
 
     return keras
@@ -238,6 +239,7 @@ def keras_network(
         raise KerasModelError(f"{path}: gives a {type(model).__name__}, not a keras.Model")
     sizes = input_shapes(model, shapes)
     notes: tuple[str, ...] = ()
+    unseen = 0
     try:
         with quiet_stderr():
             if not is_graph(model):  # subclassed, or a Sequential not yet built
@@ -245,20 +247,20 @@ def keras_network(
             if is_graph(model):
                 steps = walk(model, keras, sizes)
             else:
-                steps, notes = subclassed.walk_calls(model, keras, sizes)
+                steps, notes, unseen = subclassed.walk_calls(model, keras, sizes)
     except MobicalcError:
         raise
     except Exception as error:  # a shape the model's layers refuse
         raise KerasModelError(
             f"{path}: the model cannot run at input {' and '.join('x'.join(map(str, s)) for s in sizes)} "
-            f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+            f"({reason(error)})"
         ) from None
     first = sizes[0]
     image = len(first) == 3
     resolution = (first[0] if first[0] == first[1] else (first[0], first[1])) if image else 1
     described = GraphModel(
         model.name, f"Keras model ({type(model).__name__})", path, resolution, first[-1] if first else 1,
-        tuple(sizes), notes,
+        tuple(sizes), notes, unseen,
     )  # fmt: skip
     # The walk's input sizes are the model's: the settings' own apply to tables.
     settings = dataclasses.replace(settings or Settings(), resolution=None, input_channels=None)
@@ -320,15 +322,17 @@ def keras_at(
 ) -> Callable[[Any], NetworkCost]:
     """A Keras model's cost at any input size (``resolution``: a number, (height, width), or None for
     its own), as ``keras_cost`` gives it: ``module:function`` is built again at each size (its layers
-    may depend on it, as keras.applications' padding does); a file is read once and walked at each."""
+    may depend on it, as keras.applications' padding does, and its name: mobilenetv2_1.00_96), so each
+    size's model is named as the source, the same at every size; a file is read once and walked at each."""
     if isinstance(source, str) and not is_file(source):
 
         def built(resolution: Any) -> NetworkCost:
             import_keras().backend.clear_session()  # the model built at the previous size
-            return keras_cost(
+            network = keras_cost(
                 source, resolution=resolution, input_channels=input_channels, include_top=include_top,
                 dtype=dtype, convention=convention,
             )  # fmt: skip
+            return dataclasses.replace(network, architecture=network.architecture._replace(name=source))
 
         return built
     model, path, _ = keras_model(

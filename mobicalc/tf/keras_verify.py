@@ -58,10 +58,11 @@ def _row(
 ) -> LayerCheck:
     """``record`` beside its call as TensorFlow traced it; ``flops``: its FLOPs compared too."""
     layer = record.layer
+    known = flops and "flops" not in record.left_out  # a profiler count not known is shown as not known
     ours = LayerCheck(
         name=layer.name, kind=layer.kind, engine_macs=record.cost.macs, tf_macs=None,
         engine_params=record.cost.params, tf_params=None, engine_shape=tuple(layer.output), tf_shape=None,
-        engine_elements=elements(layer.output), engine_flops=record.cost.flops if flops else None,
+        engine_elements=elements(layer.output), engine_flops=record.cost.flops if known else None,
     )  # fmt: skip
     if traced is None:  # a second input is a record of the walk, not a call: its shape is the one given
         shape = inputs.get(layer.name)

@@ -5,10 +5,12 @@ stays cheap, and commands other than verify and bench never load it.
 """
 
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from mobicalc.count.network import NetworkCost
@@ -50,6 +52,25 @@ def _short(error: BaseException) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+KERAS_FRAME = ("Exception encountered when calling", "Arguments received by", "\u2022")
+"""The lines Keras wraps a layer's exception in (what it was called on): not the reason."""
+
+
+def reason(error: BaseException, limit: int = 240) -> str:
+    """What the user's own code or Keras said went wrong, in one line: ``Type: message``, where the
+    message is the part Keras emphasises (a layer's own exception, inside what Keras wraps it in),
+    else the last line that is not Keras' wrapping, whitespace collapsed, cut at ``limit``."""
+    text = str(error)
+    emphasised = re.search(r"\x1b\[1m(.*?)\x1b\[0m", text, re.DOTALL)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", emphasised.group(1) if emphasised else text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(KERAS_FRAME)]
+    message = " ".join(" ".join(lines).split()) if emphasised else (lines[-1] if lines else "")
+    if len(message) > limit:
+        message = message[: limit - 3] + "..."
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 def _number(value: Count) -> str:
@@ -132,18 +153,40 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = before
 
 
+REQUESTED_BY: ContextVar[str | None] = ContextVar("requested_by", default=None)
+"""The command running (set by the CLI, ``requested_by``): what a failed import says needs TensorFlow."""
+
+
+@contextmanager
+def requested_by(command: str) -> Iterator[None]:
+    """Within, a failed TensorFlow import says that ``command`` needs it."""
+    token = REQUESTED_BY.set(command)
+    try:
+        yield
+    finally:
+        REQUESTED_BY.reset(token)
+
+
+@contextmanager
+def quiet_import() -> Iterator[None]:
+    """What TensorFlow is imported in (no C++ logs, the CPU, stderr silenced): for the user's modules too,
+    which import it or Keras themselves."""
+    with quiet_stderr(), _environment(IMPORT_ENVIRONMENT):
+        yield
+
+
 def import_tensorflow(command: str = "verify") -> Any:
     """Import TensorFlow and Keras quietly, on the CPU; TensorFlowMissing if either fails, saying
-    that ``command`` needs it.
+    that the command running (``requested_by``), else ``command``, needs it.
 
     Any exception counts, not only ImportError: a broken install raises all sorts
-    (a RuntimeError from the runtime, an AttributeError from mismatched versions).
+    (a RuntimeError from the runtime, an AttributeError from mismatched versions, even SystemExit).
     """
     if sys.modules.get("tensorflow") is not None and sys.modules.get("keras") is not None:
         return sys.modules["tensorflow"]
     package = "TensorFlow"
     try:
-        with quiet_stderr(), _environment(IMPORT_ENVIRONMENT):
+        with quiet_import():
             import tensorflow as tf
 
             tf.config.list_physical_devices("CPU")  # initialises the runtime, whose logs we silence
@@ -152,10 +195,10 @@ def import_tensorflow(command: str = "verify") -> Any:
 
             if keras.backend.backend() != "tensorflow":
                 raise RuntimeError(f"Keras was imported with the {keras.backend.backend()} backend")
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         missing = isinstance(error, ModuleNotFoundError) and error.name in ("tensorflow", "keras")
+        what = "is not installed" if missing else "fails to import"
         raise TensorFlowMissing(
-            f"{command} needs {package}, which {'is not installed' if missing else 'fails to import'} "
-            f"({_short(error)}): {INSTALL}"
+            f"{REQUESTED_BY.get() or command} needs {package}, which {what} ({_short(error)}): {INSTALL}"
         ) from None
     return tf

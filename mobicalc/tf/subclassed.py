@@ -13,9 +13,10 @@ calls for real and shows what TensorFlow counts in them, and ``bench --keras`` t
 (``keras_check.CallTracer``).
 
 Two passes, as Keras needs: a model not yet built builds its layers on its first call by tracing
-``call()`` once more (every layer would be seen twice), so it is first called once eagerly, on zeros at
-batch 1; the recorded pass then runs ``model.__call__`` on batch-1 placeholders in a scratch
-TensorFlow graph (Keras' ``compute_output_spec``): concrete shapes, nothing computed.
+``call()`` once more (every layer would be seen twice), so it is first built by a pass that is not
+recorded; the recorded pass then runs. Both run ``model.__call__`` on batch-1 placeholders in a scratch
+TensorFlow graph (Keras' ``compute_output_spec``): concrete shapes, nothing computed, so memory does
+not grow with the input size.
 
 Edges: a recorded call reads a tensor from the call that wrote it; a tensor a raw op made, from the
 nearest recorded calls behind it in the TensorFlow graph (the op's inputs, followed back); a constant
@@ -165,18 +166,22 @@ class Calls(Walk):
 
 
 def build(model: Any, keras: Any, shapes: Sequence[tuple[int, ...]]) -> None:
-    """Build every layer of ``model`` (one eager call on zeros at batch 1), unless they all are."""
+    """Build every layer of ``model``, unless they all are: one pass of ``call()`` on batch-1
+    placeholders (as the recorded pass, but not recorded), so that no activation is ever computed
+    and memory does not grow with the input size."""
     if all(layer.built for layer in model._flatten_layers()):
         return
-    zeros = [keras.ops.zeros((1, *shape)) for shape in shapes]
-    model(zeros[0] if len(zeros) == 1 else zeros)
+    from keras.src.backend import compute_output_spec
+
+    symbolic = [keras.KerasTensor((1, *shape), dtype="float32") for shape in shapes]
+    compute_output_spec(lambda *inputs: model(inputs[0] if len(inputs) == 1 else list(inputs)), *symbolic)
 
 
 def walk_calls(
     model: Any, keras: Any, shapes: Sequence[tuple[int, ...]]
-) -> tuple[tuple[Step, ...], tuple[str, ...]]:
-    """The steps of a built subclassed ``model`` (``build``) at inputs of ``shapes`` (no batch axis), and
-    the notes on what the walk could not see."""
+) -> tuple[tuple[Step, ...], tuple[str, ...], int]:
+    """The steps of a built subclassed ``model`` (``build``) at inputs of ``shapes`` (no batch axis), the
+    notes on what the walk could not see, and how many parameters are in weights of no call it saw."""
     from keras.src.backend import compute_output_spec
 
     walker = Calls(keras, import_tensorflow(), model)
@@ -190,16 +195,17 @@ def walk_calls(
 
     with layer_calls(keras, walker.layer_call):
         compute_output_spec(run, *symbolic)
-    return tuple(walker.steps), (NOTE, *unseen(model, walker.owners.values()))
+    note, count = unseen(model, walker.owners.values())
+    return tuple(walker.steps), (NOTE, *note), count
 
 
-def unseen(model: Any, owners: Iterable[Any]) -> list[str]:
+def unseen(model: Any, owners: Iterable[Any]) -> tuple[list[str], int]:
     """What the walk cannot count of ``model``'s parameters: weights of no layer call it saw (used by raw
-    ops in ``call()``, or of layers never called)."""
+    ops in ``call()``, or of layers never called), as a note and a number of parameters."""
     seen = {id(weight) for owner in owners for weight in getattr(owner, "weights", ())}
     missed = [weight for weight in model.weights if id(weight) not in seen]
     if not missed:
-        return []
+        return [], 0
     names = ", ".join(weight.path for weight in missed[:3]) + (", ..." if len(missed) > 3 else "")
     count = sum(math.prod(weight.shape) for weight in missed)
-    return [f"{count:,} parameters are in weights of no layer call seen ({names}): not counted."]
+    return [f"{count:,} parameters are in weights of no layer call seen ({names}): not counted."], count

@@ -75,8 +75,12 @@ def input_name(index: int) -> str:
 
 
 def input_shapes(model: Any, given: Sequence[tuple[int, ...]] | None) -> list[tuple[int, ...]]:
-    """Each input's shape without the batch axis: the model's, or ``given`` where it leaves sizes open."""
+    """Each input's shape without the batch axis: the model's, or ``given`` where it leaves sizes open.
+
+    A size given must name every input, each with the model's rank; a graph's fixed axes (a size it
+    declares, not None) stay as it declares them: a size given for one must be that size."""
     inputs = declared(model)
+    fixed = is_graph(model)  # a subclassed model's shapes are those it was called at, not declared
     if inputs is None:
         if given is None:
             raise OpenInput(
@@ -87,19 +91,32 @@ def input_shapes(model: Any, given: Sequence[tuple[int, ...]] | None) -> list[tu
         inputs = [
             Input(input_name(index), (None,) * len(shape), "float32") for index, shape in enumerate(given)
         ]
+    if given is not None and len(given) != len(inputs):
+        names = ", ".join(repr(name) for name, _, _ in inputs)
+        raise MobicalcError(
+            f"the model has {len(inputs)} input{'s' if len(inputs) != 1 else ''} ({names}); "
+            f"--input-shape gives {len(given)} shape{'s' if len(given) != 1 else ''}"
+        )
     shapes = []
     for index, (name, own, _) in enumerate(inputs):
-        shape: tuple[int | None, ...] = given[index] if given is not None and index < len(given) else own
+        shape: tuple[int | None, ...] = given[index] if given is not None else own
         if len(shape) != len(own):
             raise MobicalcError(
                 f"input {name!r} has {len(own)} axes besides the batch {own}; "
                 f"the size given has {len(shape)}: {shape}"
             )
+        axis_names = ("height", "width", "channels") if len(own) == 3 else ()
+        for axis, (mine, size) in enumerate(zip(own, shape, strict=True)):
+            if fixed and mine is not None and size != mine:
+                what = f" ({axis_names[axis]})" if axis < len(axis_names) else ""
+                raise MobicalcError(
+                    f"input {name!r} fixes axis {axis + 1}{what} at {mine} (its shape {own}); the size "
+                    f"given has {size} there: {shape}. Only its open (None) axes can be given"
+                )
         open_axes = [axis + 1 for axis, size in enumerate(shape) if size is None]
         if open_axes:
-            names = ("height", "width") if len(own) == 3 else ()
             which = ", ".join(
-                f"axis {axis}" + (f" ({names[axis - 1]})" if axis - 1 < len(names) else "")
+                f"axis {axis}" + (f" ({axis_names[axis - 1]})" if axis - 1 < len(axis_names) else "")
                 for axis in open_axes
             )
             raise OpenInput(

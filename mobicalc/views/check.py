@@ -36,7 +36,9 @@ def check_report(network: NetworkCost, verdict: BudgetVerdict) -> Report:
     )
     if verdict.uncounted:
         view.notes.append(
-            f"incomplete: {len(verdict.uncounted)} layers not counted, so no budget is proved "
+            f"incomplete: not counted: {', '.join(verdict.uncounted[:5])}"
+            + (", ..." if len(verdict.uncounted) > 5 else "")
+            + "; so no budget is proved "
             "(--allow-uncounted checks the counted layers alone)"
         )
     summary = network_totals(network)

@@ -165,6 +165,8 @@ def memory_totals(network: NetworkCost) -> dict[str, Any]:
 
 UNCOUNTED_COLUMN = Column("uncounted", "layers not counted", Style.NUMBER)
 """For a graph (a Keras model): how many layers no formula counts; the totals leave them out."""
+UNSEEN_COLUMN = Column("uncounted_params", "params not counted", Style.COUNT)
+"""For a graph: parameters in weights no layer call uses (a subclassed model's raw ops); left out."""
 
 
 def network_totals(network: NetworkCost) -> View:
@@ -174,13 +176,14 @@ def network_totals(network: NetworkCost) -> View:
         return totals_view(
             "Totals", network.totals, MEMORY_COLUMNS, network.convention, **memory_totals(network)
         )
+    unseen = UNSEEN_COLUMN if network.unseen_params else UNSEEN_COLUMN._replace(priority=WIDE)
     view = totals_view(
-        "Totals", network.totals, (UNCOUNTED_COLUMN, *MEMORY_COLUMNS), network.convention,
-        uncounted=len(uncounted), **memory_totals(network),
+        "Totals", network.totals, (UNCOUNTED_COLUMN, unseen, *MEMORY_COLUMNS), network.convention,
+        uncounted=len(uncounted), uncounted_params=network.unseen_params, **memory_totals(network),
     )  # fmt: skip
-    if uncounted:
-        view.notes.append(f"incomplete: {len(uncounted)} layers not counted ({', '.join(uncounted[:5])}"
-                          + (", ..." if len(uncounted) > 5 else "") + ").")  # fmt: skip
+    if missing := network.not_counted:
+        view.notes.append(f"incomplete: not counted: {', '.join(missing[:5])}"
+                          + (", ..." if len(missing) > 5 else "") + ".")  # fmt: skip
     for note in getattr(network.architecture, "notes", ()):
         view.notes.append(note)
     return view
