@@ -57,13 +57,14 @@ def read_number(text: str, what: str = "value", *, whole: bool = False, positive
 
 
 SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-"""A count's suffixes (``--max-macs 300M``): powers of 1000."""
+"""A count's suffixes (``--max-macs 300M``, ``300m``, ``300 M``): powers of 1000, in either case."""
 BYTE_UNITS = {
     "": 1, "b": 1,
     "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
     "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
 }  # fmt: skip
-"""A size's units (``--max-peak-memory 8MB``), read in any case: KB... powers of 1000, KiB... of 1024."""
+"""A size's units (``--max-peak-memory 8MB``): KB... powers of 1000, KiB... of 1024; the prefix in either case
+(kB, KB), the B a capital (a lowercase b is a bit)."""
 
 
 def read_count(text: str, what: str = "") -> Fraction:
@@ -73,6 +74,8 @@ def read_count(text: str, what: str = "") -> Fraction:
     what = f"{what} " if what else ""
     suffix = text[-1:].upper() if text[-1:].isalpha() else ""
     number = text[: len(text) - len(suffix)]
+    if suffix:  # one space may stand before the suffix, as before a size's unit
+        number = number.removesuffix(" ")
     if suffix not in SUFFIXES or len(text) > MAX_CHARACTERS or not DECIMAL.fullmatch(number):
         raise NumberError(
             f"{what}{text[:40]!r} is not a count: use digits with an optional K, M, G or T (300M, 4.3M)"
@@ -89,6 +92,8 @@ def read_bytes(text: str, what: str = "") -> Fraction:
     what = f"{what} " if what else ""
     match = re.fullmatch(rf"({DECIMAL.pattern}) ?([a-zA-Z]*)", text[: MAX_CHARACTERS + 1])
     unit = match.group(2).lower() if match else ""
+    if match and match.group(2).endswith("b"):  # a lowercase b is a bit (8Mb: megabits), not a byte
+        raise NumberError(f"{what}{text[:20]!r}: b is a bit; write B for bytes (8MB, 1.5MiB)")
     if match is None or unit not in BYTE_UNITS or len(text) > MAX_CHARACTERS:
         raise NumberError(
             f"{what}{text[:20]!r} is not a size: use digits with an optional B, KB, MB, GB, TB "

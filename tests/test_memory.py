@@ -215,7 +215,7 @@ def test_check_command_memory_budgets():
         ("1000", 1000),
         ("1000B", 1000),
         ("1KB", 1000),
-        ("1kb", 1000),
+        ("1kB", 1000),
         ("1KiB", 1024),
         ("1MB", 10**6),
         ("1MiB", 2**20),
@@ -229,7 +229,24 @@ def test_byte_sizes_kb_are_powers_of_1000_and_kib_of_1024(text, size):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "MB", "1M", "1K", "0", "0MB", "-1MB", "1e6", "1_000", "\u0661MB", "1 MBB", "x" * 200]
+    "text",
+    [
+        "",
+        "MB",
+        "1M",
+        "1K",
+        "0",
+        "0MB",
+        "-1MB",
+        "1e6",
+        "1_000",
+        "\u0661MB",
+        "8Mb",
+        "1kb",
+        "2mib",
+        "1 MBB",
+        "x" * 200,
+    ],
 )
 def test_byte_sizes_refused(text):
     run("check", "v1", "--max-peak-memory", text, code=2)

@@ -7,7 +7,7 @@ import pytest
 from helpers import run, run_json
 
 import mobicalc
-from mobicalc.numbers import NumberError, read_number
+from mobicalc.numbers import NumberError, read_bytes, read_count, read_number
 
 ARABIC_128 = "\u0661\u0662\u0668"  # Arabic-Indic digits one, two, eight: int() reads them as 128
 
@@ -129,3 +129,16 @@ def test_a_value_spelt_two_ways_is_one_value_in_table_and_sweep():
 def test_bench_counts_are_read_the_same_way(args, message):
     """Refused as options, before TensorFlow is imported."""
     assert message in run("bench", "v1", *args, code=2).output
+
+
+@pytest.mark.parametrize(
+    ("budget", "macs"), [("300M", 300 * 10**6), ("300m", 300 * 10**6), ("300 M", 300 * 10**6)]
+)
+def test_a_count_suffix_in_either_case_and_after_one_space(budget, macs):
+    assert read_count(budget) == macs
+
+
+def test_a_lowercase_b_is_a_bit_not_a_byte():
+    with pytest.raises(NumberError, match="b is a bit; write B for bytes"):
+        read_bytes("8Mb")
+    assert read_bytes("8 MB") == read_bytes("8mB") == 8 * 10**6
