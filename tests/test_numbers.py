@@ -7,6 +7,7 @@ import pytest
 from helpers import run, run_json
 
 import mobicalc
+from mobicalc.count.arguments import read_resolution, read_shapes
 from mobicalc.numbers import NumberError, read_bytes, read_count, read_number
 
 ARABIC_128 = "\u0661\u0662\u0668"  # Arabic-Indic digits one, two, eight: int() reads them as 128
@@ -142,3 +143,16 @@ def test_a_lowercase_b_is_a_bit_not_a_byte():
     with pytest.raises(NumberError, match="b is a bit; write B for bytes"):
         read_bytes("8Mb")
     assert read_bytes("8 MB") == read_bytes("8mB") == 8 * 10**6
+
+
+@pytest.mark.parametrize("text", ["64x64x3", "64X64X3", " 64 x 64 x 3 "])
+def test_an_input_shape_is_spelt_as_a_resolution_is(text):
+    """--input-shape reads x or X with spaces around it, as --resolution does (192X256)."""
+    assert read_shapes(text) == [(64, 64, 3)]
+    assert read_resolution("64X64") == 64
+
+
+@pytest.mark.parametrize("text", ["64x64x", "1e2", "+3", "0x3", "3.0", ",", "6\u0664"])
+def test_an_input_shape_takes_whole_numbers_only(text):
+    with pytest.raises(NumberError, match="is not a list of shapes"):
+        read_shapes(text)

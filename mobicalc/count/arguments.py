@@ -25,7 +25,6 @@ from mobicalc.model.layers import Resolution
 from mobicalc.numbers import NumberError, read_bytes, read_count, read_number
 
 SIZE_SPELLING = "give one positive integer (224, square) or HEIGHTxWIDTH (192x256)"
-SHAPES_TEXT = re.compile(r"[0-9]+(x[0-9]+)*(,[0-9]+(x[0-9]+)*)*")
 MAX_SHAPES_CHARACTERS = 1000
 
 
@@ -143,17 +142,22 @@ def alphas(values: Any, name: str = "alphas") -> list[Fraction]:
 
 
 def read_shapes(text: str, what: str = "") -> list[tuple[int, ...]]:
-    """Input shapes as ``--input-shape`` reads them: ``x`` between axes, ``,`` between inputs: ``20x8,10``."""
+    """Input shapes as ``--input-shape`` reads them: ``x`` between axes, ``,`` between inputs: ``20x8,10``;
+    each axis a whole number, and ``x`` or ``X`` with spaces around it, as ``--resolution`` reads a size."""
     text = text.strip()
     shown = f"{what} " if what else ""
-    if len(text) > MAX_SHAPES_CHARACTERS or not SHAPES_TEXT.fullmatch(text):
+    if len(text) > MAX_SHAPES_CHARACTERS or not text:
         raise NumberError(
             f"{shown}{text[:40]!r} is not a list of shapes: e.g. 224x224x3, or 20x8,10 for two inputs"
         )
-    shapes = [tuple(int(size) for size in shape.split("x")) for shape in text.split(",")]
-    if any(size < 1 for shape in shapes for size in shape):
-        raise NumberError(f"{shown}{text[:40]!r}: every size must be positive")
-    return shapes
+    try:
+        return [
+            tuple(int(read_number(axis, "", whole=True)) for axis in re.split(r"[xX]", shape))
+            for shape in text.split(",")
+        ]
+    except NumberError as error:
+        example = "e.g. 224x224x3, or 20x8,10 for two inputs"
+        raise NumberError(f"{shown}{text[:40]!r} is not a list of shapes ({error}): {example}") from None
 
 
 def input_shapes(value: Any, name: str = "input_shape") -> list[tuple[int, ...]] | None:
