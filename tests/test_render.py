@@ -67,6 +67,22 @@ def test_csv_keeps_raw_exact_values():
     assert rows == [["name", "MACs", "share"], ["a|b", "1234567", "0.25"], ["c", "2.5", "0.75"]]
 
 
+def test_csv_writes_each_value_as_json_does():
+    """A measured float and a share are floats for machines: CSV writes the shortest text that reads back
+    as the same float, the text JSON writes, never the float's binary value to 17 digits."""
+    view = View(
+        "measured",
+        (Column("use", "use", Style.SHARE), Column("time", "time", Style.SECONDS)),
+        rows=[{"use": Fraction(568740352, 400), "time": 0.000073946}, {"use": Fraction(4816896, 8 * 10**6),
+              "time": 0.0000174149}],
+    )  # fmt: skip
+    rows = list(csv.reader(io.StringIO(render_csv(view))))
+    # 568,740,352 / 400 = 1,421,850.88 and 4,816,896 / 8,000,000 = 0.602112 exactly; the times as measured
+    assert rows[1:] == [["1421850.88", "7.3946e-05"], ["0.602112", "1.74149e-05"]]
+    records = json.loads(render_json({"rows": view}))["rows"]
+    assert [[str(record["use"]), str(record["time"])] for record in records] == rows[1:]
+
+
 def test_markdown_table_escapes_pipes_and_groups_digits():
     text = render_markdown([SHEET])
     assert "| a\\|b | 1,234,567 | 25.00% |" in text
