@@ -44,6 +44,16 @@ def test_percent_of_any_size():
     assert percent(Fraction(10**400)) == "1" + "0" * 402 + ".00%"
 
 
+def test_a_percentage_never_rounds_into_saying_something_else():
+    # 568,740,352 MACs against a budget of 568,740,351.5: over by 0.5 / 568,740,351.5 = 8.79e-10, so
+    # 100.0000000879...%: it takes 7 decimals to read as more than 100%
+    assert percent(Fraction(568740352) / Fraction("568740351.5")) == "100.0000001%"
+    assert percent(Fraction(99999, 100000)) == "99.999%"  # under by 0.001%: never "100.00%"
+    assert percent(Fraction(64, 10**9)) == "<0.01%"  # 0.0000064%: never "0.00%"
+    assert percent(Fraction(1, 20000)) == "<0.01%"  # 0.005% rounds (half to even) to 0.00
+    assert (percent(0), percent(1), percent(Fraction(1, 10000))) == ("0.00%", "100.00%", "0.01%")
+
+
 def test_json_keeps_a_never_ending_fraction_exact_as_a_string():
     assert json.loads(render_json({"alpha": Fraction(1, 3), "macs": Fraction(5, 2)})) == {
         "alpha": "1/3",

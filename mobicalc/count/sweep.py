@@ -24,6 +24,7 @@ from mobicalc.errors import NetworkError
 from mobicalc.model.architecture import Architecture
 from mobicalc.model.layers import Resolution, normal_resolution
 from mobicalc.model.rounding import KERAS
+from mobicalc.numbers import quantity
 
 MAX_MEMORY_CONFIGURATIONS = 10_000
 """The most configurations of a sweep with a memory budget (each width's peaks are worked out from its
@@ -267,7 +268,7 @@ def graph_design_space(
         uncounted = network.uncounted or ()
         if uncounted:
             notes.append(
-                f"incomplete at {point.resolution}: {len(uncounted)} layers not counted "
+                f"incomplete at {point.resolution}: {quantity(len(uncounted), 'layer')} not counted "
                 f"({', '.join(uncounted[:3])}{', ...' if len(uncounted) > 3 else ''})"
                 + ("; never within a budget" if limits else "")
             )

@@ -5,7 +5,7 @@ from typing import Any
 from mobicalc.count.budgets import BudgetVerdict
 from mobicalc.count.network import NetworkCost
 from mobicalc.model.rounding import exact_count
-from mobicalc.numbers import share
+from mobicalc.numbers import quantity, share
 from mobicalc.views.common import convention_document, describe, network_totals, title
 from mobicalc.views.model import Column, Report, Style, View
 
@@ -36,7 +36,7 @@ def check_report(network: NetworkCost, verdict: BudgetVerdict) -> Report:
     )
     if verdict.uncounted:
         view.notes.append(
-            f"incomplete: {len(verdict.uncounted)} layers not counted, so no budget is proved "
+            f"incomplete: {quantity(len(verdict.uncounted), 'layer')} not counted, so no budget is proved "
             "(--allow-uncounted checks the counted layers alone)"
         )
     summary = network_totals(network)

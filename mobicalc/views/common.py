@@ -6,7 +6,7 @@ from mobicalc.count import conventions
 from mobicalc.count.costs import Cost
 from mobicalc.count.network import NetworkCost
 from mobicalc.model.graph import GraphModel
-from mobicalc.numbers import exact_decimal
+from mobicalc.numbers import exact_decimal, quantity
 from mobicalc.views.model import WIDE, Column, Layout, Style, View
 
 COUNT_COLUMNS = (
@@ -179,8 +179,10 @@ def network_totals(network: NetworkCost) -> View:
         uncounted=len(uncounted), **memory_totals(network),
     )  # fmt: skip
     if uncounted:
-        view.notes.append(f"incomplete: {len(uncounted)} layers not counted ({', '.join(uncounted[:5])}"
-                          + (", ..." if len(uncounted) > 5 else "") + ").")  # fmt: skip
+        more = ", ..." if len(uncounted) > 5 else ""
+        view.notes.append(
+            f"incomplete: {quantity(len(uncounted), 'layer')} not counted ({', '.join(uncounted[:5])}{more})."
+        )
     for note in getattr(network.architecture, "notes", ()):
         view.notes.append(note)
     return view

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mobicalc.numbers import grouped
+from mobicalc.numbers import grouped, quantity
 from mobicalc.views.common import convention_document, describe, title
 from mobicalc.views.model import Column, Report, Style, View
 
@@ -115,7 +115,8 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
     if unproved and "macs" not in check.engine_totals:
         counts = "macs and flops" if any(layer.engine_flops is not None for layer in unproved) else "macs"
         view.notes.append(
-            f"? {counts}: not compared: TensorFlow cannot count the MACs of {len(unproved)} layers "
+            f"? {counts}: not compared: TensorFlow cannot count the MACs of "
+            f"{quantity(len(unproved), 'layer')} "
             f"({', '.join(layer.name for layer in unproved[:5])}{', ...' if len(unproved) > 5 else ''}); "
             + (
                 "mobicalc's formulas for them are proved by hand in its tests"
