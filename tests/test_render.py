@@ -188,3 +188,57 @@ def test_rows_in_blocks_are_made_a_batch_at_a_time():
             next(pieces)
         assert len(made) <= BATCH
         assert sum(1 for _ in pieces) >= 9  # and the rest, batch by batch
+
+
+# --- long names: folded to fit the width, never a cut number -----------------------------------------
+
+LONG = "convnext_tiny_stage_3_block_2_pointwise_conv_1"  # 46 characters
+NAMED = View(
+    "names",
+    (Column("name", "layer", wraps=True), Column("macs", "MACs", Style.COUNT), Column("params", "params",
+     Style.COUNT, 2)),
+    rows=[{"name": LONG, "macs": 115605504, "params": 37248}, {"name": "add", "macs": 0, "params": 0}],
+)  # fmt: skip
+
+
+def _names(lines: list[str], width: int) -> list[str]:
+    """The first column's texts, each folded one joined again (a continuation line starts indented)."""
+    names: list[str] = []
+    for line in lines:
+        text = line[:width].strip()
+        if line.startswith("  "):
+            names[-1] += text
+        else:
+            names.append(text)
+    return names
+
+
+@pytest.mark.parametrize("rich", [False, True])
+def test_a_long_name_continues_on_its_own_lines_to_fit(rich):
+    target = Target(width=48, rich=rich, unicode=False)
+    text = (render_rich if rich else render_text)([NAMED], target)
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 48
+    rule = next(index for index, line in enumerate(lines) if line.startswith("--"))
+    body = lines[rule + 1 : rule + 4]  # the long name on two lines, then add
+    width = lines[rule - 1].index("MACs") + len("MACs") - 11 - 2  # MACs: right-aligned, 11 wide
+    # every column shown: the name takes what 115,605,504 (11) and "params" (6) leave of 48, two spaces
+    # between columns, and folds after its separators, never inside block_2
+    assert width <= 48 - 2 - 11 - 2 - len("params")
+    assert body[0].split() == ["convnext_tiny_stage_3_", "115,605,504", "37,248"]
+    assert body[1].rstrip() == "  block_2_pointwise_conv_1"
+    assert _names(body, width) == [LONG, "add"]
+
+
+def test_wide_and_machines_keep_a_long_name_whole():
+    assert LONG in render_text([NAMED], Target(width=40, wide=True)).splitlines()[4]
+    assert LONG in render_csv(NAMED) and LONG in render_markdown([NAMED])
+
+
+def test_a_name_without_separators_is_cut_only_to_fit():
+    name = "x" * 50
+    view = View("names", NAMED.columns, rows=[{"name": name, "macs": 1, "params": 1}])
+    lines = render_text([view], Target(width=40)).splitlines()
+    assert max(map(len, lines)) <= 40
+    width = len(lines[3].split()[0])
+    assert _names(lines[4:], width) == [name]

@@ -19,7 +19,7 @@ SHARE_NOTE = (
 
 LAYER_COLUMNS = (
     Column("index", "#", Style.NUMBER, 6),
-    Column("name", "layer"),
+    Column("name", "layer", wraps=True),
     Column("kind", "kind", priority=5),
     Column("macs", "MACs", Style.SHORT),
     Column("macs_share", "MAC share", Style.SHARE, note=SHARE_NOTE),

@@ -35,7 +35,7 @@ STANDARD_NOTE = (
 
 LAYER_COLUMNS = (
     Column("index", "#", Style.NUMBER, 6),
-    Column("name", "layer"),
+    Column("name", "layer", wraps=True),
     Column("kind", "kind", priority=4),
     Column("input", "input", Style.SHAPE, 7),
     Column("output", "output", Style.SHAPE, 2),
