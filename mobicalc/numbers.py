@@ -202,8 +202,34 @@ def human_bytes(value: int | Fraction) -> str:
     return f"{text[:-1]} {text[-1]}B" if text[-1:] in ("K", "M", "G", "T") else f"{text} B"
 
 
-def percent(share: Fraction) -> str:
-    return f"{significant(share * 100, 28):.2f}%"
+def _fixed(value: Fraction, places: int) -> str:
+    """``value`` rounded (half to even, exactly) to ``places`` decimals, every digit."""
+    rounded = round(value * 10**places)
+    digits = str(abs(rounded)).rjust(places + 1, "0")
+    return f"{'-' * (rounded < 0)}{digits[:-places]}.{digits[-places:]}"
+
+
+def percent(share: int | Fraction) -> str:
+    """A share as a percentage to 2 decimals, never rounded into saying something else: a share just
+    over or under 1 keeps the digits that show it is not 100%, a tiny one reads as below 0.01%.
+
+    >>> percent(Fraction(1, 8)), percent(Fraction(1, 10**9)), percent(1 + Fraction(1, 10**6))
+    ('12.50%', '<0.01%', '100.0001%')
+    """
+    value = Fraction(share) * 100
+    places = 2
+    text = _fixed(value, places)
+    if value and not Fraction(text):
+        return "<0.01%" if value > 0 else ">-0.01%"
+    while value != 100 and Fraction(text) == 100:  # 100.00% would say exactly the budget
+        places += 1
+        text = _fixed(value, places)
+    return f"{text}%"
+
+
+def quantity(number: int, noun: str) -> str:
+    """A count of something, in the singular for one: ``1 layer``, ``2 layers``, ``0 layers``."""
+    return f"{number:,} {noun}{'s' * (number != 1)}"
 
 
 def share(part: int | Fraction, whole: int | Fraction) -> Fraction:

@@ -44,6 +44,16 @@ def test_percent_of_any_size():
     assert percent(Fraction(10**400)) == "1" + "0" * 402 + ".00%"
 
 
+def test_a_percentage_never_rounds_into_saying_something_else():
+    # 568,740,352 MACs against a budget of 568,740,351.5: over by 0.5 / 568,740,351.5 = 8.79e-10, so
+    # 100.0000000879...%: it takes 7 decimals to read as more than 100%
+    assert percent(Fraction(568740352) / Fraction("568740351.5")) == "100.0000001%"
+    assert percent(Fraction(99999, 100000)) == "99.999%"  # under by 0.001%: never "100.00%"
+    assert percent(Fraction(64, 10**9)) == "<0.01%"  # 0.0000064%: never "0.00%"
+    assert percent(Fraction(1, 20000)) == "<0.01%"  # 0.005% rounds (half to even) to 0.00
+    assert (percent(0), percent(1), percent(Fraction(1, 10000))) == ("0.00%", "100.00%", "0.01%")
+
+
 def test_json_keeps_a_never_ending_fraction_exact_as_a_string():
     assert json.loads(render_json({"alpha": Fraction(1, 3), "macs": Fraction(5, 2)})) == {
         "alpha": "1/3",
@@ -65,6 +75,22 @@ SHEET = View(
 def test_csv_keeps_raw_exact_values():
     rows = list(csv.reader(io.StringIO(render_csv(SHEET))))
     assert rows == [["name", "MACs", "share"], ["a|b", "1234567", "0.25"], ["c", "2.5", "0.75"]]
+
+
+def test_csv_writes_each_value_as_json_does():
+    """A measured float and a share are floats for machines: CSV writes the shortest text that reads back
+    as the same float, the text JSON writes, never the float's binary value to 17 digits."""
+    view = View(
+        "measured",
+        (Column("use", "use", Style.SHARE), Column("time", "time", Style.SECONDS)),
+        rows=[{"use": Fraction(568740352, 400), "time": 0.000073946}, {"use": Fraction(4816896, 8 * 10**6),
+              "time": 0.0000174149}],
+    )  # fmt: skip
+    rows = list(csv.reader(io.StringIO(render_csv(view))))
+    # 568,740,352 / 400 = 1,421,850.88 and 4,816,896 / 8,000,000 = 0.602112 exactly; the times as measured
+    assert rows[1:] == [["1421850.88", "7.3946e-05"], ["0.602112", "1.74149e-05"]]
+    records = json.loads(render_json({"rows": view}))["rows"]
+    assert [[str(record["use"]), str(record["time"])] for record in records] == rows[1:]
 
 
 def test_markdown_table_escapes_pipes_and_groups_digits():
@@ -162,3 +188,57 @@ def test_rows_in_blocks_are_made_a_batch_at_a_time():
             next(pieces)
         assert len(made) <= BATCH
         assert sum(1 for _ in pieces) >= 9  # and the rest, batch by batch
+
+
+# --- long names: folded to fit the width, never a cut number -----------------------------------------
+
+LONG = "convnext_tiny_stage_3_block_2_pointwise_conv_1"  # 46 characters
+NAMED = View(
+    "names",
+    (Column("name", "layer", wraps=True), Column("macs", "MACs", Style.COUNT), Column("params", "params",
+     Style.COUNT, 2)),
+    rows=[{"name": LONG, "macs": 115605504, "params": 37248}, {"name": "add", "macs": 0, "params": 0}],
+)  # fmt: skip
+
+
+def _names(lines: list[str], width: int) -> list[str]:
+    """The first column's texts, each folded one joined again (a continuation line starts indented)."""
+    names: list[str] = []
+    for line in lines:
+        text = line[:width].strip()
+        if line.startswith("  "):
+            names[-1] += text
+        else:
+            names.append(text)
+    return names
+
+
+@pytest.mark.parametrize("rich", [False, True])
+def test_a_long_name_continues_on_its_own_lines_to_fit(rich):
+    target = Target(width=48, rich=rich, unicode=False)
+    text = (render_rich if rich else render_text)([NAMED], target)
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 48
+    rule = next(index for index, line in enumerate(lines) if line.startswith("--"))
+    body = lines[rule + 1 : rule + 4]  # the long name on two lines, then add
+    width = lines[rule - 1].index("MACs") + len("MACs") - 11 - 2  # MACs: right-aligned, 11 wide
+    # every column shown: the name takes what 115,605,504 (11) and "params" (6) leave of 48, two spaces
+    # between columns, and folds after its separators, never inside block_2
+    assert width <= 48 - 2 - 11 - 2 - len("params")
+    assert body[0].split() == ["convnext_tiny_stage_3_", "115,605,504", "37,248"]
+    assert body[1].rstrip() == "  block_2_pointwise_conv_1"
+    assert _names(body, width) == [LONG, "add"]
+
+
+def test_wide_and_machines_keep_a_long_name_whole():
+    assert LONG in render_text([NAMED], Target(width=40, wide=True)).splitlines()[4]
+    assert LONG in render_csv(NAMED) and LONG in render_markdown([NAMED])
+
+
+def test_a_name_without_separators_is_cut_only_to_fit():
+    name = "x" * 50
+    view = View("names", NAMED.columns, rows=[{"name": name, "macs": 1, "params": 1}])
+    lines = render_text([view], Target(width=40)).splitlines()
+    assert max(map(len, lines)) <= 40
+    width = len(lines[3].split()[0])
+    assert _names(lines[4:], width) == [name]

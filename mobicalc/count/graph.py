@@ -148,14 +148,16 @@ def _records(steps: Sequence[Step], convention: Convention) -> list[LayerRecord]
     if convention.folds_batch_norm:
         costed = _fold(steps, costed)
     records = []
+    first: dict[int, str] = {}  # each layer object's first call
     for step, (counted, cost, separable, why, left_out) in zip(steps, costed, strict=True):
         call = step.call
         output = Dims(call.outputs[0][1:]) if call.outputs else Dims(())
         layer = Layer(
             step.name, counted.kind, Dims(call.inputs[0][1:]) if call.inputs else output, output,
             kernel=counted.kernel, stride=counted.stride, padding=counted.padding, bias=bool(cost.bias),
-            activation=step.activation, reads=step.reads, op=step.key,
+            activation=step.activation, reads=step.reads, op=step.key, shares=first.get(step.owner),
         )  # fmt: skip
+        first.setdefault(step.owner, step.name)
         standard = cost
         if counted.standard is not None:  # a separable convolution's: one full convolution, its bias
             standard = convention.adjust(counted.standard._replace(elementwise=cost.elementwise), 0, False)

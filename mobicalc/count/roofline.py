@@ -33,14 +33,20 @@ GIGA = 10**9
 
 
 def moved_values(layers: Sequence[Layer], costs: Sequence[Cost]) -> tuple[Count, ...]:
-    """Per layer, the values it reads and writes once each: weights and bias, its inputs, its output."""
+    """Per layer, the values it reads and writes once each: weights and bias, its inputs, its output.
+
+    A shared layer's later call reads the weights its first call's cost counts (``Layer.shares``): its
+    own cost has none, as parameters are counted once, but every call moves them.
+    """
     outputs = {layer.name: layer.output for layer in layers}
+    owners = {layer.name: cost for layer, cost in zip(layers, costs, strict=True) if layer.shares is None}
     image = layers[0].input if layers else None
     moved = []
     for layer, cost in zip(layers, costs, strict=True):
+        owner = cost if layer.shares is None else owners[layer.shares]
         inputs = [image if name == IMAGE else outputs[name] for name in layer.reads] or [layer.input]
         moved.append(
-            cost.weights + cost.bias + sum(elements(shape) for shape in inputs if shape is not None)
+            owner.weights + owner.bias + sum(elements(shape) for shape in inputs if shape is not None)
             + elements(layer.output)
         )  # fmt: skip
     return tuple(moved)

@@ -116,6 +116,9 @@ class Layer(NamedTuple):
     op: str | None = None
     """What the layer is in its source, when the source is a graph: its Keras class (``Conv2D``,
     ``ops.Add`` for an op such as MobileNetV3's ``x + 3``); None for a table's layers."""
+    shares: str | None = None
+    """A shared layer's later call (``dense (call 2)``): the first call's name, whose record counts the
+    weights this call reads too (parameters are counted once; every call reads them)."""
 
     @property
     def shortcut(self) -> str | None:

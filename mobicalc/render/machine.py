@@ -241,8 +241,8 @@ def _csv_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | Fraction):
         return exact_decimal(value)
-    if isinstance(value, float):
-        return f"{significant(Fraction(value), 17):g}"
+    if isinstance(value, float):  # as JSON writes it: the shortest text that reads back as the same float
+        return float.__repr__(value) if math.isfinite(value) else json.dumps(value)
     if isinstance(value, list):
         return json.dumps(value)
     return escape(str(value))

@@ -11,7 +11,7 @@ from typing import Any
 
 from mobicalc.numbers import share
 from mobicalc.render.target import ASCII, Target, escape, right
-from mobicalc.render.text import Grid, choose, grid_blocks, grid_of, notes_of, wrap
+from mobicalc.render.text import Grid, choose, choosing_widths, fold, grid_blocks, grid_of, notes_of, wrap
 from mobicalc.views.model import Layout, Style, View
 
 
@@ -121,7 +121,7 @@ def render_rich(views: Iterable[View], target: Target) -> str:
         heat = _heat_range(whole)
         for view, full in grid_blocks(whole, grid_of(whole, target), target):
             cells = shown_cells(full)
-            widths = widths_of(full, cells)
+            widths = choosing_widths(full.columns, widths_of(full, cells))
 
             def fits(shown: list[int], widths: list[int] = widths) -> bool:
                 return width_of([widths[i] for i in shown]) <= target.width
@@ -131,8 +131,11 @@ def render_rich(views: Iterable[View], target: Target) -> str:
                 chosen = choose(full.columns, fits, target)
             grid = full.only(chosen)
             cells_shown = [[line[i] for i in chosen] for line in cells]
+            if not target.wide:
+                cells_shown, rows = fold(grid.columns, cells_shown, grid.rows, target.width, cell_len)
+                grid = Grid(grid.columns, cells_shown, rows)
             # Never squeeze a number into "5,41…": a table wider than the terminal keeps its width.
-            console.width = max(target.width, width_of([widths[i] for i in chosen]))
+            console.width = max(target.width, width_of(widths_of(grid, cells_shown)))
             lines(escape(view.title), bold=True)
             console.print(table_of(grid, cells_shown, heat))
             for note in notes_of(view, grid.columns, target):

@@ -1,9 +1,11 @@
 """Views for people as aligned plain text (pipes, files, plain terminals) and Markdown.
 
 Text shows as many columns as fit the width, most important first, and never
-cuts a number; Markdown shows every column.
+cuts a number: a long name (a wrapping column's text) continues, indented, on
+lines of its own instead. Markdown shows every column.
 """
 
+import re
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -35,7 +37,7 @@ def render_markdown(views: Iterable[View]) -> str:
 TRANSPOSED = (
     Column("field", "", Style.TEXT),
     Column("value", "", Style.COUNT),
-    Column("short", "", Style.TEXT),
+    Column("short", "", Style.TEXT, wraps=True),  # a short form, or a text value (a layer's name)
 )
 
 
@@ -75,6 +77,86 @@ def choose(columns: Sequence[Column], fits: Callable[[list[int]], bool], target:
     return chosen
 
 
+FOLDED = 24
+"""The width a wrapping column (``Column.wraps``) counts for when columns are chosen, or its own if
+narrower: its longest texts may continue on lines of their own rather than leave out other columns.
+It then takes what room the chosen columns leave, up to its widest text."""
+NARROWEST = 16
+"""The least a wrapping column is folded to, when the always-shown columns leave it less than ``FOLDED``."""
+INDENT = "  "
+"""Before a folded text's later lines: a continuation, not another row's text."""
+SEPARATED = re.compile(r"(?<=[/_.\- ])(?![0-9])")
+"""Where a name may be folded: after a separator, unless a number follows (``block_0_`` stays whole)."""
+
+
+def choosing_widths(columns: Sequence[Column], widths: list[int]) -> list[int]:
+    """The widths that choosing columns counts: a wrapping column's at most ``FOLDED``."""
+    return [
+        min(width, max(FOLDED, len(column.header))) if column.wraps else width
+        for column, width in zip(columns, widths, strict=True)
+    ]
+
+
+def folded_text(text: str, width: int) -> list[str]:
+    """``text`` as lines of at most ``width`` characters, broken after separators, the later lines
+    indented; a piece longer than a line is cut (a name, never a number).
+
+    >>> folded_text("convnext_tiny_stage_0_block_10_depthwise_conv", 24)
+    ['convnext_tiny_stage_0_', '  block_10_depthwise_', '  conv']
+    """
+    if len(text) <= width:
+        return [text]
+    lines: list[str] = []
+    line = ""
+    for piece in SEPARATED.split(text):
+        room = width - (len(INDENT) if lines else 0)
+        if line and len(line) + len(piece) > room:
+            lines.append(line)
+            line, room = "", width - len(INDENT)
+        line += piece
+        while len(line) > room:
+            lines.append(line[:room])
+            line, room = line[room:], width - len(INDENT)
+    lines.append(line)
+    return [lines[0], *(INDENT + rest for rest in lines[1:])]
+
+
+def fold(
+    columns: Sequence[Column],
+    cells: list[list[str]],
+    rows: list[dict[str, Any]],
+    width: int,
+    measure: Callable[[str], int] = len,
+) -> tuple[list[list[str]], list[dict[str, Any]]]:
+    """The cells and rows of a table wider than ``width`` with its wrapping columns folded, as far as
+    ``NARROWEST``, until it fits: a row whose text is folded continues on lines of blank cells (and of
+    no values: an empty row)."""
+    widths = [max(map(measure, texts)) for texts in zip([c.header for c in columns], *cells, strict=True)]
+    over = sum(widths) + 2 * (len(widths) - 1) - width
+    limits = {}
+    for index, column in enumerate(columns):
+        if column.wraps and over > 0:
+            least = max(min(NARROWEST, widths[index]), measure(column.header))
+            limits[index] = max(widths[index] - over, least)
+            over -= widths[index] - limits[index]
+    if not any(limits[index] < widths[index] for index in limits):
+        return cells, rows
+    folded_cells, folded_rows = [], []
+    for texts, row in zip(cells, rows, strict=True):
+        pieces = {index: folded_text(texts[index], limit) for index, limit in limits.items()}
+        for line in range(max(map(len, pieces.values()))):
+            folded_cells.append(
+                [
+                    (pieces[i][line] if line < len(pieces[i]) else "")
+                    if i in pieces
+                    else (text * (line == 0))
+                    for i, text in enumerate(texts)
+                ]
+            )
+            folded_rows.append(row if line == 0 else {})
+    return folded_cells, folded_rows
+
+
 @dataclass
 class Grid:
     """A view as a person reads it: its columns, each row's cells as text, and the rows' values."""
@@ -92,6 +174,10 @@ class Grid:
         return Grid(
             [self.columns[i] for i in indices], [[row[i] for i in indices] for row in self.cells], self.rows
         )
+
+    def folded(self, width: int) -> "Grid":
+        """Its wrapping columns folded to fit ``width`` (``fold``)."""
+        return Grid(self.columns, *fold(self.columns, self.cells, self.rows, width))
 
 
 def grid_of(view: View, target: Target) -> Grid:
@@ -157,12 +243,15 @@ def render_text(views: Iterable[View], target: Target) -> str:
     for view, full in (
         piece for whole in views for piece in grid_blocks(whole, grid_of(whole, target), target)
     ):
+        counted = choosing_widths(full.columns, full.widths)
 
-        def fits(shown: list[int], widths: list[int] = full.widths) -> bool:
+        def fits(shown: list[int], widths: list[int] = counted) -> bool:
             return sum(widths[i] + 2 for i in shown) - 2 <= target.width
 
         whole_grid = view.layout is Layout.GRID
         grid = full if whole_grid else full.only(choose(full.columns, fits, target))
+        if not target.wide:
+            grid = grid.folded(target.width)
         widths, columns = grid.widths, grid.columns
 
         def aligned(texts: list[str], widths: list[int] = widths, columns: list[Column] = columns) -> str:

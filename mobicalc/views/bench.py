@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 from mobicalc.count.roofline import roofline
 from mobicalc.model.graph import RAW_KIND, GraphModel
 from mobicalc.model.kinds import ALL_KINDS
-from mobicalc.numbers import percent, share
+from mobicalc.numbers import percent, quantity, share
 from mobicalc.views.common import COUNT_MEANINGS, describe, title
 from mobicalc.views.measured import environment_view, rate, samples_row
 from mobicalc.views.model import WIDE, Column, Layout, Report, Style, View
@@ -19,7 +19,7 @@ SHARE_NOTE = (
 
 LAYER_COLUMNS = (
     Column("index", "#", Style.NUMBER, 6),
-    Column("name", "layer"),
+    Column("name", "layer", wraps=True),
     Column("kind", "kind", priority=5),
     Column("macs", "MACs", Style.SHORT),
     Column("macs_share", "MAC share", Style.SHARE, note=SHARE_NOTE),
@@ -87,23 +87,26 @@ def layers_view(result: "ModelBench") -> View:
         uncounted = [layer.name for layer, known in zip(layers, counted, strict=True) if not known]
         more = ", ..." if len(uncounted) > 3 else ""
         view.notes.append(
-            f"{len(uncounted)} layers not counted ({', '.join(uncounted[:3])}{more}): no formula for their "
-            "class, so no MACs, GMAC/s or MACs/byte; their time is measured."
+            f"{quantity(len(uncounted), 'layer')} not counted ({', '.join(uncounted[:3])}{more}): no "
+            f"formula for {_its(uncounted)} class, so no MACs, GMAC/s or MACs/byte; {_its(uncounted)} time "
+            "is measured."
         )
     silent = [layer.name for layer in layers if not attribution.ops[layer.name] and layer.kind != "input"]
     silent += [name for name in result.raw if not attribution.ops[name]]
     if silent:
         more = ", ..." if len(silent) > 3 else ""
         view.notes.append(
-            f"{len(silent)} layers show no op ({', '.join(silent[:3])}{more}): once warmed up, TensorFlow "
+            f"{quantity(len(silent), 'layer')} {_its(silent, 'shows', 'show')} no op ({', '.join(silent[:3])}"
+            f"{more}): once warmed up, TensorFlow "
             "treats an op it has measured as cheap (a few µs) as inexpensive, and its profiler then leaves "
             "it out; the whole model's time includes it."
         )
     if attribution.fused:
         pairs = [f"{target} + {source}" for source, target in attribution.fused.items()]
         view.notes.append(
-            f"TensorFlow fused {len(pairs)} layers with the layer after them into one op, named in the "
-            f"later layer's scope ({', '.join(pairs[:3])}{', ...' if len(pairs) > 3 else ''}): each such "
+            f"TensorFlow fused {quantity(len(pairs), 'layer')} with the layer after "
+            f"{_its(pairs, 'it', 'them')} into one op, named in the later layer's scope ("
+            f"{', '.join(pairs[:3])}{', ...' if len(pairs) > 3 else ''}): each such "
             "op's time is on the row of the layer whose MACs it computes."
         )
     if attribution.unattributed:
@@ -113,6 +116,11 @@ def layers_view(result: "ModelBench") -> View:
             f"({', '.join(stray[:3])}{', ...' if len(stray) > 3 else ''})."
         )
     return view
+
+
+def _its(items: list[str], one: str = "its", many: str = "their") -> str:
+    """The word for ``items``: ``one`` for one (its, it, shows), ``many`` for more (their, them, show)."""
+    return one if len(items) == 1 else many
 
 
 BREAKDOWN_COLUMNS = (

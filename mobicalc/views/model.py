@@ -64,6 +64,9 @@ class Column(NamedTuple):
     """For a verdict: how True and False read."""
     note: str = ""
     """What a reader needs to know when this column is shown (a share: of what; a bar: against what)."""
+    wraps: bool = False
+    """A long text (a layer's name) that may continue, indented, on lines of its own to fit the width,
+    folded after its separators (``/``, ``_``, ``.``, ``-``, spaces); --wide, JSON and CSV keep it whole."""
 
 
 class Layout(Enum):

@@ -8,7 +8,7 @@ from mobicalc.count.network import LayerRecord, NetworkCost
 from mobicalc.count.roofline import Machine, roofline
 from mobicalc.model.kinds import kind_of
 from mobicalc.model.rounding import Count
-from mobicalc.numbers import duration, exact_decimal, human, human_bytes, percent, share
+from mobicalc.numbers import duration, exact_decimal, human, human_bytes, percent, quantity, share
 from mobicalc.views.common import (
     COUNT_COLUMNS,
     convention_document,
@@ -35,7 +35,7 @@ STANDARD_NOTE = (
 
 LAYER_COLUMNS = (
     Column("index", "#", Style.NUMBER, 6),
-    Column("name", "layer"),
+    Column("name", "layer", wraps=True),
     Column("kind", "kind", priority=4),
     Column("input", "input", Style.SHAPE, 7),
     Column("output", "output", Style.SHAPE, 2),
@@ -98,6 +98,22 @@ SEPARABLE_COLUMNS = (
     Column("separable_macs", "separable MACs", Style.COUNT, 3, note=SEPARABLE_NOTE),
     Column("separable_params", "separable params", Style.COUNT, WIDE, note=SEPARABLE_NOTE),
 )
+
+UNKNOWN = {
+    "macs": ("macs", "macs_share", "standard_macs", "standard_ratio", "separable_macs", "intensity"),
+    "params": (
+        "params", "params_share", "trainable_params", "non_trainable_params", "weights", "bias",
+        "batch_norm_trainable", "batch_norm_non_trainable", "standard_params", "separable_params",
+    ),
+    "flops": ("flops",),
+}  # fmt: skip
+"""The values a count the totals leave out (``LayerRecord.left_out``) leaves unknown: null, never 0."""
+
+
+def unknown(left_out: tuple[str, ...]) -> dict[str, None]:
+    """What a row shows for the counts left out: nothing."""
+    return dict.fromkeys(key for count in left_out for key in UNKNOWN[count])
+
 
 SHAPES = {"input": "input_shape", "output": "output_shape"}
 """A row's shapes when some layer's are not (height, width, channels): a list of any rank each."""
@@ -174,13 +190,10 @@ def layers_view(network: NetworkCost, show_roofline: bool = False, machine: Mach
             working_bytes=working,
             peak=position == memory.peak_index,
         )
-    for row, record in zip(rows, records, strict=True):
-        row.update(dict.fromkeys(record.left_out))  # what the totals leave out is not shown as a count
-        if "macs" in record.left_out:
-            row["macs_share"] = None
     layers = roofline(network, *(machine or (None, None)))
-    for row, layer in zip(rows, layers, strict=True):
+    for row, layer, record in zip(rows, layers, records, strict=True):
         row["intensity"] = layer.intensity
+        row.update(unknown(record.left_out))  # what the totals leave out is not shown as a count
     columns = layer_columns(network)
     if show_roofline:  # what was asked for first: every other column makes room
         columns = tuple(
@@ -191,7 +204,7 @@ def layers_view(network: NetworkCost, show_roofline: bool = False, machine: Mach
     if network.uncounted:
         reasons = [record.note for record in records if record.counted is False]
         notes.append(
-            f"incomplete: {len(network.uncounted)} layers not counted ("
+            f"incomplete: {quantity(len(network.uncounted), 'layer')} not counted ("
             + "; ".join(f"{name}: {note}" for name, note in zip(network.uncounted[:5], reasons, strict=False))
             + ("; ..." if len(reasons) > 5 else "")
             + ")."
@@ -252,6 +265,9 @@ BREAKDOWN_COLUMNS = (
 def breakdown_view(network: NetworkCost) -> View:
     totals = network.totals
     layers = Counter(record.layer.kind for record in network.records)
+    left_out: dict[str, set[str]] = {}
+    for record in network.records:
+        left_out.setdefault(record.layer.kind, set()).update(record.left_out)
     rows = [
         {
             "kind": kind,
@@ -259,6 +275,7 @@ def breakdown_view(network: NetworkCost) -> View:
             **counts(cost),
             "macs_share": share(cost.macs, totals.macs),
             "params_share": share(cost.params, totals.params),
+            **unknown(tuple(left_out[kind])),  # a kind with a layer no formula counts: no count of it
         }
         for kind, cost in network.breakdown().items()
     ]

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mobicalc.numbers import grouped
+from mobicalc.numbers import grouped, quantity
 from mobicalc.views.common import convention_document, describe, title
 from mobicalc.views.model import Column, Report, Style, View
 
@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # the TensorFlow bridge's result types, named without importi
     from mobicalc.tf.verify import ModelCheck, Verification
 
 VERIFY_COLUMNS = (
-    Column("name", "layer"),
+    Column("name", "layer", wraps=True),
     Column("kind", "kind", priority=4),
     Column("shape", "shape", Style.SHAPE, 3),
     Column("tf_shape", "TF shape", Style.SHAPE, 3),
@@ -25,10 +25,17 @@ VERIFY_COLUMNS = (
 )
 ANY_RANK = {"shape": "output_shape", "tf_shape": "tf_output_shape"}
 """The shape columns when some shape is not (height, width, channels) (a Keras model's): lists of any rank."""
-FLOPS_COLUMNS = (Column("flops", "FLOPs", Style.COUNT, 2), Column("tf_flops", "TF FLOPs", Style.COUNT, 2))
+FLOPS_COLUMNS = (Column("flops", "FLOPs", Style.COUNT), Column("tf_flops", "TF FLOPs", Style.COUNT))
 """Shown when FLOPs are compared (a Keras model under --convention tf-profiler): TensorFlow's are the flops
-registered for every op of the layer's call."""
-NOT_COMPARABLE = Column("not_comparable", "not comparable: TF cannot count", priority=1)
+registered for every op of the layer's call. What that convention is about: always shown, the MACs
+columns before the others when space is short (``FLOPS_FIRST``)."""
+FLOPS_FIRST = {"macs": 2, "tf_macs": 2, "params": 3, "tf_params": 3, "not_comparable": 3}
+"""The priorities of the columns that make room for the FLOPs columns when FLOPs are compared."""
+NOT_COMPARABLE = Column(
+    "not_comparable", "TF cannot count", priority=1,
+    note="TF cannot count: the ops of a layer whose MACs TensorFlow cannot count (its verdict is blank, "
+    "never ✓).",
+)  # fmt: skip
 """Shown when some layer's MACs TensorFlow cannot count: why (its verdict is then blank, never ✓)."""
 
 
@@ -67,7 +74,8 @@ def verify_summary(verification: "Verification") -> str:
 def _check_view(check: "ModelCheck", heading: str) -> View:
     unproved = [layer for layer in check.layers if layer.not_comparable is not None]
     columns: tuple[Column, ...] = VERIFY_COLUMNS
-    if any(layer.engine_flops is not None for layer in check.layers):
+    flops = any(layer.engine_flops is not None for layer in check.layers)
+    if flops:
         at = [column.key for column in columns].index("tf_macs") + 1
         columns = columns[:at] + FLOPS_COLUMNS + columns[at:]
     shapes = [shape for layer in check.layers for shape in (layer.engine_shape, layer.tf_shape) if shape]
@@ -76,9 +84,14 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
             column._replace(key=ANY_RANK[column.key], style=Style.SIZE) if column.key in ANY_RANK else column
             for column in columns
         )
+    columns += (NOT_COMPARABLE,) * bool(unproved)
+    if flops:
+        columns = tuple(
+            column._replace(priority=FLOPS_FIRST.get(column.key, column.priority)) for column in columns
+        )
     view = View(
         f"{check.model}: {heading}",
-        columns + (NOT_COMPARABLE,) * bool(unproved),
+        columns,
         [
             {
                 "name": layer.name,
@@ -115,7 +128,8 @@ def _check_view(check: "ModelCheck", heading: str) -> View:
     if unproved and "macs" not in check.engine_totals:
         counts = "macs and flops" if any(layer.engine_flops is not None for layer in unproved) else "macs"
         view.notes.append(
-            f"? {counts}: not compared: TensorFlow cannot count the MACs of {len(unproved)} layers "
+            f"? {counts}: not compared: TensorFlow cannot count the MACs of "
+            f"{quantity(len(unproved), 'layer')} "
             f"({', '.join(layer.name for layer in unproved[:5])}{', ...' if len(unproved) > 5 else ''}); "
             + (
                 "mobicalc's formulas for them are proved by hand in its tests"
