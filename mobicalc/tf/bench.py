@@ -26,7 +26,7 @@ from mobicalc.errors import NetworkError, Refused
 from mobicalc.model.layers import Layer
 from mobicalc.model.rounding import KERAS, Count
 from mobicalc.model.standard import standard_layers
-from mobicalc.numbers import grouped
+from mobicalc.numbers import grouped, quantity
 from mobicalc.tf.build import build_network
 from mobicalc.tf.environment import Environment, environment, set_threads
 from mobicalc.tf.runtime import MAX_WEIGHTS, Progress, import_tensorflow, silent
@@ -200,7 +200,7 @@ def bench_network(
     found = start_tensorflow(threads, progress)
     import keras
 
-    progress(f"building and tracing the model ({len(layers)} layers)")
+    progress(f"building and tracing the model ({quantity(len(layers), 'layer')})")
     model = _Compiled(layers, "mobicalc")
     subjects = {"model": model.call}
     if standard:

@@ -20,6 +20,7 @@ from mobicalc.count import conventions
 from mobicalc.count.attribution import attribute, fused_owners
 from mobicalc.count.settings import Settings
 from mobicalc.errors import NetworkError
+from mobicalc.numbers import quantity
 from mobicalc.tf.bench import ITERATIONS, ROUNDS, ModelBench, check_benchable, start_tensorflow, time_rounds
 from mobicalc.tf.keras_check import RAW, inputs_of
 from mobicalc.tf.keras_model import keras_model, keras_network
@@ -81,7 +82,7 @@ def bench_keras(
     network = keras_network(model, path, settings, shapes)
     check_benchable(network.layers, network.macs, network.params, "the model")
     sizes = network.architecture.inputs  # type: ignore[union-attr]  # a graph's: GraphModel
-    progress(f"tracing the model ({len(network.records)} layer calls)")
+    progress(f"tracing the model ({quantity(len(network.records), 'layer call')})")
     function, tracer = compile_graph(model, sizes)
     raw = tuple(f"{scope}{RAW}" for scope, ops in tracer.raw.items() if ops)
     inputs = _inputs(model, sizes)
