@@ -15,6 +15,7 @@ from mobicalc.count.memory import elements
 from mobicalc.count.network import LayerRecord, NetworkCost
 from mobicalc.model.kinds import KINDS
 from mobicalc.model.rounding import Count
+from mobicalc.numbers import quantity
 from mobicalc.tf.build import build_model, reference_model
 from mobicalc.tf.runtime import (
     Progress,
@@ -315,7 +316,7 @@ def verify_network(network: NetworkCost, progress: Progress = silent) -> Verific
     flops = network.convention.counts_elementwise
     own_title = f"built from table {network.architecture.path}"
     with quiet_stderr():  # warnings Keras and TensorFlow print while building and tracing
-        progress(f"1 of 2: building the model {own_title} ({len(network.records)} layers)")
+        progress(f"1 of 2: building the model {own_title} ({quantity(len(network.records), 'layer')})")
         own = build_model(tuple(record.layer for record in network.records), name="mobicalc")
         by_name = {layer.name: layer for layer in own.layers}
         matched = {record.layer.name: by_name[record.layer.name] for record in network.records}
