@@ -118,7 +118,8 @@ def test_weights_of_no_layer_call_make_the_count_incomplete(robust):
     args = ("check", "--keras", "robust_models:raw_matmul", "--input-shape", "10", "--max-params", "1M")
     refused = run(*args, code=1)
     assert "incomplete" in refused.output and "600 params in weights of no layer call" in refused.output
-    run(*args, "--allow-uncounted")
+    assert "all within budget" not in refused.output  # exit 1: the verdict never says otherwise
+    assert "all within budget" in run(*args, "--allow-uncounted").output
     document = json.loads(run(*args, "--allow-uncounted", "--format", "json").output)
     assert document["totals"]["uncounted_params"] == RAW_PARAMS and document["totals"]["uncounted"] == 0
     table = json.loads(run("table", "--keras", "robust_models:two_in", "--input-shape", "20x8,10",

@@ -32,15 +32,17 @@ def check_report(network: NetworkCost, verdict: BudgetVerdict) -> Report:
             }
             for check in verdict.checks
         ],
-        notes=[f"over budget: {', '.join(verdict.over)}" if verdict.over else "all within budget"],
+        notes=[f"over budget: {', '.join(verdict.over)}"] if verdict.over else [],
     )
-    if verdict.uncounted:
+    if verdict.uncounted:  # the rows say what is counted; the verdict cannot say more
         view.notes.append(
             f"incomplete: not counted: {', '.join(verdict.uncounted[:5])}"
             + (", ..." if len(verdict.uncounted) > 5 else "")
             + "; so no budget is proved "
             "(--allow-uncounted checks the counted layers alone)"
         )
+    elif not verdict.over:
+        view.notes.append("all within budget")
     summary = network_totals(network)
     document: dict[str | None, Any] = {
         "model": describe(network),
