@@ -18,8 +18,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from mobicalc.count.ranges import sizes
-from mobicalc.count.ranges import values as listed
 from mobicalc.errors import NetworkError
 from mobicalc.model.layers import Resolution
 from mobicalc.numbers import NumberError, read_bytes, read_count, read_number
@@ -124,6 +122,8 @@ def resolutions(values: Any, name: str = "resolutions") -> list[Resolution]:
     """Input sizes: an iterable of ``resolution``s, or text as ``--resolution`` takes it (``"128,192x256"``,
     ``"96:224:32"``)."""
     if isinstance(values, str):
+        from mobicalc.count.ranges import sizes  # a sweep's: not on a plain command's start-up
+
         return sizes(values)
     if not isinstance(values, Iterable):
         raise NetworkError(
@@ -135,6 +135,8 @@ def resolutions(values: Any, name: str = "resolutions") -> list[Resolution]:
 def alphas(values: Any, name: str = "alphas") -> list[Fraction]:
     """Width multipliers: an iterable of ``real``s, or text as ``--alpha`` takes it (``"0.25:1.4:0.05"``)."""
     if isinstance(values, str):
+        from mobicalc.count.ranges import values as listed  # as sizes
+
         return listed(values, what="alpha")
     if not isinstance(values, Iterable):
         raise NetworkError(f"{name} must be a list of numbers or their text ('0.5,1'), not {_shown(values)}")
