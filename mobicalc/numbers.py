@@ -202,9 +202,8 @@ def human_bytes(value: int | Fraction) -> str:
     return f"{text[:-1]} {text[-1]}B" if text[-1:] in ("K", "M", "G", "T") else f"{text} B"
 
 
-def _fixed(value: Fraction, places: int) -> str:
-    """``value`` rounded (half to even, exactly) to ``places`` decimals, every digit."""
-    rounded = round(value * 10**places)
+def _fixed(rounded: int, places: int) -> str:
+    """``rounded`` / 10**places with every one of its ``places`` decimals."""
     digits = str(abs(rounded)).rjust(places + 1, "0")
     return f"{'-' * (rounded < 0)}{digits[:-places]}.{digits[-places:]}"
 
@@ -218,13 +217,13 @@ def percent(share: int | Fraction) -> str:
     """
     value = Fraction(share) * 100
     places = 2
-    text = _fixed(value, places)
-    if value and not Fraction(text):
+    rounded = round(value * 10**places)  # half to even, exactly
+    if value and not rounded:
         return "<0.01%" if value > 0 else ">-0.01%"
-    while value != 100 and Fraction(text) == 100:  # 100.00% would say exactly the budget
+    while value != 100 and rounded == 100 * 10**places:  # 100.00% would say exactly the budget
         places += 1
-        text = _fixed(value, places)
-    return f"{text}%"
+        rounded = round(value * 10**places)
+    return f"{_fixed(rounded, places)}%"
 
 
 def quantity(number: int, noun: str) -> str:
