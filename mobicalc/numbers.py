@@ -10,9 +10,9 @@ from fractions import Fraction
 
 from mobicalc.errors import MobicalcError
 
-DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+DECIMAL = r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
 """A number as mobicalc reads one a person writes: ASCII digits with at most one decimal point."""
-WHOLE = re.compile(r"[0-9]+")
+WHOLE = r"[0-9]+"
 """A whole number as mobicalc reads one: ASCII digits only."""
 SPELLING = "digits 0-9 with at most one decimal point: no sign, exponent, separator or other script's digits"
 """The rule of ``read_number``, for messages and docs."""
@@ -42,13 +42,13 @@ def read_number(text: str, what: str = "value", *, whole: bool = False, positive
     what = f"{what} " if what else ""  # "": the caller names it (click names the option)
     if len(text) > MAX_CHARACTERS:
         raise NumberError(what + too_long(text, MAX_CHARACTERS, "digits" if whole else "characters"))
-    if not DECIMAL.fullmatch(text):
-        if text.startswith("-") and DECIMAL.fullmatch(text[1:]):
+    if not re.fullmatch(DECIMAL, text):
+        if text.startswith("-") and re.fullmatch(DECIMAL, text[1:]):
             raise NumberError(f"{what}{text!r} is negative: give a positive number")
         kind = "a whole number" if whole else "a number"
         rule = "digits 0-9 only" if whole else SPELLING
         raise NumberError(f"{what}{text!r} is not {kind}: write {rule}")
-    if whole and not WHOLE.fullmatch(text):
+    if whole and not re.fullmatch(WHOLE, text):
         raise NumberError(f"{what}{text!r} is not a whole number: write digits 0-9 only")
     value = Fraction(text)
     if positive and value == 0:
@@ -76,7 +76,7 @@ def read_count(text: str, what: str = "") -> Fraction:
     number = text[: len(text) - len(suffix)]
     if suffix:  # one space may stand before the suffix, as before a size's unit
         number = number.removesuffix(" ")
-    if suffix not in SUFFIXES or len(text) > MAX_CHARACTERS or not DECIMAL.fullmatch(number):
+    if suffix not in SUFFIXES or len(text) > MAX_CHARACTERS or not re.fullmatch(DECIMAL, number):
         raise NumberError(
             f"{what}{text[:40]!r} is not a count: use digits with an optional K, M, G or T (300M, 4.3M)"
         )
@@ -90,7 +90,7 @@ def read_bytes(text: str, what: str = "") -> Fraction:
     """A positive size in bytes with an optional unit (``BYTE_UNITS``): ``8MB``, ``1.5MiB``, ``500000``."""
     text = text.strip()
     what = f"{what} " if what else ""
-    match = re.fullmatch(rf"({DECIMAL.pattern}) ?([a-zA-Z]*)", text[: MAX_CHARACTERS + 1])
+    match = re.fullmatch(rf"({DECIMAL}) ?([a-zA-Z]*)", text[: MAX_CHARACTERS + 1])
     unit = match.group(2).lower() if match else ""
     if match and match.group(2).endswith("b"):  # a lowercase b is a bit (8Mb: megabits), not a byte
         raise NumberError(f"{what}{text[:20]!r}: b is a bit; write B for bytes (8MB, 1.5MiB)")

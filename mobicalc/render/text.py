@@ -85,7 +85,7 @@ NARROWEST = 16
 """The least a wrapping column is folded to, when the always-shown columns leave it less than ``FOLDED``."""
 INDENT = "  "
 """Before a folded text's later lines: a continuation, not another row's text."""
-SEPARATED = re.compile(r"(?<=[/_.\- ])(?![0-9])")
+SEPARATED = r"(?<=[/_.\- ])(?![0-9])"
 """Where a name may be folded: after a separator, unless a number follows (``block_0_`` stays whole)."""
 
 
@@ -108,7 +108,7 @@ def folded_text(text: str, width: int) -> list[str]:
         return [text]
     lines: list[str] = []
     line = ""
-    for piece in SEPARATED.split(text):
+    for piece in re.split(SEPARATED, text):
         room = width - (len(INDENT) if lines else 0)
         if line and len(line) + len(piece) > room:
             lines.append(line)
