@@ -16,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mobicalc import cost
-from mobicalc.cli import ByteSize, main
+from mobicalc.cli import main
 from mobicalc.count.budgets import check_budgets
 from mobicalc.count.memory import largest_tensors, memory, stage_name, streamed_stages
 from mobicalc.count.settings import DTYPES
+from mobicalc.numbers import read_bytes
 
 # --- MobileNetV1 ---------------------------------------------------------------------
 
@@ -225,7 +226,7 @@ def test_check_command_memory_budgets():
     ],
 )
 def test_byte_sizes_kb_are_powers_of_1000_and_kib_of_1024(text, size):
-    assert ByteSize().convert(text, None, None) == size
+    assert read_bytes(text) == size
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,8 @@ import click
 from mobicalc.cli.base import InterruptibleGroup, LazyCommands, drop_stdout, show_version
 from mobicalc.cli.exits import Exit
 from mobicalc.cli.options import EPILOG
-from mobicalc.cli.types import ByteSize
 
-__all__ = ["ByteSize", "main", "run"]
+__all__ = ["main", "run"]
 
 COMMANDS = {
     "ratio": "mobicalc.cli.layer:ratio",

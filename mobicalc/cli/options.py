@@ -11,7 +11,7 @@ import click
 from mobicalc.cli.exits import MEANINGS
 from mobicalc.cli.paths import TablePath
 from mobicalc.cli.sources import keras_options
-from mobicalc.cli.types import ALPHA, COUNT, INPUT_SIZE, Budget, ByteSize
+from mobicalc.cli.types import ALPHA, BUDGET, BYTE_SIZE, COUNT, INPUT_SIZE
 from mobicalc.count import conventions
 from mobicalc.count.settings import DTYPES
 from mobicalc.model.architecture import BUILTIN
@@ -140,29 +140,29 @@ def budget_options(command: Callable) -> Callable:
 
     decorators = [
         click.option(
-            "--max-macs", type=Budget(), help="MAC budget, e.g. 300M (K, M, G, T are powers of 1000)."
+            "--max-macs", type=BUDGET, help="MAC budget, e.g. 300M (K, M, G, T are powers of 1000)."
         ),
         click.option(
             "--max-flops",
-            type=Budget(),
+            type=BUDGET,
             help="FLOP budget, e.g. 600M (FLOPs = 2 x MACs; under --convention tf-profiler, plus the "
             "elementwise ops TensorFlow's profiler counts).",
         ),
-        click.option("--max-params", type=Budget(), help="Parameter budget, e.g. 4.3M."),
+        click.option("--max-params", type=BUDGET, help="Parameter budget, e.g. 4.3M."),
         click.option(
             "--max-peak-memory",
-            type=ByteSize(),
+            type=BYTE_SIZE,
             help="Budget on the peak activation memory, one layer at a time, batch 1, at --dtype: e.g. 1MB "
             "(KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024; or plain bytes).",
         ),
         click.option(
             "--max-streamed-memory",
-            type=ByteSize(),
+            type=BYTE_SIZE,
             help="Budget on the peak with bottlenecks streamed (MobileNetV2 paper, Section 5.1), e.g. 1MiB.",
         ),
         click.option(
             "--max-model-size",
-            type=ByteSize(),
+            type=BYTE_SIZE,
             help="Budget on the weights at --dtype (params x bytes), e.g. 4MB.",
         ),
     ]

@@ -6,23 +6,7 @@ from typing import Any
 
 import click
 
-from mobicalc.count.arguments import read_shapes
-from mobicalc.numbers import NumberError
-
-
-class InputShapes(click.ParamType):
-    """Each input's shape without the batch axis, ``x`` between axes, ``,`` between inputs: 20x8,10
-    (``arguments.read_shapes``)."""
-
-    name = "shapes"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, list):
-            return value
-        try:
-            return read_shapes(str(value))
-        except NumberError as error:
-            self.fail(str(error), param, ctx)
+from mobicalc.cli.types import INPUT_SHAPES
 
 
 def keras_options(command: Callable) -> Callable:
@@ -53,7 +37,7 @@ def keras_options(command: Callable) -> Callable:
         ),
         click.option(
             "--input-shape",
-            type=InputShapes(),
+            type=INPUT_SHAPES,
             help="With --keras: each input's shape without the batch axis, where the model leaves sizes "
             "open (any rank): 224x224x3, or 20x8,10 for two inputs. For an image, --resolution HxW.",
         ),

@@ -2,12 +2,13 @@
 reads its text one way (``numbers.read_number``) and refuses the rest as a usage error (exit 2)."""
 
 import re
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
 import click
 
-from mobicalc.count.arguments import read_resolution
+from mobicalc.count.arguments import read_resolution, read_shapes
 from mobicalc.numbers import NumberError, read_bytes, read_count, read_number
 
 MAX_NUMBER_CHARACTERS = 100
@@ -44,31 +45,29 @@ class PositiveNumber(click.ParamType):
         return exact
 
 
-class Budget(click.ParamType):
-    """A count with an optional K/M/G/T suffix (powers of 1000): 300M, 4.3M, 4253864 (``read_count``)."""
+class Reading(click.ParamType):
+    """An option read by one of the library's readers (``numbers``, ``arguments``), whose NumberError
+    is the usage error: the CLI and the Python API read the same text the same way."""
 
-    name = "count"
+    def __init__(self, name: str, reader: Callable[[str], Any], read: type) -> None:
+        self.name, self.reader, self.read = name, reader, read
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
-        try:
-            return read_count(str(value))
-        except NumberError as error:
-            self.fail(str(error), param, ctx)
-
-
-class ByteSize(click.ParamType):
-    """A size in bytes: KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB of 1024; plain bytes too
-    (``numbers.read_bytes``)."""
-
-    name = "size"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Fraction:
-        if isinstance(value, Fraction):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, self.read):  # a default, or a value read already
             return value
         try:
-            return read_bytes(str(value))
+            return self.reader(str(value))
         except NumberError as error:
             self.fail(str(error), param, ctx)
+
+
+BUDGET = Reading("count", read_count, Fraction)
+"""A count with an optional K/M/G/T suffix (powers of 1000): 300M, 4.3M, 4253864 (``read_count``)."""
+BYTE_SIZE = Reading("size", read_bytes, Fraction)
+"""A size in bytes: KB/MB/GB/TB powers of 1000, KiB/MiB/GiB/TiB of 1024, or plain bytes (``read_bytes``)."""
+INPUT_SHAPES = Reading("shapes", read_shapes, list)
+"""Each input's shape without the batch axis, ``x`` between axes, ``,`` between inputs: 20x8,10
+(``arguments.read_shapes``)."""
 
 
 class WholeNumber(click.ParamType):
