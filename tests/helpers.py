@@ -58,6 +58,21 @@ def environment(**changes: str | None) -> dict[str, str]:
     return env
 
 
+def _read_until_closed(master: int) -> list[bytes]:
+    """Everything a pseudo-terminal's other end writes, until it closes (read as it comes: the child never
+    blocks on a full terminal)."""
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the other end closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return chunks
+
+
 def on_terminal(args: list[str], columns: int = 80, **env: str) -> tuple[int, str, str]:
     """Run mobicalc with a pseudo-terminal of ``columns`` as its stdout; (exit code, screen text, stderr)."""
     master, slave = pty.openpty()
@@ -70,15 +85,7 @@ def on_terminal(args: list[str], columns: int = 80, **env: str) -> tuple[int, st
         env=environment(**env),
     )
     os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the other end closed
-            break
-        if not data:
-            break
-        chunks.append(data)
+    chunks = _read_until_closed(master)
     process.wait(timeout=TIMEOUT)
     os.close(master)
     stderr = process.stderr.read().decode() if process.stderr else ""
@@ -97,15 +104,7 @@ def stderr_on_terminal(args: list[str], columns: int = 80, **env: str) -> tuple[
         env=environment(**{"TERM": "xterm", **env}),
     )
     os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the other end closed
-            break
-        if not data:
-            break
-        chunks.append(data)
+    chunks = _read_until_closed(master)
     stdout, _ = process.communicate(timeout=TIMEOUT)
     os.close(master)
     return process.returncode, stdout.decode(), b"".join(chunks).decode("utf-8", "replace")

@@ -25,6 +25,7 @@ from mobicalc.count.network import NetworkCost
 from mobicalc.count.settings import Settings
 from mobicalc.errors import MobicalcError, Refused
 from mobicalc.model.graph import GraphModel
+from mobicalc.model.layers import Resolution, input_size
 from mobicalc.tf import subclassed
 from mobicalc.tf.runtime import import_tensorflow, quiet_import, quiet_stderr, reason
 from mobicalc.tf.walk import declared, input_shapes, is_graph, walk
@@ -281,16 +282,20 @@ def keras_model(
     it comes from, and the sizes to walk it at (None: its own). The arguments are ``keras_cost``'s."""
     if resolution is not None and input_shapes is not None:
         raise KerasModelError("give --resolution or --input-shape, not both")
-    image = None
-    if resolution is not None:
-        height, width = (resolution, resolution) if isinstance(resolution, int) else resolution
-        image = (height, width, input_channels or 3)
+    image = _image(resolution, input_channels)
     if isinstance(model, str | Path):
         path = str(model)
         model = load(path, custom_classes(custom_objects), unsafe, image, include_top)
     else:
         path = "keras.Model object"
     return model, path, sized(model, path, image, input_shapes)
+
+
+def _image(resolution: Resolution | None, input_channels: int | None) -> tuple[int, int, int] | None:
+    """An image input's (height, width, channels) for ``resolution``: 3 channels unless given."""
+    if resolution is None:
+        return None
+    return (*input_size(resolution), input_channels or 3)
 
 
 def sized(
@@ -341,11 +346,9 @@ def keras_at(
     settings = Settings(dtype=dtype, convention=conventions.get(convention))
 
     def walked(resolution: Any) -> NetworkCost:
-        image = None
-        if resolution is not None:
-            height, width = (resolution, resolution) if isinstance(resolution, int) else resolution
-            image = (height, width, input_channels or 3)
-        return keras_network(model, path, settings, sized(model, path, image, None))
+        return keras_network(
+            model, path, settings, sized(model, path, _image(resolution, input_channels), None)
+        )
 
     return walked
 
