@@ -102,23 +102,13 @@ def test_other_commands_never_load_bench_or_tensorflow():
     assert result.stdout.splitlines()[-1] == "[]", result.stdout + result.stderr
 
 
-def test_progress_shows_on_a_terminal_and_then_the_error(tmp_path):
-    """stderr a terminal: what bench is doing shows while it works (here, importing TensorFlow)."""
+@pytest.mark.parametrize("source", [["v1"], ["--keras", "keras.applications:MobileNetV2"]])
+def test_progress_shows_on_a_terminal_and_then_the_error(tmp_path, source):
+    """stderr a terminal: what bench is doing shows while it works (here, importing TensorFlow), for a
+    built-in model and a Keras one alike."""
     root = package(tmp_path, "tensorflow", 'import time; time.sleep(1); raise RuntimeError("no AVX")')
     code, stdout, screen = stderr_on_terminal(
-        ["bench", "v1"], PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
-    )
-    assert code == Exit.MISSING_DEPENDENCY
-    assert "importing TensorFlow" in screen
-    assert "bench needs TensorFlow, which fails to import (RuntimeError: no AVX)" in screen
-    assert stdout == ""
-
-
-def test_bench_of_a_keras_model_shows_progress_on_a_terminal_and_then_the_error(tmp_path):
-    root = package(tmp_path, "tensorflow", 'import time; time.sleep(1); raise RuntimeError("no AVX")')
-    code, stdout, screen = stderr_on_terminal(
-        ["bench", "--keras", "keras.applications:MobileNetV2"],
-        PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+        ["bench", *source], PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
     )
     assert code == Exit.MISSING_DEPENDENCY
     assert "importing TensorFlow" in screen
